@@ -1,0 +1,57 @@
+#!/bin/sh
+# Installs what the tests and the demo need on a Debian machine, and fetches real foreign
+# executables into .cache/foreign/. Safe to run again: it skips what is already there.
+set -eu
+cd "$(dirname "$0")/.."
+out=.cache/foreign
+mkdir -p "$out"
+
+need_apt=
+for cmd in qemu-aarch64-static unshare mount; do
+	command -v "$cmd" >/dev/null 2>&1 || need_apt=1
+done
+for bu in mips-linux-gnu mips64el-linux-gnuabin32; do
+	command -v "$bu-ld" >/dev/null 2>&1 || need_apt=1
+done
+
+fetched=1
+for f in busybox-arm64 busybox-armhf busybox-s390x busybox-mipsel; do
+	[ -x "$out/$f" ] || fetched=
+done
+
+if [ -n "$need_apt" ] || [ -z "$fetched" ]; then
+	[ "$(id -u)" = 0 ] || { echo "setup: run as root (it installs Debian packages)" >&2; exit 1; }
+	for arch in arm64 armhf s390x mipsel; do dpkg --add-architecture "$arch"; done
+	# A mirror in the middle of a sync can fail one index; the downloads below are checked.
+	apt-get update -qq || echo "setup: apt-get update reported errors; continuing" >&2
+fi
+
+if [ -n "$need_apt" ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		qemu-user-static util-linux mount \
+		binutils-mips-linux-gnu binutils-mips64el-linux-gnuabin32 >/dev/null
+fi
+
+if [ -z "$fetched" ]; then
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	for arch in arm64 armhf s390x mipsel; do
+		[ -x "$out/busybox-$arch" ] && continue
+		(cd "$tmp" && apt-get download -qq "busybox-static:$arch")
+		dpkg-deb -x "$tmp"/busybox-static_*_"$arch".deb "$tmp/$arch"
+		cp "$tmp/$arch/bin/busybox" "$out/busybox-$arch"
+	done
+fi
+
+# Two tiny MIPS executables from the real cross linker: o32 big-endian and n32 little-endian.
+build_mips() { # name triplet
+	[ -x "$out/$1" ] && return 0
+	printf '.text\n.globl __start\n__start:\n\tnop\n' > "$out/$1.s"
+	"$2-as" -o "$out/$1.o" "$out/$1.s"
+	"$2-ld" -o "$out/$1" "$out/$1.o"
+	rm -f "$out/$1.s" "$out/$1.o"
+}
+build_mips mips-o32 mips-linux-gnu
+build_mips mipsel-n32 mips64el-linux-gnuabin32
+
+echo "setup: ok ($(ls "$out" | tr '\n' ' '))"

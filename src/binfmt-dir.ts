@@ -1,0 +1,121 @@
+import { constants } from 'node:fs';
+import { access, open, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseEntry, type Entry } from './entry.js';
+import { errnoOf, QemuBinfmtError } from './errors.js';
+import { run } from './exec.js';
+
+export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+const CONTROL_FILES = new Set(['register', 'status']);
+
+/** The only code that reads or writes binfmt_misc, rooted at one directory. */
+export interface BinfmtTable {
+  readonly dir: string;
+  isMounted(): Promise<boolean>;
+  /** Mounts binfmt_misc on the directory. It is never unmounted afterwards. */
+  mount(): Promise<void>;
+  /** Whether the kernel handles entries at all (the global `status` file). */
+  kernelEnabled(): Promise<boolean>;
+  list(): Promise<Entry[]>;
+  read(name: string): Promise<Entry | undefined>;
+  /** Writes one register line in a single write(). */
+  register(line: string): Promise<void>;
+  /** Writes 1 (enable), 0 (disable) or -1 (remove) to one entry; never to `status`. */
+  control(name: string, action: '1' | '0' | '-1'): Promise<void>;
+}
+
+export function openBinfmtTable(dir = DEFAULT_BINFMT_DIR): BinfmtTable {
+  return new BinfmtDir(dir);
+}
+
+class BinfmtDir implements BinfmtTable {
+  constructor(readonly dir: string) {}
+
+  async isMounted(): Promise<boolean> {
+    try {
+      // Touching register also triggers an autofs mount point.
+      await access(join(this.dir, 'register'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async mount(): Promise<void> {
+    const result = await run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', this.dir]);
+    if (result.exitCode !== 0 || !(await this.isMounted())) {
+      throw new QemuBinfmtError('NOT_MOUNTED', `could not mount binfmt_misc on ${this.dir}: ${result.stderr.trim() || 'mount failed'}`, {
+        path: this.dir,
+        hint: 'run as root (or in a container with --privileged / --cap-add SYS_ADMIN)',
+      });
+    }
+  }
+
+  async kernelEnabled(): Promise<boolean> {
+    const text = await readFile(join(this.dir, 'status'), 'utf8').catch((err) => {
+      throw ioError(err, join(this.dir, 'status'), 'read');
+    });
+    return text.trim() === 'enabled';
+  }
+
+  async list(): Promise<Entry[]> {
+    const names = await readdir(this.dir).catch((err) => {
+      throw ioError(err, this.dir, 'list');
+    });
+    const entries = await Promise.all(names.filter((n) => !CONTROL_FILES.has(n)).sort().map((n) => this.read(n)));
+    return entries.filter((e) => e !== undefined);
+  }
+
+  async read(name: string): Promise<Entry | undefined> {
+    const path = join(this.dir, name);
+    try {
+      return parseEntry(name, await readFile(path, 'utf8'));
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return undefined;
+      throw ioError(err, path, 'read');
+    }
+  }
+
+  async register(line: string): Promise<void> {
+    await writeOnce(join(this.dir, 'register'), line);
+  }
+
+  async control(name: string, action: '1' | '0' | '-1'): Promise<void> {
+    if (CONTROL_FILES.has(name)) throw new Error(`refusing to write to ${name}`);
+    await writeOnce(join(this.dir, name), action);
+  }
+}
+
+async function writeOnce(path: string, text: string): Promise<void> {
+  const data = Buffer.from(text);
+  let file;
+  try {
+    file = await open(path, constants.O_WRONLY); // no O_CREAT: a missing file is an error
+    const { bytesWritten } = await file.write(data, 0, data.length);
+    if (bytesWritten !== data.length) throw new Error(`short write (${bytesWritten} of ${data.length} bytes)`);
+  } catch (err) {
+    throw ioError(err, path, 'write');
+  } finally {
+    await file?.close();
+  }
+}
+
+const HINTS: Record<string, string> = {
+  EACCES: 'run as root (sudo), or in a container started with --privileged (or --cap-add SYS_ADMIN)',
+  EPERM: 'run as root (sudo), or in a container started with --privileged (or --cap-add SYS_ADMIN)',
+  EROFS: 'binfmt_misc is mounted read-only here; run on the host or in a privileged container',
+};
+
+/** Turns a system error on a binfmt_misc file into a typed error with its errno and a hint. */
+export function ioError(err: unknown, path: string, action: string): QemuBinfmtError {
+  if (err instanceof QemuBinfmtError) return err;
+  const errno = errnoOf(err);
+  const reason = err instanceof Error ? err.message : String(err);
+  const code = errno === 'EACCES' || errno === 'EPERM' ? 'PERMISSION' : 'IO';
+  const hint = errno ? HINTS[errno] : undefined;
+  return new QemuBinfmtError(code, `cannot ${action} ${path}: ${reason}`, {
+    path,
+    ...(errno ? { errno } : {}),
+    ...(hint ? { hint } : {}),
+  });
+}

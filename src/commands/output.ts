@@ -1,0 +1,15 @@
+import type { Output } from '../format.js';
+
+export function write(output: Output): void {
+  if (output.stdout.length) process.stdout.write(`${output.stdout.join('\n')}\n`);
+  if (output.stderr.length) process.stderr.write(`${output.stderr.join('\n')}\n`);
+}
+
+export function writeJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Drops undefined values, so that options not given take their documented defaults. */
+export function defined<T extends object>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as never;
+}

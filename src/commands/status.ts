@@ -1,0 +1,25 @@
+import type { Argv, CommandModule } from 'yargs';
+import { formatStatus } from '../format.js';
+import { status } from '../status.js';
+import { defined, write, writeJson } from './output.js';
+
+interface StatusArgs {
+  platforms: string[];
+  'binfmt-dir'?: string;
+  json?: boolean;
+}
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
+  command: 'status [platforms..]',
+  describe: 'Show what is registered (read-only)',
+  builder: (y: Argv) =>
+    y
+      .positional('platforms', { type: 'string', array: true, default: [], describe: 'platforms or aliases (default: all)' })
+      .option('json', { type: 'boolean', describe: 'print JSON (shape in the README)' }) as unknown as Argv<StatusArgs>,
+  handler: async (argv) => {
+    const report = await status(argv.platforms, defined({ binfmtDir: argv['binfmt-dir'] }));
+    if (argv.json) writeJson(report);
+    else write(formatStatus(report, argv.platforms.length > 0));
+    if (!report.mounted) process.exitCode = 1;
+  },
+};

@@ -1,0 +1,62 @@
+import type { BinfmtTable } from './binfmt-dir.js';
+import { QemuBinfmtError } from './errors.js';
+import { resolvePlatforms, type Platform } from './platforms.js';
+import { failed, type Report, type TargetResult } from './report.js';
+import { sameRule } from './rule.js';
+import { accessTable, binfmtDirOf, type TableOptions } from './table-access.js';
+
+export interface DisableOptions extends Omit<TableOptions, 'mount'> {
+  /** Remove a same-named entry even when its rule is not ours. */
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+/**
+ * Removes entries named qemu-<platform> whose magic and mask are ours, by writing -1 to each.
+ * Never writes to `status`, never unmounts; other entries are left alone with a notice.
+ */
+export async function disable(names: readonly string[], options: DisableOptions = {}): Promise<Report> {
+  const platforms = resolvePlatforms(names);
+  const { table, notices } = await accessTable(options, false);
+  const results: TargetResult[] = [];
+  for (const platform of platforms) results.push(await disableOne(table, platform, options));
+  return {
+    command: 'disable',
+    dryRun: options.dryRun ?? false,
+    binfmtDir: binfmtDirOf(options),
+    ok: results.every((r) => r.outcome !== 'failed'),
+    results,
+    skipped: [],
+    notices,
+  };
+}
+
+async function disableOne(table: BinfmtTable, platform: Platform, options: DisableOptions): Promise<TargetResult> {
+  const base = { platform: platform.name, entry: platform.entryName };
+  try {
+    const entry = await table.read(platform.entryName);
+    if (!entry) return { ...base, outcome: 'absent', detail: 'not registered', warnings: [] };
+    const found = { ...base, interpreter: entry.interpreter };
+    const ours = entry.rule !== undefined && sameRule(entry.rule, platform.rule);
+    if (!ours && !options.force) {
+      return {
+        ...found,
+        outcome: 'kept',
+        detail: `its magic and mask are not qemu-binfmt's for ${platform.name}, so it was left alone; --force removes it anyway`,
+        warnings: [],
+      };
+    }
+    if (options.dryRun) return { ...found, outcome: 'would-remove', warnings: [] };
+    await table.control(platform.entryName, '-1');
+    if (await table.read(platform.entryName)) {
+      throw new QemuBinfmtError('READBACK', `wrote -1 to ${table.dir}/${platform.entryName}, but it is still there`, {
+        path: `${table.dir}/${platform.entryName}`,
+        hint: 'another process may have registered it again; check with qemu-binfmt status',
+      });
+    }
+    return { ...found, outcome: 'removed', warnings: [] };
+  } catch (err) {
+    if (!(err instanceof QemuBinfmtError)) throw err;
+    return failed(base, err);
+  }
+}

@@ -1,0 +1,167 @@
+import type { BinfmtTable } from './binfmt-dir.js';
+import { differences, overlapping } from './compare.js';
+import type { Entry } from './entry.js';
+import { errnoOf, QemuBinfmtError } from './errors.js';
+import { flagString } from './flags.js';
+import { PLATFORMS } from './platforms.js';
+import { planEnable, type PlannedTarget, type PlanOptions } from './plan.js';
+import { failed, type Report, type TargetResult } from './report.js';
+import { accessTable, binfmtDirOf, type TableOptions } from './table-access.js';
+
+export interface EnableOptions extends TableOptions, PlanOptions {
+  /** Replace a same-named entry that differs. */
+  force?: boolean;
+  /** Print the lines and checks; write nothing. */
+  dryRun?: boolean;
+}
+
+/** Registers each platform, attempting every one; bad input throws before anything is written. */
+export async function enable(names: readonly string[], options: EnableOptions = {}): Promise<Report> {
+  const plan = await planEnable(names, options);
+  const dryRun = options.dryRun ?? false;
+  const access = await accessTable(options, !dryRun, !dryRun);
+  const notices = [...access.notices];
+  if (!access.mounted) notices.push(`binfmt_misc is not mounted at ${access.table.dir}: existing entries were not checked`);
+  const existing = access.mounted ? await access.table.list() : [];
+
+  const results: TargetResult[] = plan.missing.map(({ platform, error }) =>
+    failed({ platform: platform.name, entry: platform.entryName }, error),
+  );
+  for (const target of plan.targets) {
+    results.push(await enableOne(access.table, target, existing, options));
+  }
+  results.sort((a, b) => tableIndex(a.platform) - tableIndex(b.platform));
+  return {
+    command: 'enable',
+    dryRun,
+    binfmtDir: binfmtDirOf(options),
+    ok: results.every((r) => r.outcome !== 'failed'),
+    results,
+    skipped: plan.skipped,
+    notices,
+  };
+}
+
+const tableIndex = (name: string) => PLATFORMS.findIndex((p) => p.name === name);
+
+async function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[], options: EnableOptions): Promise<TargetResult> {
+  const { registration: reg, line } = target;
+  const base = {
+    platform: target.platform.name,
+    entry: reg.name,
+    interpreter: reg.interpreter,
+    flags: flagString(reg.flags),
+    line,
+    checks: target.checks,
+  };
+  const warnings = overlapping(existing, reg).map(
+    (e) => `${reg.name} overlaps entry ${e.name} (${e.interpreter}): both claim some files, and the newer entry is matched first`,
+  );
+  const done = (outcome: TargetResult['outcome'], detail?: string): TargetResult => ({
+    ...base,
+    outcome,
+    ...(detail ? { detail } : {}),
+    warnings,
+  });
+  try {
+    const current = existing.find((e) => e.name === reg.name);
+    if (current) {
+      const diffs = differences(current, reg);
+      if (diffs.length === 0 && current.enabled) return done('unchanged', 'already enabled');
+      if (diffs.length === 0) {
+        if (options.dryRun) return done('would-enable', 'the entry exists but is disabled; it would be enabled');
+        await table.control(reg.name, '1');
+        await readBack(table, target);
+        return done('enabled', 'was disabled; enabled it');
+      }
+      if (!options.force) {
+        throw new QemuBinfmtError('EXISTS_DIFFERENT', `entry ${reg.name} exists and differs: ${diffs.join('; ')}`, {
+          path: `${table.dir}/${reg.name}`,
+          hint: 'it was kept; add --force to replace it',
+        });
+      }
+      if (options.dryRun) return done('would-replace', `would replace: ${diffs.join('; ')}`);
+      await table.control(reg.name, '-1');
+      await register(table, target);
+      return done('replaced', `replaced: ${diffs.join('; ')}`);
+    }
+    if (options.dryRun) return done('would-enable');
+    const outcome = await register(table, target);
+    return done(outcome, outcome === 'unchanged' ? 'registered meanwhile by another process, identically' : undefined);
+  } catch (err) {
+    if (!(err instanceof QemuBinfmtError)) throw err;
+    return failed(base, err, warnings);
+  }
+}
+
+/** One write to register, translated errors, and a read-back. */
+async function register(table: BinfmtTable, target: PlannedTarget): Promise<'enabled' | 'unchanged'> {
+  const { registration: reg, line } = target;
+  try {
+    await table.register(line);
+  } catch (err) {
+    const errno = err instanceof QemuBinfmtError ? err.errno : errnoOf(err);
+    if (errno === 'EEXIST') {
+      // Someone registered the same name between our read and our write: compare again.
+      const now = await table.read(reg.name);
+      if (now && now.enabled && differences(now, reg).length === 0) return 'unchanged';
+      throw new QemuBinfmtError('EXISTS_DIFFERENT', `entry ${reg.name} was registered meanwhile by another process, and differs`, {
+        path: `${table.dir}/${reg.name}`,
+        errno,
+        hint: 'check it with qemu-binfmt status; add --force to replace it',
+      });
+    }
+    throw translateRegisterError(err, table.dir, target);
+  }
+  await readBack(table, target);
+  return 'enabled';
+}
+
+function translateRegisterError(err: unknown, dir: string, target: PlannedTarget): unknown {
+  if (!(err instanceof QemuBinfmtError)) return err;
+  const { registration: reg } = target;
+  const path = `${dir}/register`;
+  if (err.errno === 'ENOENT' && reg.flags.fixBinary) {
+    return new QemuBinfmtError('INTERPRETER_NOT_FOUND', `the kernel could not open the interpreter ${reg.interpreter} (ENOENT, flag F)`, {
+      path: reg.interpreter,
+      errno: 'ENOENT',
+      hint: 'with F the interpreter must exist when registering; install it or check the path',
+    });
+  }
+  if (err.errno === 'ENOENT') {
+    return new QemuBinfmtError('NOT_MOUNTED', `${path} does not exist (ENOENT)`, {
+      path,
+      errno: 'ENOENT',
+      hint: `binfmt_misc is not mounted: add --mount, or run mount -t binfmt_misc binfmt_misc ${dir}`,
+    });
+  }
+  if (err.errno === 'EINVAL') {
+    return new QemuBinfmtError('KERNEL_REJECTED', `the kernel rejected the line for ${reg.name} (EINVAL): ${target.line.trim()}`, {
+      path,
+      errno: 'EINVAL',
+      hint: reg.flags.fixBinary
+        ? 'kernels before 4.8 do not know flag F: retry with --no-fix-binary'
+        : 'the line broke a kernel rule that this tool does not know; please report it',
+    });
+  }
+  return err;
+}
+
+async function readBack(table: BinfmtTable, target: PlannedTarget): Promise<void> {
+  const { registration: reg } = target;
+  const entry = await table.read(reg.name);
+  const path = `${table.dir}/${reg.name}`;
+  if (!entry) {
+    throw new QemuBinfmtError('READBACK', `wrote ${reg.name} to ${table.dir}/register, but ${path} does not exist`, {
+      path,
+      hint: `${table.dir} may not be binfmt_misc (an autofs point not yet mounted, or a plain directory); check with: mount | grep binfmt_misc`,
+    });
+  }
+  const diffs = differences(entry, reg);
+  if (diffs.length > 0 || !entry.enabled) {
+    throw new QemuBinfmtError('READBACK', `${path} reads back differently: ${entry.enabled ? diffs.join('; ') : 'disabled'}`, {
+      path,
+      hint: 'another tool may have changed it at the same time; check with qemu-binfmt status',
+    });
+  }
+}

@@ -1,0 +1,15 @@
+export { openBinfmtTable, DEFAULT_BINFMT_DIR, type BinfmtTable } from './binfmt-dir.js';
+export { disable, type DisableOptions } from './disable.js';
+export { parseElfHeader, readElfInfo, type ElfHeader } from './elf.js';
+export { enable, type EnableOptions } from './enable.js';
+export { parseEntry, type Entry } from './entry.js';
+export { QemuBinfmtError, type ErrorCode } from './errors.js';
+export { flagString, parseFlagString, type Flags } from './flags.js';
+export { detectHost, hostFamily, nativeReason } from './host.js';
+export { findInterpreter, inspectInterpreter } from './interpreter.js';
+export { planEnable, chooseFlags, type Plan, type PlanOptions } from './plan.js';
+export { findPlatform, PLATFORMS, resolvePlatforms, type Platform } from './platforms.js';
+export { formatRegisterLine, validateRegistration, KERNEL_LIMITS, type Registration } from './register-line.js';
+export type { Report, TargetResult } from './report.js';
+export { matches, overlaps, sameRule, type MagicRule } from './rule.js';
+export { status, type StatusReport } from './status.js';

@@ -1,0 +1,99 @@
+import { access, constants, realpath } from 'node:fs/promises';
+import { basename, delimiter, join, resolve } from 'node:path';
+import { readElfInfo } from './elf.js';
+import { run } from './exec.js';
+import type { Platform } from './platforms.js';
+
+/** Where distributions put QEMU's user-mode emulators, searched after $PATH. */
+export const USUAL_DIRS = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin'];
+/** Debian's argv[0]-preserving wrappers: <dir>/<arch>-binfmt-P. */
+export const BINFMT_P_DIR = '/usr/libexec/qemu-binfmt';
+
+export interface InterpreterSearch {
+  /** One explicit interpreter (only with one platform). */
+  interpreter?: string;
+  /** Look only in this directory. */
+  interpreterDir?: string;
+  /** Directories to search otherwise; default $PATH then USUAL_DIRS. */
+  searchDirs?: readonly string[];
+}
+
+export function candidateNames(platform: Platform): string[] {
+  return [`${platform.binary}-static`, platform.binary];
+}
+
+export function defaultSearchDirs(path = process.env.PATH ?? ''): string[] {
+  return [...new Set([...path.split(delimiter).filter((d) => d.startsWith('/')), ...USUAL_DIRS])];
+}
+
+function searchDirsOf(search: InterpreterSearch): readonly string[] {
+  if (search.interpreterDir !== undefined) return [resolve(search.interpreterDir)];
+  return search.searchDirs ?? defaultSearchDirs();
+}
+
+async function isExecutableFile(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The interpreter to register: qemu-<binary>-static first, then qemu-<binary>, in search order. */
+export async function findInterpreter(platform: Platform, search: InterpreterSearch): Promise<string | undefined> {
+  if (search.interpreter !== undefined) {
+    const path = resolve(search.interpreter);
+    return (await isExecutableFile(path)) ? path : undefined;
+  }
+  const dirs = searchDirsOf(search);
+  for (const name of candidateNames(platform)) {
+    for (const dir of dirs) {
+      const path = join(dir, name);
+      if (await isExecutableFile(path)) return path;
+    }
+  }
+  return undefined;
+}
+
+export function describeSearch(platform: Platform, search: InterpreterSearch): string {
+  if (search.interpreter !== undefined) return `${resolve(search.interpreter)} (not an executable file)`;
+  return `${candidateNames(platform).join(' or ')} in ${searchDirsOf(search).join(':')}`;
+}
+
+export function installHint(platform: Platform): string {
+  const arch = platform.binary.replace(/^qemu-/, '');
+  return (
+    'install QEMU user-mode emulators: apt-get install qemu-user-static (Debian, Ubuntu), ' +
+    `dnf install qemu-user-static (Fedora), pacman -S qemu-user-static (Arch), apk add qemu-${arch} (Alpine); ` +
+    'or name one with --interpreter PATH or --interpreter-dir DIR'
+  );
+}
+
+export interface InterpreterInfo {
+  path: string;
+  /** ELF without PT_INTERP: safe with F in any chroot or container. */
+  isStatic: boolean;
+  /** Understands the P flag: a -binfmt-P wrapper, or QEMU >= 6. */
+  supportsPreserveArgv0: boolean;
+}
+
+export async function inspectInterpreter(path: string): Promise<InterpreterInfo> {
+  const [{ isStatic }, supportsPreserveArgv0] = await Promise.all([readElfInfo(path), supportsP(path)]);
+  return { path, isStatic, supportsPreserveArgv0 };
+}
+
+async function supportsP(path: string): Promise<boolean> {
+  if (basename(path).endsWith('-binfmt-P')) return true;
+  // Debian ships <arch>-binfmt-P as a link to the same emulator when that emulator handles P.
+  const wrapper = join(BINFMT_P_DIR, `${basename(path).replace(/^qemu-/, '').replace(/-static$/, '')}-binfmt-P`);
+  const [target, self] = await Promise.all([realpath(wrapper).catch(() => undefined), realpath(path)]);
+  if (target !== undefined && target === self) return true;
+  return qemuMajorVersion(path).then((major) => major !== undefined && major >= 6);
+}
+
+async function qemuMajorVersion(path: string): Promise<number | undefined> {
+  const result = await run(path, ['--version'], 5_000);
+  const match = /\bversion (\d+)\./.exec(result.stdout);
+  return result.exitCode === 0 && match ? Number(match[1]) : undefined;
+}

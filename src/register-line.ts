@@ -1,0 +1,70 @@
+import { QemuBinfmtError } from './errors.js';
+import { flagString, type Flags } from './flags.js';
+import { escapeBytes } from './hex.js';
+import type { MagicRule } from './rule.js';
+
+/** Limits from fs/binfmt_misc.c and Documentation/admin-guide/binfmt-misc.rst. */
+export const KERNEL_LIMITS = {
+  /** Whole register write, trailing newline included. */
+  minLine: 11,
+  maxLine: 1920,
+  /** offset + magic length must fit in the bytes the kernel reads from a binary (BINPRM_BUF_SIZE). */
+  maxMagicEnd: 128,
+  /** Documented limit for the interpreter path. */
+  maxInterpreter: 127,
+} as const;
+
+export interface Registration {
+  name: string;
+  rule: MagicRule;
+  interpreter: string;
+  flags: Flags;
+}
+
+const DELIMITER = ':';
+
+function violation(rule: string, value: string | number): QemuBinfmtError {
+  return new QemuBinfmtError('KERNEL_RULE', `${rule} (got ${JSON.stringify(value)})`, {
+    hint: 'the kernel would reject this line with EINVAL; nothing was written',
+  });
+}
+
+/** Checks a registration against every rule the kernel applies to a register line. */
+export function validateRegistration(reg: Registration): void {
+  const { name, rule, interpreter } = reg;
+  if (name === '' || name === '.' || name === '..') throw violation('entry name must be non-empty and not . or ..', name);
+  if (name.includes('/') || name.includes(DELIMITER) || /[\0-\x1f]/.test(name)) {
+    throw violation('entry name must not contain /, : or control characters', name);
+  }
+  if (name === 'register' || name === 'status') throw violation('entry name must not be register or status', name);
+  if (!Number.isInteger(rule.offset) || rule.offset < 0) throw violation('offset must be a whole number >= 0', rule.offset);
+  if (rule.magic.length === 0) throw violation('magic must not be empty', '');
+  if (rule.mask.length !== rule.magic.length) {
+    throw violation(`mask must be as long as the magic (${rule.magic.length} bytes)`, rule.mask.length);
+  }
+  if (rule.offset + rule.magic.length > KERNEL_LIMITS.maxMagicEnd) {
+    throw violation(`offset + magic length must be <= ${KERNEL_LIMITS.maxMagicEnd}`, rule.offset + rule.magic.length);
+  }
+  if (!interpreter.startsWith('/')) throw violation('interpreter must be an absolute path', interpreter);
+  if (interpreter.length > KERNEL_LIMITS.maxInterpreter) {
+    throw violation(`interpreter path must be at most ${KERNEL_LIMITS.maxInterpreter} characters`, interpreter);
+  }
+  if (interpreter.includes(DELIMITER) || /[\0-\x1f]/.test(interpreter)) {
+    throw violation('interpreter path must not contain : or control characters', interpreter);
+  }
+  const length = buildLine(reg).length;
+  if (length < KERNEL_LIMITS.minLine || length > KERNEL_LIMITS.maxLine) {
+    throw violation(`register line must be ${KERNEL_LIMITS.minLine}..${KERNEL_LIMITS.maxLine} bytes`, length);
+  }
+}
+
+function buildLine({ name, rule, interpreter, flags }: Registration): string {
+  const fields = [name, 'M', String(rule.offset), escapeBytes(rule.magic), escapeBytes(rule.mask), interpreter, flagString(flags)];
+  return `${DELIMITER}${fields.join(DELIMITER)}\n`;
+}
+
+/** The one place a register line is made: `:name:M:offset:magic:mask:interpreter:flags\n`, validated. */
+export function formatRegisterLine(reg: Registration): string {
+  validateRegistration(reg);
+  return buildLine(reg);
+}

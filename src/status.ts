@@ -1,0 +1,103 @@
+import { access } from 'node:fs/promises';
+import type { Entry } from './entry.js';
+import { readElfInfo } from './elf.js';
+import { flagString } from './flags.js';
+import { detectHost, nativeReason, type HostOptions } from './host.js';
+import { PLATFORMS, resolvePlatforms, type Platform } from './platforms.js';
+import { sameRule } from './rule.js';
+import { accessTable, binfmtDirOf, type TableOptions } from './table-access.js';
+
+export interface PlatformStatus {
+  platform: string;
+  entry: string;
+  registered: boolean;
+  enabled: boolean;
+  interpreter: string | null;
+  interpreterPresent: boolean | null;
+  interpreterStatic: boolean | null;
+  flags: string | null;
+  /** The entry's offset, magic and mask are this platform's in our table. */
+  matchesTable: boolean | null;
+  native: boolean;
+  nativeReason: 'family' | 'captures-host' | null;
+}
+
+export interface ForeignEntry {
+  name: string;
+  enabled: boolean;
+  interpreter: string;
+  flags: string;
+  type: 'magic' | 'extension';
+}
+
+export interface StatusReport {
+  binfmtDir: string;
+  mounted: boolean;
+  /** The kernel's global switch (<dir>/status); null when not mounted. */
+  kernelEnabled: boolean | null;
+  privateNamespace: boolean;
+  platforms: PlatformStatus[];
+  /** Entries that are not qemu-<platform> of our table: listed, never touched. */
+  foreign: ForeignEntry[];
+}
+
+export interface StatusOptions extends Omit<TableOptions, 'mount'> {
+  host?: HostOptions;
+}
+
+/** Reads the table; writes nothing. */
+export async function status(names: readonly string[], options: StatusOptions = {}): Promise<StatusReport> {
+  const platforms = names.length === 0 ? [...PLATFORMS] : resolvePlatforms(names);
+  const [access, host] = await Promise.all([accessTable(options, false, false), detectHost(options.host)]);
+  const { table, mounted } = access;
+  const [entries, kernelEnabled] = mounted ? await Promise.all([table.list(), table.kernelEnabled()]) : [[], null];
+  const ourNames = new Set(PLATFORMS.map((p) => p.entryName));
+  return {
+    binfmtDir: binfmtDirOf(options),
+    mounted,
+    kernelEnabled,
+    privateNamespace: access.privateNamespace,
+    platforms: await Promise.all(
+      platforms.map((p) => platformStatus(p, entries.find((e) => e.name === p.entryName), nativeReason(p, host)?.reason)),
+    ),
+    foreign: entries
+      .filter((e) => !ourNames.has(e.name))
+      .map((e) => ({
+        name: e.name,
+        enabled: e.enabled,
+        interpreter: e.interpreter,
+        flags: flagString(e.flags),
+        type: e.rule ? 'magic' : 'extension',
+      })),
+  };
+}
+
+async function platformStatus(platform: Platform, entry: Entry | undefined, native: PlatformStatus['nativeReason'] | undefined): Promise<PlatformStatus> {
+  const interpreter = entry ? await describeInterpreter(entry.interpreter) : { present: null, isStatic: null };
+  return {
+    platform: platform.name,
+    entry: platform.entryName,
+    registered: entry !== undefined,
+    enabled: entry?.enabled ?? false,
+    interpreter: entry?.interpreter ?? null,
+    interpreterPresent: interpreter.present,
+    interpreterStatic: interpreter.isStatic,
+    flags: entry ? flagString(entry.flags) : null,
+    matchesTable: entry ? entry.rule !== undefined && sameRule(entry.rule, platform.rule) : null,
+    native: native !== undefined,
+    nativeReason: native ?? null,
+  };
+}
+
+async function describeInterpreter(path: string): Promise<{ present: boolean; isStatic: boolean | null }> {
+  try {
+    await access(path);
+  } catch {
+    return { present: false, isStatic: null };
+  }
+  try {
+    return { present: true, isStatic: (await readElfInfo(path)).isStatic };
+  } catch {
+    return { present: true, isStatic: null };
+  }
+}
