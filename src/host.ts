@@ -35,7 +35,7 @@ export interface Host {
 export const DEFAULT_HOST_EXECUTABLES = ['/proc/self/exe', '/bin/sh'];
 
 export async function detectHost(options: HostOptions = {}): Promise<Host> {
-  const arch = options.machine ?? process.env.QEMU_BINFMT_HOST_ARCH ?? machine();
+  const arch = options.machine || process.env.QEMU_BINFMT_HOST_ARCH || machine();
   const paths = options.executables ?? DEFAULT_HOST_EXECUTABLES;
   const heads = await Promise.all(
     paths.map(async (path) => {

@@ -10,7 +10,7 @@ export interface TableOptions {
 }
 
 export function binfmtDirOf(options: TableOptions): string {
-  return options.binfmtDir ?? process.env.QEMU_BINFMT_DIR ?? DEFAULT_BINFMT_DIR;
+  return options.binfmtDir || process.env.QEMU_BINFMT_DIR || DEFAULT_BINFMT_DIR;
 }
 
 export interface TableAccess {

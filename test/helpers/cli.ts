@@ -1,0 +1,21 @@
+import { execa } from 'execa';
+import { CLI } from './paths.js';
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns the built CLI as a process (optionally through a prefix such as nsenter). */
+export async function runCli(args: readonly string[], options: { prefix?: readonly string[]; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const prefix = options.prefix ?? [];
+  const command = [...prefix, process.execPath, CLI, ...args];
+  const result = await execa(command[0]!, command.slice(1), {
+    reject: false,
+    env: { QEMU_BINFMT_DIR: '', QEMU_BINFMT_HOST_ARCH: '', ...options.env },
+    extendEnv: true,
+    stdin: 'ignore',
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+}

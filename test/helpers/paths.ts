@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (tests run from build/test/...). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const CLI = join(ROOT, 'dist/cli.js');
+/** Real foreign executables fetched by scripts/setup.sh. */
+export const FOREIGN = join(ROOT, '.cache/foreign');
+
+export const IN_CI = process.env.CI === 'true';
+
+/** Skips with a printed reason, except under CI=true, where a skip is a failure. */
+export function skipOrFail(ctx: Mocha.Context, reason: string): never {
+  if (IN_CI) throw new Error(`cannot run under CI: ${reason}`);
+  console.log(`      skipped: ${reason}`);
+  ctx.skip();
+}
+
+/** The path of a fetched foreign executable, or a skip (a failure under CI) when it is missing. */
+export function foreign(ctx: Mocha.Context, name: string): string {
+  const path = join(FOREIGN, name);
+  if (!existsSync(path)) skipOrFail(ctx, `${path} is missing: run scripts/setup.sh (make test does)`);
+  return path;
+}

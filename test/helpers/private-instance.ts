@@ -1,0 +1,80 @@
+import { execa } from 'execa';
+import { runCli, type CliResult } from './cli.js';
+import { skipOrFail } from './paths.js';
+
+export const BINFMT = '/proc/sys/fs/binfmt_misc';
+interface Holder {
+  kill: () => void;
+  done: Promise<unknown>;
+}
+
+/**
+ * A private binfmt_misc instance (Linux >= 6.7): a user + mount namespace held open by a
+ * sleeping process, where binfmt_misc is freshly mounted. Commands enter it with nsenter.
+ * The mount is chained with && so that nothing can reach the host's table if it fails.
+ */
+export class PrivateInstance {
+  private constructor(
+    private readonly holder: Holder,
+    readonly pid: number,
+  ) {}
+
+  static async start(ctx: Mocha.Context, extraUnshare: readonly string[] = []): Promise<PrivateInstance> {
+    const holder = execa(
+      'unshare',
+      ['--user', '--map-root-user', '--mount', ...extraUnshare, 'sh', '-c', `mount -t binfmt_misc binfmt_misc ${BINFMT} && echo ready $$ && exec sleep 3600`],
+      { reject: false, stdin: 'ignore', buffer: false },
+    );
+    const line = await new Promise<string>((resolve) => {
+      let text = '';
+      holder.stdout?.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('\n')) resolve(text);
+      });
+      holder.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      void holder.then(() => resolve(text));
+    });
+    const match = /^ready (\d+)/.exec(line);
+    if (!match) {
+      holder.kill();
+      skipOrFail(ctx, `no private binfmt_misc instance (needs Linux >= 6.7 and unprivileged user namespaces): ${line.trim()}`);
+    }
+    return new PrivateInstance({ kill: () => holder.kill('SIGKILL'), done: holder.then(() => undefined) }, Number(match[1]));
+  }
+
+  /** The prefix that runs a command inside the instance. */
+  get prefix(): string[] {
+    return ['nsenter', '-t', String(this.pid), '-U', '-m', '--'];
+  }
+
+  cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+    return runCli(args, { prefix: this.prefix, env });
+  }
+
+  /** Runs a shell script inside the instance. */
+  async sh(script: string): Promise<CliResult> {
+    const r = await execa(this.prefix[0]!, [...this.prefix.slice(1), 'sh', '-c', script], { reject: false, stdin: 'ignore' });
+    return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Registers a raw line, as another tool would. */
+  async registerRaw(line: string): Promise<void> {
+    const r = await this.sh(`printf '%s\\n' '${line.replace(/'/g, `'\\''`)}' > ${BINFMT}/register`);
+    if (r.exitCode !== 0) throw new Error(`could not register ${line}: ${r.stderr}`);
+  }
+
+  async entryNames(): Promise<string[]> {
+    const r = await this.sh(`ls ${BINFMT}`);
+    return r.stdout.split('\n').filter((n) => n && n !== 'register' && n !== 'status');
+  }
+
+  async readEntry(name: string): Promise<string | undefined> {
+    const r = await this.sh(`cat ${BINFMT}/${name}`);
+    return r.exitCode === 0 ? r.stdout : undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.holder.kill();
+    await this.holder.done;
+  }
+}
