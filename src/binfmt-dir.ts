@@ -90,7 +90,7 @@ async function writeOnce(path: string, text: string): Promise<void> {
   const data = Buffer.from(text);
   let file;
   try {
-    file = await open(path, constants.O_WRONLY); // no O_CREAT: a missing file is an error
+    file = await open(path, constants.O_WRONLY | constants.O_TRUNC); // no O_CREAT: a missing file is an error
     const { bytesWritten } = await file.write(data, 0, data.length);
     if (bytesWritten !== data.length) throw new Error(`short write (${bytesWritten} of ${data.length} bytes)`);
   } catch (err) {

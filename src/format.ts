@@ -23,14 +23,16 @@ const LABELS: Record<Outcome, string> = {
 
 export function formatReport(report: Report): Output {
   const out: Output = { stdout: [], stderr: report.notices.map((n) => `notice: ${n}`) };
-  for (const r of report.results) {
+  for (const r of report.results.filter((x) => x.outcome !== 'absent')) {
     const what = r.outcome === 'failed' ? r.error?.message : [r.interpreter, r.flags !== undefined ? `flags=${r.flags}` : ''].filter(Boolean).join(' ');
     out.stdout.push(`${r.entry}: ${LABELS[r.outcome]}${what ? `: ${what}` : ''}`);
     if (r.outcome === 'failed' && r.error?.hint) out.stdout.push(`  hint: ${r.error.hint}`);
-    else if (r.detail && r.outcome !== 'unchanged' && r.outcome !== 'absent') out.stdout.push(`  ${r.detail}`);
+    else if (r.detail && r.outcome !== 'unchanged') out.stdout.push(`  ${r.detail}`);
     if (report.dryRun && r.line) out.stdout.push(`  line: ${r.line.trimEnd()}`, `  checks: ${r.checks?.join('; ')}`);
     out.stderr.push(...r.warnings.map((w) => `warning: ${w}`));
   }
+  const absent = report.results.filter((r) => r.outcome === 'absent').map((r) => r.platform);
+  if (absent.length) out.stdout.push(`not registered (nothing to remove): ${absent.join(' ')}`);
   for (const reason of ['native', 'no-interpreter'] as const) {
     const names = report.skipped.filter((s) => s.reason === reason).map((s) => s.platform);
     if (names.length) out.stdout.push(`skipped (${reason === 'native' ? 'native on this host' : 'no interpreter found'}): ${names.join(' ')}`);
