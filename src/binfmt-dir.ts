@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { access, open, readdir, readFile } from 'node:fs/promises';
+import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEntry, type Entry } from './entry.js';
 import { errnoOf, QemuBinfmtError } from './errors.js';
@@ -8,20 +7,23 @@ import { run } from './exec.js';
 export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 const CONTROL_FILES = new Set(['register', 'status']);
 
-/** The only code that reads or writes binfmt_misc, rooted at one directory. */
+/**
+ * The only code that reads or writes binfmt_misc, rooted at one directory. File access is
+ * synchronous: these are tiny kernel files, and a thread-pool round trip per file costs more.
+ */
 export interface BinfmtTable {
   readonly dir: string;
-  isMounted(): Promise<boolean>;
+  isMounted(): boolean;
   /** Mounts binfmt_misc on the directory. It is never unmounted afterwards. */
   mount(): Promise<void>;
   /** Whether the kernel handles entries at all (the global `status` file). */
-  kernelEnabled(): Promise<boolean>;
-  list(): Promise<Entry[]>;
-  read(name: string): Promise<Entry | undefined>;
+  kernelEnabled(): boolean;
+  list(): Entry[];
+  read(name: string): Entry | undefined;
   /** Writes one register line in a single write(). */
-  register(line: string): Promise<void>;
+  register(line: string): void;
   /** Writes 1 (enable), 0 (disable) or -1 (remove) to one entry; never to `status`. */
-  control(name: string, action: '1' | '0' | '-1'): Promise<void>;
+  control(name: string, action: '1' | '0' | '-1'): void;
 }
 
 export function openBinfmtTable(dir = DEFAULT_BINFMT_DIR): BinfmtTable {
@@ -31,10 +33,10 @@ export function openBinfmtTable(dir = DEFAULT_BINFMT_DIR): BinfmtTable {
 class BinfmtDir implements BinfmtTable {
   constructor(readonly dir: string) {}
 
-  async isMounted(): Promise<boolean> {
+  isMounted(): boolean {
     try {
       // Touching register also triggers an autofs mount point.
-      await access(join(this.dir, 'register'));
+      accessSync(join(this.dir, 'register'));
       return true;
     } catch {
       return false;
@@ -43,7 +45,7 @@ class BinfmtDir implements BinfmtTable {
 
   async mount(): Promise<void> {
     const result = await run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', this.dir]);
-    if (result.exitCode !== 0 || !(await this.isMounted())) {
+    if (result.exitCode !== 0 || !this.isMounted()) {
       throw new QemuBinfmtError('NOT_MOUNTED', `could not mount binfmt_misc on ${this.dir}: ${result.stderr.trim() || 'mount failed'}`, {
         path: this.dir,
         hint: 'run as root (or in a container with --privileged / --cap-add SYS_ADMIN)',
@@ -51,52 +53,60 @@ class BinfmtDir implements BinfmtTable {
     }
   }
 
-  async kernelEnabled(): Promise<boolean> {
-    const text = await readFile(join(this.dir, 'status'), 'utf8').catch((err) => {
-      throw ioError(err, join(this.dir, 'status'), 'read');
-    });
-    return text.trim() === 'enabled';
+  kernelEnabled(): boolean {
+    const path = join(this.dir, 'status');
+    try {
+      return readFileSync(path, 'utf8').trim() === 'enabled';
+    } catch (err) {
+      throw ioError(err, path, 'read');
+    }
   }
 
-  async list(): Promise<Entry[]> {
-    const names = await readdir(this.dir).catch((err) => {
+  list(): Entry[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (err) {
       throw ioError(err, this.dir, 'list');
-    });
-    const entries = await Promise.all(names.filter((n) => !CONTROL_FILES.has(n)).sort().map((n) => this.read(n)));
-    return entries.filter((e) => e !== undefined);
+    }
+    return names
+      .filter((n) => !CONTROL_FILES.has(n))
+      .sort()
+      .map((n) => this.read(n))
+      .filter((e) => e !== undefined);
   }
 
-  async read(name: string): Promise<Entry | undefined> {
+  read(name: string): Entry | undefined {
     const path = join(this.dir, name);
     try {
-      return parseEntry(name, await readFile(path, 'utf8'));
+      return parseEntry(name, readFileSync(path, 'utf8'));
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return undefined;
       throw ioError(err, path, 'read');
     }
   }
 
-  async register(line: string): Promise<void> {
-    await writeOnce(join(this.dir, 'register'), line);
+  register(line: string): void {
+    writeOnce(join(this.dir, 'register'), line);
   }
 
-  async control(name: string, action: '1' | '0' | '-1'): Promise<void> {
+  control(name: string, action: '1' | '0' | '-1'): void {
     if (CONTROL_FILES.has(name)) throw new Error(`refusing to write to ${name}`);
-    await writeOnce(join(this.dir, name), action);
+    writeOnce(join(this.dir, name), action);
   }
 }
 
-async function writeOnce(path: string, text: string): Promise<void> {
+function writeOnce(path: string, text: string): void {
   const data = Buffer.from(text);
-  let file;
+  let fd: number | undefined;
   try {
-    file = await open(path, constants.O_WRONLY | constants.O_TRUNC); // no O_CREAT: a missing file is an error
-    const { bytesWritten } = await file.write(data, 0, data.length);
-    if (bytesWritten !== data.length) throw new Error(`short write (${bytesWritten} of ${data.length} bytes)`);
+    fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC); // no O_CREAT: a missing file is an error
+    const written = writeSync(fd, data, 0, data.length);
+    if (written !== data.length) throw new Error(`short write (${written} of ${data.length} bytes)`);
   } catch (err) {
     throw ioError(err, path, 'write');
   } finally {
-    await file?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -19,7 +19,7 @@ export async function disable(names: readonly string[], options: DisableOptions 
   const platforms = resolvePlatforms(names);
   const { table, notices } = await accessTable(options, false);
   const results: TargetResult[] = [];
-  for (const platform of platforms) results.push(await disableOne(table, platform, options));
+  for (const platform of platforms) results.push(disableOne(table, platform, options));
   return {
     command: 'disable',
     dryRun: options.dryRun ?? false,
@@ -31,10 +31,10 @@ export async function disable(names: readonly string[], options: DisableOptions 
   };
 }
 
-async function disableOne(table: BinfmtTable, platform: Platform, options: DisableOptions): Promise<TargetResult> {
+function disableOne(table: BinfmtTable, platform: Platform, options: DisableOptions): TargetResult {
   const base = { platform: platform.name, entry: platform.entryName };
   try {
-    const entry = await table.read(platform.entryName);
+    const entry = table.read(platform.entryName);
     if (!entry) return { ...base, outcome: 'absent', detail: 'not registered', warnings: [] };
     const found = { ...base, interpreter: entry.interpreter };
     const ours = entry.rule !== undefined && sameRule(entry.rule, platform.rule);
@@ -47,8 +47,8 @@ async function disableOne(table: BinfmtTable, platform: Platform, options: Disab
       };
     }
     if (options.dryRun) return { ...found, outcome: 'would-remove', warnings: [] };
-    await table.control(platform.entryName, '-1');
-    if (await table.read(platform.entryName)) {
+    table.control(platform.entryName, '-1');
+    if (table.read(platform.entryName)) {
       throw new QemuBinfmtError('READBACK', `wrote -1 to ${table.dir}/${platform.entryName}, but it is still there`, {
         path: `${table.dir}/${platform.entryName}`,
         hint: 'another process may have registered it again; check with qemu-binfmt status',

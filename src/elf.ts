@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 export interface ElfHeader {
   class: 32 | 64;
@@ -53,22 +53,22 @@ export interface ElfFileInfo {
 }
 
 /** Reads the header and program headers of a file. */
-export async function readElfInfo(path: string): Promise<ElfFileInfo> {
-  const file = await open(path, 'r');
+export function readElfInfo(path: string): ElfFileInfo {
+  const fd = openSync(path, 'r');
   try {
-    const head = new Uint8Array(128);
-    const { bytesRead } = await file.read(head, 0, head.length, 0);
-    const header = parseElfHeader(head.subarray(0, bytesRead));
-    if (!header || header.phnum === 0) return { header, head: head.subarray(0, bytesRead), isStatic: false };
+    const buffer = new Uint8Array(128);
+    const head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0));
+    const header = parseElfHeader(head);
+    if (!header || header.phnum === 0) return { header, head, isStatic: false };
     const table = new Uint8Array(header.phentsize * header.phnum);
-    await file.read(table, 0, table.length, header.phoff);
+    readSync(fd, table, 0, table.length, header.phoff);
     const view = new DataView(table.buffer);
     let interp = false;
     for (let i = 0; i < header.phnum; i++) {
       if (view.getUint32(i * header.phentsize, header.endianness === 'little') === PT_INTERP) interp = true;
     }
-    return { header, head: head.subarray(0, bytesRead), isStatic: !interp };
+    return { header, head, isStatic: !interp };
   } finally {
-    await file.close();
+    closeSync(fd);
   }
 }

@@ -22,13 +22,13 @@ export async function enable(names: readonly string[], options: EnableOptions = 
   const access = await accessTable(options, !dryRun, !dryRun);
   const notices = [...access.notices];
   if (!access.mounted) notices.push(`binfmt_misc is not mounted at ${access.table.dir}: existing entries were not checked`);
-  const existing = access.mounted ? await access.table.list() : [];
+  const existing = access.mounted ? access.table.list() : [];
 
   const results: TargetResult[] = plan.missing.map(({ platform, error }) =>
     failed({ platform: platform.name, entry: platform.entryName }, error),
   );
   for (const target of plan.targets) {
-    results.push(await enableOne(access.table, target, existing, options));
+    results.push(enableOne(access.table, target, existing, options));
   }
   results.sort((a, b) => tableIndex(a.platform) - tableIndex(b.platform));
   return {
@@ -44,7 +44,7 @@ export async function enable(names: readonly string[], options: EnableOptions = 
 
 const tableIndex = (name: string) => PLATFORMS.findIndex((p) => p.name === name);
 
-async function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[], options: EnableOptions): Promise<TargetResult> {
+function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[], options: EnableOptions): TargetResult {
   const { registration: reg, line } = target;
   const base = {
     platform: target.platform.name,
@@ -70,8 +70,8 @@ async function enableOne(table: BinfmtTable, target: PlannedTarget, existing: En
       if (diffs.length === 0 && current.enabled) return done('unchanged', 'already enabled');
       if (diffs.length === 0) {
         if (options.dryRun) return done('would-enable', 'the entry exists but is disabled; it would be enabled');
-        await table.control(reg.name, '1');
-        await readBack(table, target);
+        table.control(reg.name, '1');
+        readBack(table, target);
         return done('enabled', 'was disabled; enabled it');
       }
       if (!options.force) {
@@ -81,12 +81,12 @@ async function enableOne(table: BinfmtTable, target: PlannedTarget, existing: En
         });
       }
       if (options.dryRun) return done('would-replace', `would replace: ${diffs.join('; ')}`);
-      await table.control(reg.name, '-1');
-      await register(table, target);
+      table.control(reg.name, '-1');
+      register(table, target);
       return done('replaced', `replaced: ${diffs.join('; ')}`);
     }
     if (options.dryRun) return done('would-enable');
-    const outcome = await register(table, target);
+    const outcome = register(table, target);
     return done(outcome, outcome === 'unchanged' ? 'registered meanwhile by another process, identically' : undefined);
   } catch (err) {
     if (!(err instanceof QemuBinfmtError)) throw err;
@@ -95,15 +95,15 @@ async function enableOne(table: BinfmtTable, target: PlannedTarget, existing: En
 }
 
 /** One write to register, translated errors, and a read-back. */
-async function register(table: BinfmtTable, target: PlannedTarget): Promise<'enabled' | 'unchanged'> {
+function register(table: BinfmtTable, target: PlannedTarget): 'enabled' | 'unchanged' {
   const { registration: reg, line } = target;
   try {
-    await table.register(line);
+    table.register(line);
   } catch (err) {
     const errno = err instanceof QemuBinfmtError ? err.errno : errnoOf(err);
     if (errno === 'EEXIST') {
       // Someone registered the same name between our read and our write: compare again.
-      const now = await table.read(reg.name);
+      const now = table.read(reg.name);
       if (now && now.enabled && differences(now, reg).length === 0) return 'unchanged';
       throw new QemuBinfmtError('EXISTS_DIFFERENT', `entry ${reg.name} was registered meanwhile by another process, and differs`, {
         path: `${table.dir}/${reg.name}`,
@@ -113,7 +113,7 @@ async function register(table: BinfmtTable, target: PlannedTarget): Promise<'ena
     }
     throw translateRegisterError(err, table.dir, target);
   }
-  await readBack(table, target);
+  readBack(table, target);
   return 'enabled';
 }
 
@@ -147,9 +147,9 @@ function translateRegisterError(err: unknown, dir: string, target: PlannedTarget
   return err;
 }
 
-async function readBack(table: BinfmtTable, target: PlannedTarget): Promise<void> {
+function readBack(table: BinfmtTable, target: PlannedTarget): void {
   const { registration: reg } = target;
-  const entry = await table.read(reg.name);
+  const entry = table.read(reg.name);
   const path = `${table.dir}/${reg.name}`;
   if (!entry) {
     throw new QemuBinfmtError('READBACK', `wrote ${reg.name} to ${table.dir}/register, but ${path} does not exist`, {

@@ -2,6 +2,7 @@ import type { Platform } from './platforms.js';
 import { aliasesOf } from './platforms.js';
 import type { Outcome, Report } from './report.js';
 import type { PlatformStatus, StatusReport } from './status.js';
+import { PRIVATE_NAMESPACE_NOTICE } from './table-access.js';
 
 export interface Output {
   stdout: string[];
@@ -59,7 +60,7 @@ function notes(p: PlatformStatus): string {
 
 export function formatStatus(report: StatusReport, named: boolean): Output {
   const stdout: string[] = [];
-  const stderr = report.privateNamespace ? ['notice: this process runs in a user namespace of its own; this is its private table'] : [];
+  const stderr = report.privateNamespace ? [`notice: ${PRIVATE_NAMESPACE_NOTICE}`] : [];
   if (!report.mounted) {
     return { stdout, stderr: [...stderr, `qemu-binfmt: binfmt_misc is not mounted at ${report.binfmtDir}: nothing is registered there`] };
   }

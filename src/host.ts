@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { machine } from 'node:os';
 import { readElfInfo } from './elf.js';
 import type { Platform } from './platforms.js';
@@ -34,18 +34,16 @@ export interface Host {
 
 export const DEFAULT_HOST_EXECUTABLES = ['/proc/self/exe', '/bin/sh'];
 
-export async function detectHost(options: HostOptions = {}): Promise<Host> {
+export function detectHost(options: HostOptions = {}): Host {
   const arch = options.machine || process.env.QEMU_BINFMT_HOST_ARCH || machine();
   const paths = options.executables ?? DEFAULT_HOST_EXECUTABLES;
-  const heads = await Promise.all(
-    paths.map(async (path) => {
-      try {
-        return { path, head: (await readElfInfo(path)).head };
-      } catch {
-        return undefined;
-      }
-    }),
-  );
+  const heads = paths.map((path) => {
+    try {
+      return { path, head: readElfInfo(path).head };
+    } catch {
+      return undefined;
+    }
+  });
   return { machine: arch, family: hostFamily(arch), executables: heads.filter((h) => h !== undefined) };
 }
 
@@ -63,9 +61,9 @@ export function nativeReason(platform: Platform, host: Host): Native | undefined
 }
 
 /** True when this process runs in a user namespace other than the initial one. */
-export async function inChildUserNamespace(uidMapPath = '/proc/self/uid_map'): Promise<boolean> {
+export function inChildUserNamespace(uidMapPath = '/proc/self/uid_map'): boolean {
   try {
-    const map = (await readFile(uidMapPath, 'utf8')).trim().split(/\s+/);
+    const map = readFileSync(uidMapPath, 'utf8').trim().split(/\s+/);
     return !(map.length === 3 && map[0] === '0' && map[1] === '0' && map[2] === '4294967295');
   } catch {
     return false;

@@ -1,4 +1,4 @@
-import { access, constants, realpath } from 'node:fs/promises';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { readElfInfo } from './elf.js';
 import { run } from './exec.js';
@@ -31,9 +31,9 @@ function searchDirsOf(search: InterpreterSearch): readonly string[] {
   return search.searchDirs ?? defaultSearchDirs();
 }
 
-async function isExecutableFile(path: string): Promise<boolean> {
+function isExecutableFile(path: string): boolean {
   try {
-    await access(path, constants.X_OK);
+    accessSync(path, constants.X_OK);
     return true;
   } catch {
     return false;
@@ -41,16 +41,16 @@ async function isExecutableFile(path: string): Promise<boolean> {
 }
 
 /** The interpreter to register: qemu-<binary>-static first, then qemu-<binary>, in search order. */
-export async function findInterpreter(platform: Platform, search: InterpreterSearch): Promise<string | undefined> {
+export function findInterpreter(platform: Platform, search: InterpreterSearch): string | undefined {
   if (search.interpreter !== undefined) {
     const path = resolve(search.interpreter);
-    return (await isExecutableFile(path)) ? path : undefined;
+    return isExecutableFile(path) ? path : undefined;
   }
   const dirs = searchDirsOf(search);
   for (const name of candidateNames(platform)) {
     for (const dir of dirs) {
       const path = join(dir, name);
-      if (await isExecutableFile(path)) return path;
+      if (isExecutableFile(path)) return path;
     }
   }
   return undefined;
@@ -78,18 +78,26 @@ export interface InterpreterInfo {
   supportsPreserveArgv0: boolean;
 }
 
-export async function inspectInterpreter(path: string): Promise<InterpreterInfo> {
-  const [{ isStatic }, supportsPreserveArgv0] = await Promise.all([readElfInfo(path), supportsP(path)]);
-  return { path, isStatic, supportsPreserveArgv0 };
+/** Reads the interpreter's ELF headers; asks it about P only when askP (it may run it). */
+export async function inspectInterpreter(path: string, askP = true): Promise<InterpreterInfo> {
+  const { isStatic } = readElfInfo(path);
+  return { path, isStatic, supportsPreserveArgv0: askP ? await supportsP(path) : false };
 }
 
 async function supportsP(path: string): Promise<boolean> {
   if (basename(path).endsWith('-binfmt-P')) return true;
   // Debian ships <arch>-binfmt-P as a link to the same emulator when that emulator handles P.
   const wrapper = join(BINFMT_P_DIR, `${basename(path).replace(/^qemu-/, '').replace(/-static$/, '')}-binfmt-P`);
-  const [target, self] = await Promise.all([realpath(wrapper).catch(() => undefined), realpath(path)]);
-  if (target !== undefined && target === self) return true;
+  if (realpathOrUndefined(wrapper) === realpathSync(path)) return true;
   return qemuMajorVersion(path).then((major) => major !== undefined && major >= 6);
+}
+
+function realpathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 async function qemuMajorVersion(path: string): Promise<number | undefined> {

@@ -61,7 +61,7 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
   if (options.interpreter !== undefined && options.interpreterDir !== undefined) {
     throw usageError('--interpreter and --interpreter-dir exclude each other', 'give one of them');
   }
-  const host = await detectHost(options.host);
+  const host = detectHost(options.host);
   const plan: Plan = { targets: [], missing: [], skipped: [] };
   const candidates: Platform[] = [];
   for (const platform of platforms) {
@@ -78,8 +78,9 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
       candidates.push(platform);
     }
   }
-  const found = await Promise.all(candidates.map((p) => findInterpreter(p, options)));
-  const infos = await Promise.all(found.map((path) => (path === undefined ? undefined : inspectInterpreter(path))));
+  const found = candidates.map((p) => findInterpreter(p, options));
+  const askP = options.preserveArgv0 === undefined;
+  const infos = await Promise.all(found.map((path) => (path === undefined ? undefined : inspectInterpreter(path, askP))));
   candidates.forEach((platform, i) => {
     const info = infos[i];
     if (info === undefined) {
@@ -98,7 +99,7 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
     const checks = [
       `line meets the kernel's rules (${line.length} bytes)`,
       info.isStatic ? 'interpreter is statically linked' : 'interpreter is dynamically linked (or not ELF)',
-      info.supportsPreserveArgv0 ? 'interpreter understands P' : 'interpreter does not understand P',
+      ...(askP ? [info.supportsPreserveArgv0 ? 'interpreter understands P' : 'interpreter does not understand P'] : []),
     ];
     plan.targets.push({ platform, interpreter: info, registration, line, checks });
   });

@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { accessSync } from 'node:fs';
 import type { Entry } from './entry.js';
 import { readElfInfo } from './elf.js';
 import { flagString } from './flags.js';
@@ -48,18 +48,18 @@ export interface StatusOptions extends Omit<TableOptions, 'mount'> {
 /** Reads the table; writes nothing. */
 export async function status(names: readonly string[], options: StatusOptions = {}): Promise<StatusReport> {
   const platforms = names.length === 0 ? [...PLATFORMS] : resolvePlatforms(names);
-  const [access, host] = await Promise.all([accessTable(options, false, false), detectHost(options.host)]);
+  const access = await accessTable(options, false, false);
+  const host = detectHost(options.host);
   const { table, mounted } = access;
-  const [entries, kernelEnabled] = mounted ? await Promise.all([table.list(), table.kernelEnabled()]) : [[], null];
+  const entries = mounted ? table.list() : [];
+  const kernelEnabled = mounted ? table.kernelEnabled() : null;
   const ourNames = new Set(PLATFORMS.map((p) => p.entryName));
   return {
     binfmtDir: binfmtDirOf(options),
     mounted,
     kernelEnabled,
     privateNamespace: access.privateNamespace,
-    platforms: await Promise.all(
-      platforms.map((p) => platformStatus(p, entries.find((e) => e.name === p.entryName), nativeReason(p, host)?.reason)),
-    ),
+    platforms: platforms.map((p) => platformStatus(p, entries.find((e) => e.name === p.entryName), nativeReason(p, host)?.reason)),
     foreign: entries
       .filter((e) => !ourNames.has(e.name))
       .map((e) => ({
@@ -72,8 +72,8 @@ export async function status(names: readonly string[], options: StatusOptions = 
   };
 }
 
-async function platformStatus(platform: Platform, entry: Entry | undefined, native: PlatformStatus['nativeReason'] | undefined): Promise<PlatformStatus> {
-  const interpreter = entry ? await describeInterpreter(entry.interpreter) : { present: null, isStatic: null };
+function platformStatus(platform: Platform, entry: Entry | undefined, native: PlatformStatus['nativeReason'] | undefined): PlatformStatus {
+  const interpreter = entry ? describeInterpreter(entry.interpreter) : { present: null, isStatic: null };
   return {
     platform: platform.name,
     entry: platform.entryName,
@@ -89,14 +89,14 @@ async function platformStatus(platform: Platform, entry: Entry | undefined, nati
   };
 }
 
-async function describeInterpreter(path: string): Promise<{ present: boolean; isStatic: boolean | null }> {
+function describeInterpreter(path: string): { present: boolean; isStatic: boolean | null } {
   try {
-    await access(path);
+    accessSync(path);
   } catch {
     return { present: false, isStatic: null };
   }
   try {
-    return { present: true, isStatic: (await readElfInfo(path)).isStatic };
+    return { present: true, isStatic: readElfInfo(path).isStatic };
   } catch {
     return { present: true, isStatic: null };
   }

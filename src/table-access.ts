@@ -31,14 +31,14 @@ export const PRIVATE_NAMESPACE_NOTICE =
 export async function accessTable(options: TableOptions, mayMount = true, requireMounted = true): Promise<TableAccess> {
   const table = openBinfmtTable(binfmtDirOf(options));
   const notices: string[] = [];
-  let mounted = await table.isMounted();
+  let mounted = table.isMounted();
   if (!mounted && options.mount && mayMount) {
     await table.mount();
     mounted = true;
     notices.push(`mounted binfmt_misc on ${table.dir} (it stays mounted)`);
   }
   if (!mounted && requireMounted) throw notMounted(table.dir);
-  const privateNamespace = await inChildUserNamespace();
+  const privateNamespace = inChildUserNamespace();
   if (privateNamespace) notices.push(PRIVATE_NAMESPACE_NOTICE);
   return { table, mounted, privateNamespace, notices };
 }

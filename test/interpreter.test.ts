@@ -30,21 +30,21 @@ describe('interpreters', () => {
     const other = join(dir, 'other');
     await (await import('node:fs/promises')).mkdir(other);
     await fakeQemu('qemu-aarch64', '8.0.0');
-    expect(await findInterpreter(aarch64, { searchDirs: [other, dir] })).to.equal(join(dir, 'qemu-aarch64'));
+    expect(findInterpreter(aarch64, { searchDirs: [other, dir] })).to.equal(join(dir, 'qemu-aarch64'));
     await fakeQemu('other/qemu-aarch64-static', '8.0.0');
-    expect(await findInterpreter(aarch64, { searchDirs: [dir, other] })).to.equal(join(other, 'qemu-aarch64-static'));
-    expect(await findInterpreter(aarch64, { interpreterDir: dir })).to.equal(join(dir, 'qemu-aarch64'));
-    expect(await findInterpreter(findPlatform('riscv64')!, { interpreterDir: dir })).to.equal(undefined);
+    expect(findInterpreter(aarch64, { searchDirs: [dir, other] })).to.equal(join(other, 'qemu-aarch64-static'));
+    expect(findInterpreter(aarch64, { interpreterDir: dir })).to.equal(join(dir, 'qemu-aarch64'));
+    expect(findInterpreter(findPlatform('riscv64')!, { interpreterDir: dir })).to.equal(undefined);
   });
 
   it('tells static from dynamic ELF by PT_INTERP', async function () {
     try {
-      expect((await readElfInfo(QEMU_STATIC)).isStatic).to.equal(true);
+      expect(readElfInfo(QEMU_STATIC).isStatic).to.equal(true);
     } catch {
       skipOrFail(this, `${QEMU_STATIC} is missing: apt-get install qemu-user-static`);
     }
-    expect((await readElfInfo('/bin/ls')).isStatic).to.equal(false);
-    expect((await readElfInfo(await fakeQemu('script', '1'))).isStatic).to.equal(false);
+    expect(readElfInfo('/bin/ls').isStatic).to.equal(false);
+    expect(readElfInfo(await fakeQemu('script', '1')).isStatic).to.equal(false);
   });
 
   it('knows P support from the QEMU version (>= 6) or a -binfmt-P wrapper', async () => {
@@ -73,7 +73,7 @@ describe('interpreters', () => {
       skipOrFail(this, `${QEMU_STATIC} is missing`);
     }
     await chmod(join(dir, 'qemu-aarch64-static'), 0o755);
-    const info = await inspectInterpreter((await findInterpreter(aarch64, { interpreterDir: dir }))!);
+    const info = await inspectInterpreter(findInterpreter(aarch64, { interpreterDir: dir })!);
     expect(info).to.deep.equal({ path: join(dir, 'qemu-aarch64-static'), isStatic: true, supportsPreserveArgv0: true });
   });
 });

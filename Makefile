@@ -1,0 +1,31 @@
+# Everything installs what it needs: Debian packages (as root) and npm packages.
+.PHONY: setup build test demo bench readme clean
+
+STAMP := node_modules/.installed
+
+setup: $(STAMP)
+	sh scripts/setup.sh
+
+$(STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+build: $(STAMP)
+	npm run build
+
+test: setup build
+	npx tsc -p tsconfig.json
+	npx mocha
+
+demo: setup build
+	sh scripts/demo.sh
+
+bench: setup build
+	sh scripts/bench.sh
+
+# Rewrites the platform table in README.md from platforms/platforms.json.
+readme: build
+	node scripts/readme-table.js
+
+clean:
+	rm -rf dist build node_modules .cache
