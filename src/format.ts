@@ -108,7 +108,7 @@ export function platformsMarkdown(platforms: readonly Platform[]): string[] {
     '| --- | --- | --- | --- | --- | --- |',
     ...platforms.map(
       (p) =>
-        `| ${p.name} | ${p.family} | ${p.binary} | ${elfKind(p)} | ${p.machine} | ${aliasesOf(p)
+        `| ${p.name} | ${p.family} | ${p.binary} | ${elfKind(p)} | 0x${p.machine.toString(16).padStart(2, '0')} | ${aliasesOf(p)
           .map((a) => `\`${a}\``)
           .join(' ')} |`,
     ),

@@ -35,8 +35,9 @@ export const PLATFORMS: readonly Platform[] = (table as PlatformRecord[]).map((r
   rule: { offset: record.offset, magic: hexToBytes(record.magic), mask: hexToBytes(record.mask) },
 }));
 
+/** Every alias of a platform, once each (Debian and Go share some). */
 export function aliasesOf(platform: PlatformRecord): string[] {
-  return ALIAS_KINDS.flatMap((kind) => platform.aliases[kind] ?? []);
+  return [...new Set(ALIAS_KINDS.flatMap((kind) => platform.aliases[kind] ?? []))];
 }
 
 const byName = new Map<string, Platform>();
