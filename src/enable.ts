@@ -4,6 +4,7 @@ import type { Entry } from './entry.js';
 import { errnoOf, QemuBinfmtError } from './errors.js';
 import { flagString } from './flags.js';
 import { PLATFORMS } from './platforms.js';
+import { formatRegisterLine } from './register-line.js';
 import { planEnable, type PlannedTarget, type PlanOptions } from './plan.js';
 import { failed, type Report, type TargetResult } from './report.js';
 import { accessTable, binfmtDirOf, type TableOptions } from './table-access.js';
@@ -81,8 +82,7 @@ function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[],
         });
       }
       if (options.dryRun) return done('would-replace', `would replace: ${diffs.join('; ')}`);
-      table.control(reg.name, '-1');
-      register(table, target);
+      replace(table, target, current);
       return done('replaced', `replaced: ${diffs.join('; ')}`);
     }
     if (options.dryRun) return done('would-enable');
@@ -91,6 +91,24 @@ function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[],
   } catch (err) {
     if (!(err instanceof QemuBinfmtError)) throw err;
     return failed(base, err, warnings);
+  }
+}
+
+/** Removes the old entry and registers ours; if ours fails, the old entry is put back. */
+function replace(table: BinfmtTable, target: PlannedTarget, old: Entry): void {
+  table.control(old.name, '-1');
+  try {
+    register(table, target);
+  } catch (err) {
+    if (!(err instanceof QemuBinfmtError) || !old.rule) throw err;
+    if (table.read(old.name)) table.control(old.name, '-1');
+    table.register(formatRegisterLine({ name: old.name, rule: old.rule, interpreter: old.interpreter, flags: old.flags }));
+    if (!old.enabled) table.control(old.name, '0');
+    throw new QemuBinfmtError(err.code, `${err.message} (the previous entry was put back)`, {
+      ...(err.path ? { path: err.path } : {}),
+      ...(err.errno ? { errno: err.errno } : {}),
+      ...(err.hint ? { hint: err.hint } : {}),
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { machine, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,13 @@ describe('CLI on a temp directory', () => {
     await writeFile(join(dir, 'python3.11'), PYTHON);
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
+
+  /** Links Debian's real emulator into the interpreter directory (a skip, or a CI failure, without it). */
+  async function linkEmulator(ctx: Mocha.Context, name: string): Promise<void> {
+    const target = `/usr/bin/${name}`;
+    if (!existsSync(target)) skipOrFail(ctx, `${target} is missing: apt-get install qemu-user-static`);
+    await symlink(target, join(interpreters, name));
+  }
 
   const files = async () => Object.fromEntries(await Promise.all((await readdir(dir)).sort().map(async (n) => [n, await readFile(join(dir, n), 'utf8')])));
 
@@ -92,12 +100,7 @@ describe('CLI on a temp directory', () => {
 
   it('enable writes one line to register, and fails honestly when it cannot read the entry back', async function () {
     await rm(join(dir, 'qemu-aarch64'));
-    try {
-      await symlink('/usr/bin/qemu-riscv64-static', join(interpreters, 'qemu-riscv64-static'));
-      await readFile('/usr/bin/qemu-riscv64-static').then(() => undefined);
-    } catch {
-      skipOrFail(this, '/usr/bin/qemu-riscv64-static is missing: apt-get install qemu-user-static');
-    }
+    await linkEmulator(this, 'qemu-riscv64-static');
     const r = await runCli(['enable', 'riscv64', '--interpreter-dir', interpreters, '--binfmt-dir', dir]);
     expect(r.exitCode).to.equal(1);
     const line = `:qemu-riscv64:M:0:${'\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xf3\\x00'}:${'\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff'}:${interpreters}/qemu-riscv64-static:PF\n`;
@@ -113,12 +116,7 @@ describe('CLI on a temp directory', () => {
 
   it('enable --dry-run prints the line and its checks and writes nothing', async function () {
     await rm(join(dir, 'qemu-aarch64'));
-    try {
-      await symlink('/usr/bin/qemu-aarch64-static', join(interpreters, 'qemu-aarch64-static'));
-      await readFile('/usr/bin/qemu-aarch64-static').then(() => undefined);
-    } catch {
-      skipOrFail(this, '/usr/bin/qemu-aarch64-static is missing: apt-get install qemu-user-static');
-    }
+    await linkEmulator(this, 'qemu-aarch64-static');
     const before = await files();
     const r = await runCli(['enable', 'arm64', '--dry-run', '--no-preserve-argv0', '--interpreter-dir', interpreters, '--binfmt-dir', dir]);
     expect(r.exitCode).to.equal(0);
@@ -132,12 +130,7 @@ describe('CLI on a temp directory', () => {
   });
 
   it('enable reports a same-named entry that differs, field by field, and keeps it', async function () {
-    try {
-      await symlink('/usr/bin/qemu-aarch64-static', join(interpreters, 'qemu-aarch64-static'));
-      await readFile('/usr/bin/qemu-aarch64-static').then(() => undefined);
-    } catch {
-      skipOrFail(this, '/usr/bin/qemu-aarch64-static is missing');
-    }
+    await linkEmulator(this, 'qemu-aarch64-static');
     const before = await files();
     const r = await runCli(['enable', 'aarch64', '--interpreter-dir', interpreters, '--binfmt-dir', dir]);
     expect(r.exitCode).to.equal(1);
@@ -148,6 +141,19 @@ describe('CLI on a temp directory', () => {
       ].join('\n'),
     );
     expect(await files()).to.deep.equal(before);
+  });
+
+  it('enable --force puts the previous entry back when the new one fails', async function () {
+    await linkEmulator(this, 'qemu-aarch64-static');
+    const r = await runCli(['enable', 'aarch64', '--force', '--interpreter-dir', interpreters, '--binfmt-dir', dir]);
+    expect(r.exitCode).to.equal(1);
+    expect(r.stdout.split('\n')[0]).to.equal(
+      `qemu-aarch64: failed: wrote qemu-aarch64 to ${dir}/register, but ${dir}/qemu-aarch64 does not exist (the previous entry was put back)`,
+    );
+    // The last line written to register re-creates the old entry, field for field.
+    const magic = '\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00';
+    const mask = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
+    expect((await files()).register).to.equal(`:qemu-aarch64:M:0:${magic}:${mask}:/opt/missing/qemu-aarch64-static:PF\n`);
   });
 
   describe('bad input: exit 2, a message that names the problem, nothing written', () => {

@@ -1,7 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { disable } from '../disable.js';
-import { formatReport } from '../format.js';
-import { defined, write, writeJson } from './output.js';
+import { defined, finish } from './output.js';
 
 interface DisableArgs {
   platforms: string[];
@@ -22,8 +21,6 @@ export const disableCommand: CommandModule<object, DisableArgs> = {
       .option('json', { type: 'boolean', describe: 'print a JSON report' }) as unknown as Argv<DisableArgs>,
   handler: async (argv) => {
     const report = await disable(argv.platforms, defined({ binfmtDir: argv['binfmt-dir'], force: argv.force, dryRun: argv['dry-run'] }));
-    if (argv.json) writeJson(report);
-    else write(formatReport(report));
-    if (!report.ok) process.exitCode = 1;
+    finish(report, argv.json);
   },
 };

@@ -1,7 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { enable } from '../enable.js';
-import { formatReport } from '../format.js';
-import { defined, write, writeJson } from './output.js';
+import { defined, finish } from './output.js';
 
 interface EnableArgs {
   platforms: string[];
@@ -65,8 +64,6 @@ export const enableCommand: CommandModule<object, EnableArgs> = {
         dryRun: argv['dry-run'],
       }),
     });
-    if (argv.json) writeJson(report);
-    else write(formatReport(report));
-    if (!report.ok) process.exitCode = 1;
+    finish(report, argv.json);
   },
 };

@@ -1,4 +1,5 @@
-import type { Output } from '../format.js';
+import { formatReport, type Output } from '../format.js';
+import type { Report } from '../report.js';
 
 export function write(output: Output): void {
   if (output.stdout.length) process.stdout.write(`${output.stdout.join('\n')}\n`);
@@ -12,4 +13,11 @@ export function writeJson(value: unknown): void {
 /** Drops undefined values, so that options not given take their documented defaults. */
 export function defined<T extends object>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as never;
+}
+
+/** Prints an enable/disable report and sets the exit code: 1 when any target failed. */
+export function finish(report: Report, json: boolean | undefined): void {
+  if (json) writeJson(report);
+  else write(formatReport(report));
+  if (!report.ok) process.exitCode = 1;
 }
