@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { machine, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runCli } from './helpers/cli.js';
-import { skipOrFail } from './helpers/paths.js';
+import { CLI, skipOrFail } from './helpers/paths.js';
 
 // A temp directory laid out like binfmt_misc. The kernel does nothing here, so these tests check
 // parsing, what is written where, and exit codes; the real kernel is in cli-kernel.test.ts.
@@ -154,6 +154,28 @@ describe('CLI on a temp directory', () => {
     const magic = '\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00';
     const mask = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
     expect((await files()).register).to.equal(`:qemu-aarch64:M:0:${magic}:${mask}:/opt/missing/qemu-aarch64-static:PF\n`);
+  });
+
+  it('a user without write access gets EACCES, the file, and what to do', async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    await linkEmulator(this, 'qemu-riscv64-static');
+    await chmod(root, 0o755);
+    await chmod(dir, 0o755);
+    await chmod(interpreters, 0o755);
+    await chmod(join(dir, 'register'), 0o200);
+    // A copy of the self-contained bundle, readable by the unprivileged user wherever the checkout is.
+    await cp(dirname(CLI), join(root, 'dist'), { recursive: true });
+    const r = await runCli(['enable', 'riscv64', '--interpreter-dir', interpreters, '--binfmt-dir', dir], {
+      prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+      cli: join(root, 'dist/cli.js'),
+    });
+    expect(r.exitCode).to.equal(1);
+    expect(r.stdout).to.equal(
+      [
+        `qemu-riscv64: failed: cannot write ${dir}/register: EACCES: permission denied, open '${dir}/register'`,
+        '  hint: run as root (sudo), or in a container started with --privileged (or --cap-add SYS_ADMIN)',
+      ].join('\n'),
+    );
   });
 
   describe('bad input: exit 2, a message that names the problem, nothing written', () => {

@@ -8,9 +8,12 @@ export interface CliResult {
 }
 
 /** Spawns the built CLI as a process (optionally through a prefix such as nsenter). */
-export async function runCli(args: readonly string[], options: { prefix?: readonly string[]; env?: Record<string, string> } = {}): Promise<CliResult> {
+export async function runCli(
+  args: readonly string[],
+  options: { prefix?: readonly string[]; env?: Record<string, string>; cli?: string } = {},
+): Promise<CliResult> {
   const prefix = options.prefix ?? [];
-  const command = [...prefix, process.execPath, CLI, ...args];
+  const command = [...prefix, process.execPath, options.cli ?? CLI, ...args];
   const result = await execa(command[0]!, command.slice(1), {
     reject: false,
     env: { QEMU_BINFMT_DIR: '', QEMU_BINFMT_HOST_ARCH: '', ...options.env },
