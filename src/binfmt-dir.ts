@@ -96,17 +96,30 @@ class BinfmtDir implements BinfmtTable {
   }
 }
 
+/**
+ * Opens (without O_CREAT: a missing file is an error) and writes once. An error from the write
+ * itself is the kernel refusing the text (for register: the line, or with F its interpreter),
+ * and comes back as KERNEL_REJECTED with the errno; an error opening the file is an I/O error.
+ */
 function writeOnce(path: string, text: string): void {
   const data = Buffer.from(text);
-  let fd: number | undefined;
+  let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC); // no O_CREAT: a missing file is an error
+    fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
+  } catch (err) {
+    throw ioError(err, path, 'open');
+  }
+  try {
     const written = writeSync(fd, data, 0, data.length);
     if (written !== data.length) throw new Error(`short write (${written} of ${data.length} bytes)`);
   } catch (err) {
-    throw ioError(err, path, 'write');
+    const errno = errnoOf(err);
+    throw new QemuBinfmtError('KERNEL_REJECTED', `the kernel refused ${JSON.stringify(text.trimEnd())} written to ${path}${errno ? ` (${errno})` : ''}`, {
+      path,
+      ...(errno ? { errno } : {}),
+    });
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
 }
 

@@ -7,7 +7,7 @@ import { writeJson } from './commands/output.js';
 import { platformsCommand } from './commands/platforms.js';
 import { statusCommand } from './commands/status.js';
 import { errorInfo } from './report.js';
-import { QemuBinfmtError, usageError } from './errors.js';
+import { asQemuBinfmtError, QemuBinfmtError, usageError } from './errors.js';
 
 const args = hideBin(process.argv);
 
@@ -34,7 +34,7 @@ try {
     .parseAsync();
 } catch (err) {
   const error = err instanceof QemuBinfmtError ? err : undefined;
-  if (args.includes('--json') && error) writeJson({ ok: false, error: errorInfo(error) });
+  if (args.includes('--json')) writeJson({ ok: false, error: errorInfo(asQemuBinfmtError(err)) });
   if (error) {
     process.stderr.write(`qemu-binfmt: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
   } else {

@@ -12,7 +12,7 @@ export function differences(actual: Entry, wanted: Registration): string[] {
   };
   if (!actual.rule) return [`type extension .${actual.extension ?? ''} (ours: magic)`];
   field('interpreter', actual.interpreter, wanted.interpreter);
-  field('flags', flagString(actual.flags), flagString(wanted.flags));
+  field('flags', actual.flagText, flagString(wanted.flags));
   if (!sameRule(actual.rule, wanted.rule)) {
     field('offset', String(actual.rule.offset), String(wanted.rule.offset));
     field('magic', bytesToHex(actual.rule.magic), bytesToHex(wanted.rule.magic));

@@ -1,5 +1,5 @@
 import type { BinfmtTable } from './binfmt-dir.js';
-import { QemuBinfmtError } from './errors.js';
+import { asQemuBinfmtError, QemuBinfmtError } from './errors.js';
 import { resolvePlatforms, type Platform } from './platforms.js';
 import { failed, type Report, type TargetResult } from './report.js';
 import { sameRule } from './rule.js';
@@ -56,7 +56,6 @@ function disableOne(table: BinfmtTable, platform: Platform, options: DisableOpti
     }
     return { ...found, outcome: 'removed', warnings: [] };
   } catch (err) {
-    if (!(err instanceof QemuBinfmtError)) throw err;
-    return failed(base, err);
+    return failed(base, asQemuBinfmtError(err));
   }
 }

@@ -59,9 +59,10 @@ export function readElfInfo(path: string): ElfFileInfo {
     const buffer = new Uint8Array(128);
     const head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0));
     const header = parseElfHeader(head);
-    if (!header || header.phnum === 0) return { header, head, isStatic: false };
+    // No program headers to read (or nonsense sizes): not a usable static executable.
+    if (!header || header.phnum === 0 || header.phentsize < 4) return { header, head, isStatic: false };
     const table = new Uint8Array(header.phentsize * header.phnum);
-    readSync(fd, table, 0, table.length, header.phoff);
+    if (readSync(fd, table, 0, table.length, header.phoff) !== table.length) return { header, head, isStatic: false };
     const view = new DataView(table.buffer);
     let interp = false;
     for (let i = 0; i < header.phnum; i++) {

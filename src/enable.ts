@@ -1,10 +1,10 @@
 import type { BinfmtTable } from './binfmt-dir.js';
 import { differences, overlapping } from './compare.js';
 import type { Entry } from './entry.js';
-import { errnoOf, QemuBinfmtError } from './errors.js';
+import { asQemuBinfmtError, errnoOf, QemuBinfmtError } from './errors.js';
 import { flagString } from './flags.js';
 import { PLATFORMS } from './platforms.js';
-import { formatRegisterLine } from './register-line.js';
+import { formatRegisterLine, type Registration } from './register-line.js';
 import { planEnable, type PlannedTarget, type PlanOptions } from './plan.js';
 import { failed, type Report, type TargetResult } from './report.js';
 import { accessTable, binfmtDirOf, type TableOptions } from './table-access.js';
@@ -89,27 +89,54 @@ function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[],
     const outcome = register(table, target);
     return done(outcome, outcome === 'unchanged' ? 'registered meanwhile by another process, identically' : undefined);
   } catch (err) {
-    if (!(err instanceof QemuBinfmtError)) throw err;
-    return failed(base, err, warnings);
+    return failed(base, asQemuBinfmtError(err), warnings);
   }
 }
 
-/** Removes the old entry and registers ours; if ours fails, the old entry is put back. */
+/**
+ * Removes the old entry and registers ours; if ours fails, the old entry is put back. An entry
+ * that could not be put back (an extension entry, or a line this tool would not write) is not
+ * replaced at all.
+ */
 function replace(table: BinfmtTable, target: PlannedTarget, old: Entry): void {
+  const path = `${table.dir}/${old.name}`;
+  let restore: { line: string; registration: Registration };
+  try {
+    if (!old.rule) throw new Error('an extension entry');
+    const registration = { name: old.name, rule: old.rule, interpreter: old.interpreter, flags: old.flags };
+    restore = { line: formatRegisterLine(registration), registration };
+  } catch {
+    throw new QemuBinfmtError('EXISTS_DIFFERENT', `entry ${old.name} could not be put back if replacing it failed, so it was kept`, {
+      path,
+      hint: `remove it yourself (echo -1 > ${path}) and run enable again`,
+    });
+  }
   table.control(old.name, '-1');
   try {
     register(table, target);
   } catch (err) {
-    if (!(err instanceof QemuBinfmtError) || !old.rule) throw err;
-    if (table.read(old.name)) table.control(old.name, '-1');
-    table.register(formatRegisterLine({ name: old.name, rule: old.rule, interpreter: old.interpreter, flags: old.flags }));
-    if (!old.enabled) table.control(old.name, '0');
-    throw new QemuBinfmtError(err.code, `${err.message} (the previous entry was put back)`, {
+    if (!(err instanceof QemuBinfmtError)) throw err;
+    const putBack = tryPutBack(table, restore, old.enabled);
+    throw new QemuBinfmtError(err.code, `${err.message} (${putBack})`, {
       ...(err.path ? { path: err.path } : {}),
       ...(err.errno ? { errno: err.errno } : {}),
       ...(err.hint ? { hint: err.hint } : {}),
     });
   }
+}
+
+function tryPutBack(table: BinfmtTable, restore: { line: string; registration: Registration }, enabled: boolean): string {
+  const name = restore.registration.name;
+  try {
+    if (table.read(name)) table.control(name, '-1');
+    table.register(restore.line);
+    if (!enabled) table.control(name, '0');
+    const back = table.read(name);
+    if (back && back.enabled === enabled && differences(back, restore.registration).length === 0) return 'the previous entry was put back';
+  } catch {
+    // reported below
+  }
+  return `the previous entry was LOST; its line was ${restore.line.trimEnd()}`;
 }
 
 /** One write to register, translated errors, and a read-back. */
@@ -139,18 +166,23 @@ function translateRegisterError(err: unknown, dir: string, target: PlannedTarget
   if (!(err instanceof QemuBinfmtError)) return err;
   const { registration: reg } = target;
   const path = `${dir}/register`;
-  if (err.errno === 'ENOENT' && reg.flags.fixBinary) {
-    return new QemuBinfmtError('INTERPRETER_NOT_FOUND', `the kernel could not open the interpreter ${reg.interpreter} (ENOENT, flag F)`, {
-      path: reg.interpreter,
-      errno: 'ENOENT',
-      hint: 'with F the interpreter must exist when registering; install it or check the path',
-    });
-  }
-  if (err.errno === 'ENOENT') {
+  if (err.code === 'IO' && err.errno === 'ENOENT') {
     return new QemuBinfmtError('NOT_MOUNTED', `${path} does not exist (ENOENT)`, {
       path,
       errno: 'ENOENT',
       hint: `binfmt_misc is not mounted: add --mount, or run mount -t binfmt_misc binfmt_misc ${dir}`,
+    });
+  }
+  if (err.code !== 'KERNEL_REJECTED') return err;
+  if (reg.flags.fixBinary && (err.errno === 'ENOENT' || err.errno === 'EACCES')) {
+    // With F the kernel opens the interpreter during the write.
+    return new QemuBinfmtError('INTERPRETER_NOT_FOUND', `the kernel could not open the interpreter ${reg.interpreter} (${err.errno}, flag F)`, {
+      path: reg.interpreter,
+      errno: err.errno,
+      hint:
+        err.errno === 'ENOENT'
+          ? 'with F the interpreter must exist when registering; install it or check the path'
+          : 'the interpreter must be executable, and not on a noexec mount',
     });
   }
   if (err.errno === 'EINVAL') {

@@ -1,5 +1,6 @@
-import { parseFlagString, type Flags } from './flags.js';
-import { hexToBytes } from './hex.js';
+import { flagString, parseFlagString, type Flags } from './flags.js';
+import { bytesToHex, hexToBytes } from './hex.js';
+import type { Registration } from './register-line.js';
 import type { MagicRule } from './rule.js';
 
 /** An entry as the kernel shows it in <binfmt_misc>/<name>. */
@@ -8,6 +9,8 @@ export interface Entry {
   enabled: boolean;
   interpreter: string;
   flags: Flags;
+  /** The flags as the kernel printed them, letters this tool does not know included. */
+  flagText: string;
   /** Magic entries have a rule; extension entries have an extension instead. */
   rule?: MagicRule;
   extension?: string;
@@ -23,15 +26,18 @@ export function parseEntry(name: string, text: string): Entry | undefined {
     return line === undefined ? undefined : line.slice(key.length + 1);
   };
   const interpreter = field('interpreter');
-  const flags = parseFlagString((field('flags:') ?? '').trim());
-  if (interpreter === undefined || flags === undefined) return undefined;
-  const entry: Entry = { name, enabled: state === 'enabled', interpreter, flags };
+  if (interpreter === undefined) return undefined;
+  const flagText = (field('flags:') ?? '').trim();
+  const flags = parseFlagString(flagText.replace(/[^POCF]/g, ''))!;
+  const entry: Entry = { name, enabled: state === 'enabled', interpreter, flags, flagText };
   const extension = field('extension');
   if (extension !== undefined) return { ...entry, extension: extension.replace(/^\./, '') };
   const magic = field('magic');
   if (magic === undefined) return undefined;
+  if (!/^(?:[0-9a-f]{2})+$/.test(magic)) return undefined;
   const magicBytes = hexToBytes(magic);
   const mask = field('mask');
+  if (mask !== undefined && !/^(?:[0-9a-f]{2})*$/.test(mask)) return undefined;
   return {
     ...entry,
     rule: {
@@ -40,4 +46,16 @@ export function parseEntry(name: string, text: string): Entry | undefined {
       mask: mask === undefined ? new Uint8Array(magicBytes.length).fill(0xff) : hexToBytes(mask),
     },
   };
+}
+
+/** What the kernel shows in <binfmt_misc>/<name> right after this registration (without the final newline). */
+export function entryText({ rule, interpreter, flags }: Registration): string {
+  return [
+    'enabled',
+    `interpreter ${interpreter}`,
+    `flags: ${flagString(flags)}`,
+    `offset ${rule.offset}`,
+    `magic ${bytesToHex(rule.magic)}`,
+    `mask ${bytesToHex(rule.mask)}`,
+  ].join('\n');
 }

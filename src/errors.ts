@@ -62,6 +62,13 @@ export function usageError(message: string, hint?: string): QemuBinfmtError {
   return new QemuBinfmtError('USAGE', message, hint === undefined ? {} : { hint });
 }
 
+/** Any error as a QemuBinfmtError (an unexpected one becomes IO), so one target's failure stays its own. */
+export function asQemuBinfmtError(err: unknown): QemuBinfmtError {
+  if (err instanceof QemuBinfmtError) return err;
+  const errno = errnoOf(err);
+  return new QemuBinfmtError('IO', err instanceof Error ? err.message : String(err), errno ? { errno } : {});
+}
+
 export function errnoOf(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
     ? err.code

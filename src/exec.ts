@@ -3,7 +3,6 @@ export interface RunResult {
   exitCode: number | undefined;
   stdout: string;
   stderr: string;
-  failed: boolean;
 }
 
 export async function run(file: string, args: readonly string[], timeoutMs = 10_000): Promise<RunResult> {
@@ -13,6 +12,5 @@ export async function run(file: string, args: readonly string[], timeoutMs = 10_
     exitCode: result.exitCode,
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
-    failed: result.failed,
   };
 }

@@ -1,6 +1,7 @@
-import { accessSync, constants, realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { readElfInfo } from './elf.js';
+import { errnoOf, QemuBinfmtError } from './errors.js';
 import { run } from './exec.js';
 import type { Platform } from './platforms.js';
 
@@ -31,8 +32,9 @@ function searchDirsOf(search: InterpreterSearch): readonly string[] {
   return search.searchDirs ?? defaultSearchDirs();
 }
 
-function isExecutableFile(path: string): boolean {
+export function isExecutableFile(path: string): boolean {
   try {
+    if (!statSync(path).isFile()) return false;
     accessSync(path, constants.X_OK);
     return true;
   } catch {
@@ -80,7 +82,16 @@ export interface InterpreterInfo {
 
 /** Reads the interpreter's ELF headers; asks it about P only when askP (it may run it). */
 export async function inspectInterpreter(path: string, askP = true): Promise<InterpreterInfo> {
-  const { isStatic } = readElfInfo(path);
+  let isStatic: boolean;
+  try {
+    isStatic = readElfInfo(path).isStatic;
+  } catch (err) {
+    throw new QemuBinfmtError('INTERPRETER_NOT_FOUND', `cannot read the interpreter ${path}: ${err instanceof Error ? err.message : String(err)}`, {
+      path,
+      ...(errnoOf(err) ? { errno: errnoOf(err)! } : {}),
+      hint: 'the interpreter must be a readable executable file',
+    });
+  }
   return { path, isStatic, supportsPreserveArgv0: askP ? await supportsP(path) : false };
 }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { QemuBinfmtError, usageError } from './errors.js';
 import type { Flags } from './flags.js';
 import { detectHost, nativeReason, type HostOptions } from './host.js';
@@ -5,6 +6,7 @@ import {
   describeSearch,
   findInterpreter,
   inspectInterpreter,
+  isExecutableFile,
   installHint,
   type InterpreterInfo,
   type InterpreterSearch,
@@ -61,6 +63,9 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
   if (options.interpreter !== undefined && options.interpreterDir !== undefined) {
     throw usageError('--interpreter and --interpreter-dir exclude each other', 'give one of them');
   }
+  if (options.interpreter !== undefined && !isExecutableFile(resolve(options.interpreter))) {
+    throw usageError(`--interpreter ${options.interpreter} is not an executable file`, 'name the emulator binary itself, e.g. /usr/bin/qemu-aarch64-static');
+  }
   const host = detectHost(options.host);
   const plan: Plan = { targets: [], missing: [], skipped: [] };
   const candidates: Platform[] = [];
@@ -80,9 +85,15 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
   }
   const found = candidates.map((p) => findInterpreter(p, options));
   const askP = options.preserveArgv0 === undefined;
-  const infos = await Promise.all(found.map((path) => (path === undefined ? undefined : inspectInterpreter(path, askP))));
+  const infos = await Promise.all(
+    found.map((path) => (path === undefined ? undefined : inspectInterpreter(path, askP).catch((err: QemuBinfmtError) => err))),
+  );
   candidates.forEach((platform, i) => {
     const info = infos[i];
+    if (info instanceof QemuBinfmtError) {
+      plan.missing.push({ platform, error: info });
+      return;
+    }
     if (info === undefined) {
       const detail = `interpreter not found: looked for ${describeSearch(platform, options)}`;
       if (all) plan.skipped.push({ platform: platform.name, reason: 'no-interpreter', detail });
@@ -103,6 +114,11 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
     ];
     plan.targets.push({ platform, interpreter: info, registration, line, checks });
   });
+  if (all && plan.targets.length === 0 && plan.missing.length === 0) {
+    throw new QemuBinfmtError('INTERPRETER_NOT_FOUND', `no interpreter found for any platform (looked in ${describeSearch(platforms[0]!, options).replace(/^.* in /, '')})`, {
+      hint: installHint(platforms[0]!),
+    });
+  }
   return plan;
 }
 

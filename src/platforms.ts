@@ -51,10 +51,6 @@ export function findPlatform(name: string): Platform | undefined {
   return byName.get(name.toLowerCase());
 }
 
-export function platformByEntryName(entryName: string): Platform | undefined {
-  return PLATFORMS.find((p) => p.entryName === entryName);
-}
-
 /** Resolves names and aliases (or `all`) to platforms, in table order, without duplicates. */
 export function resolvePlatforms(names: readonly string[]): Platform[] {
   if (names.length === 0) {

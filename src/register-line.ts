@@ -1,5 +1,5 @@
 import { QemuBinfmtError } from './errors.js';
-import { flagString, type Flags } from './flags.js';
+import { flagString, parseFlagString, type Flags } from './flags.js';
 import { escapeBytes } from './hex.js';
 import type { MagicRule } from './rule.js';
 
@@ -67,4 +67,38 @@ function buildLine({ name, rule, interpreter, flags }: Registration): string {
 export function formatRegisterLine(reg: Registration): string {
   validateRegistration(reg);
   return buildLine(reg);
+}
+
+/** Decodes a binfmt_misc byte field: \xHH escapes, other characters as themselves. */
+function decodeBytes(field: string): Uint8Array {
+  const bytes: number[] = [];
+  for (let i = 0; i < field.length; ) {
+    const escape = /^\\x([0-9a-fA-F]{2})/.exec(field.slice(i, i + 4));
+    bytes.push(escape ? parseInt(escape[1]!, 16) : field.charCodeAt(i));
+    i += escape ? 4 : 1;
+  }
+  return Uint8Array.from(bytes);
+}
+
+/** Reads a magic-type register line back into a registration; undefined if it is not one. */
+export function parseRegisterLine(line: string): Registration | undefined {
+  const text = line.replace(/\n$/, '');
+  const delimiter = text[0];
+  if (!delimiter) return undefined;
+  const fields = text.slice(1).split(delimiter);
+  const [name, type, offset, magic, mask, interpreter, flagText] = fields;
+  if (fields.length !== 7 || type !== 'M' || !name || !magic || interpreter === undefined) return undefined;
+  const flags = parseFlagString(flagText ?? '');
+  if (!flags) return undefined;
+  const magicBytes = decodeBytes(magic);
+  return {
+    name,
+    rule: {
+      offset: Number(offset || 0),
+      magic: magicBytes,
+      mask: mask ? decodeBytes(mask) : new Uint8Array(magicBytes.length).fill(0xff),
+    },
+    interpreter,
+    flags,
+  };
 }

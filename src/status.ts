@@ -1,7 +1,6 @@
 import { accessSync } from 'node:fs';
 import type { Entry } from './entry.js';
 import { readElfInfo } from './elf.js';
-import { flagString } from './flags.js';
 import { detectHost, nativeReason, type HostOptions } from './host.js';
 import { PLATFORMS, resolvePlatforms, type Platform } from './platforms.js';
 import { sameRule } from './rule.js';
@@ -66,7 +65,7 @@ export async function status(names: readonly string[], options: StatusOptions = 
         name: e.name,
         enabled: e.enabled,
         interpreter: e.interpreter,
-        flags: flagString(e.flags),
+        flags: e.flagText,
         type: e.rule ? 'magic' : 'extension',
       })),
   };
@@ -82,7 +81,7 @@ function platformStatus(platform: Platform, entry: Entry | undefined, native: Pl
     interpreter: entry?.interpreter ?? null,
     interpreterPresent: interpreter.present,
     interpreterStatic: interpreter.isStatic,
-    flags: entry ? flagString(entry.flags) : null,
+    flags: entry ? entry.flagText : null,
     matchesTable: entry ? entry.rule !== undefined && sameRule(entry.rule, platform.rule) : null,
     native: native !== undefined,
     nativeReason: native ?? null,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PRIVATE_NAMESPACE_NOTICE } from '../src/table-access.js';
@@ -100,6 +100,53 @@ describe('CLI on the real kernel, in a private binfmt_misc instance', function (
     const forced = await instance.cli(['disable', 'aarch64', '--force']);
     expect(forced.stdout).to.equal('qemu-aarch64: removed: /usr/bin/qemu-aarch64');
     expect(await instance.entryNames()).to.deep.equal([]);
+  });
+
+  it('--force keeps a same-named entry it could not put back (an extension entry)', async () => {
+    await instance.registerRaw(':qemu-aarch64:E::qbtest::/usr/bin/true:');
+    const r = await instance.cli(['enable', 'aarch64', '--force']);
+    expect(r.exitCode).to.equal(1);
+    expect(r.stdout).to.equal(
+      [
+        'qemu-aarch64: failed: entry qemu-aarch64 could not be put back if replacing it failed, so it was kept',
+        `  hint: remove it yourself (echo -1 > ${BINFMT}/qemu-aarch64) and run enable again`,
+      ].join('\n'),
+    );
+    expect(await instance.readEntry('qemu-aarch64')).to.include('extension .qbtest');
+  });
+
+  it('--force puts the previous entry back when the kernel refuses ours', async () => {
+    await instance.registerRaw(`:qemu-aarch64:M::${AARCH64_MAGIC}:${AARCH64_MASK}:/usr/bin/qemu-aarch64:`);
+    const before = await instance.readEntry('qemu-aarch64');
+    const dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-busy-'));
+    const copy = join(dir, 'qemu-aarch64-static');
+    await copyFile(QEMU, copy);
+    await chmod(copy, 0o755);
+    // Held open for writing, the file cannot be opened for execution (ETXTBSY): F fails in the kernel.
+    const busy = await open(copy, 'r+');
+    try {
+      const r = await instance.cli(['enable', 'aarch64', '--force', '--interpreter-dir', dir]);
+      expect(r.exitCode).to.equal(1);
+      expect(r.stdout.split('\n')[0]).to.match(/^qemu-aarch64: failed: .*\(ETXTBSY\).*\(the previous entry was put back\)$/);
+      expect(await instance.readEntry('qemu-aarch64')).to.equal(before);
+    } finally {
+      await busy.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('one failing target does not stop the others', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-partial-'));
+    try {
+      await symlink(QEMU, join(dir, 'qemu-aarch64-static'));
+      const r = await instance.cli(['enable', 'hexagon', 'aarch64', '--interpreter-dir', dir]);
+      expect(r.exitCode).to.equal(1);
+      expect(r.stdout.split('\n')[0]).to.equal(`qemu-aarch64: enabled: ${dir}/qemu-aarch64-static flags=PF`);
+      expect(r.stdout.split('\n')[1]).to.match(/^qemu-hexagon: failed: interpreter not found/);
+      expect((await instance.sh(`${busybox} uname -m`)).stdout).to.equal('aarch64');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('warns about an entry of another name whose rule overlaps ours', async () => {

@@ -143,17 +143,18 @@ describe('CLI on a temp directory', () => {
     expect(await files()).to.deep.equal(before);
   });
 
-  it('enable --force puts the previous entry back when the new one fails', async function () {
+  it('enable --force that cannot read its entry back says the previous one is lost, and gives its line', async function () {
+    // A plain directory shows no entry after a register write, so the put-back cannot be verified.
     await linkEmulator(this, 'qemu-aarch64-static');
     const r = await runCli(['enable', 'aarch64', '--force', '--interpreter-dir', interpreters, '--binfmt-dir', dir]);
     expect(r.exitCode).to.equal(1);
-    expect(r.stdout.split('\n')[0]).to.equal(
-      `qemu-aarch64: failed: wrote qemu-aarch64 to ${dir}/register, but ${dir}/qemu-aarch64 does not exist (the previous entry was put back)`,
-    );
-    // The last line written to register re-creates the old entry, field for field.
     const magic = '\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00';
     const mask = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
-    expect((await files()).register).to.equal(`:qemu-aarch64:M:0:${magic}:${mask}:/opt/missing/qemu-aarch64-static:PF\n`);
+    const oldLine = `:qemu-aarch64:M:0:${magic}:${mask}:/opt/missing/qemu-aarch64-static:PF`;
+    expect(r.stdout.split('\n')[0]).to.equal(
+      `qemu-aarch64: failed: wrote qemu-aarch64 to ${dir}/register, but ${dir}/qemu-aarch64 does not exist (the previous entry was LOST; its line was ${oldLine})`,
+    );
+    expect((await files()).register).to.equal(`${oldLine}\n`);
   });
 
   it('a user without write access gets EACCES, the file, and what to do', async function () {
@@ -172,10 +173,40 @@ describe('CLI on a temp directory', () => {
     expect(r.exitCode).to.equal(1);
     expect(r.stdout).to.equal(
       [
-        `qemu-riscv64: failed: cannot write ${dir}/register: EACCES: permission denied, open '${dir}/register'`,
+        `qemu-riscv64: failed: cannot open ${dir}/register: EACCES: permission denied, open '${dir}/register'`,
         '  hint: run as root (sudo), or in a container started with --privileged (or --cap-add SYS_ADMIN)',
       ].join('\n'),
     );
+  });
+
+  it('status says when the kernel has binfmt_misc switched off, and keeps entries with flags it does not know', async () => {
+    await writeFile(join(dir, 'status'), 'disabled\n');
+    await writeFile(join(dir, 'future'), 'enabled\ninterpreter /usr/bin/future\nflags: PZ\noffset 0\nmagic 0102\n');
+    const r = await runCli(['status', 'riscv64', '--binfmt-dir', dir]);
+    expect(r.stdout.split('\n')[0]).to.equal(`binfmt_misc: ${dir} (DISABLED: no entry is used)`);
+    expect(r.stdout).to.include('  future      enabled  PZ  /usr/bin/future');
+    const json = JSON.parse((await runCli(['status', '--json', '--binfmt-dir', dir])).stdout);
+    expect(json.kernelEnabled).to.equal(false);
+  });
+
+  it('enable all that finds no interpreter at all fails (exit 1) instead of reporting success', async () => {
+    const r = await runCli(['enable', 'all', '--interpreter-dir', interpreters, '--binfmt-dir', dir]);
+    expect(r.exitCode).to.equal(1);
+    expect(r.stderr).to.match(new RegExp(`^qemu-binfmt: no interpreter found for any platform \\(looked in ${interpreters}\\)\nhint: install QEMU`));
+  });
+
+  it('enable --json reports every target, failures included, and still does the others', async function () {
+    await rm(join(dir, 'qemu-aarch64'));
+    await linkEmulator(this, 'qemu-riscv64-static');
+    const r = await runCli(['enable', 'riscv64', 'hexagon', '--dry-run', '--json', '--interpreter-dir', interpreters, '--binfmt-dir', dir]);
+    expect(r.exitCode).to.equal(1);
+    const report = JSON.parse(r.stdout);
+    expect(report).to.include({ command: 'enable', dryRun: true, ok: false, binfmtDir: dir });
+    expect(report.results.map((x: { platform: string; outcome: string }) => [x.platform, x.outcome])).to.deep.equal([
+      ['riscv64', 'would-enable'],
+      ['hexagon', 'failed'],
+    ]);
+    expect(report.results[1].error).to.include({ code: 'INTERPRETER_NOT_FOUND' });
   });
 
   describe('bad input: exit 2, a message that names the problem, nothing written', () => {
@@ -192,6 +223,11 @@ describe('CLI on a temp directory', () => {
       ],
       ['an unknown option', ['enable', 'arm', '--fix'], 'qemu-binfmt: Unknown argument: fix\nhint: see qemu-binfmt --help\n'],
       ['no command', [], 'qemu-binfmt: name a command\nhint: see qemu-binfmt --help\n'],
+      [
+        '--interpreter that is a directory',
+        ['enable', 'aarch64', '--interpreter', '/usr/bin'],
+        'qemu-binfmt: --interpreter /usr/bin is not an executable file\nhint: name the emulator binary itself, e.g. /usr/bin/qemu-aarch64-static\n',
+      ],
     ];
     for (const [what, args, stderr] of cases) {
       it(what, async () => {
