@@ -7,7 +7,7 @@ out=.cache/foreign
 mkdir -p "$out"
 
 need_apt=
-for cmd in qemu-aarch64-static unshare mount; do
+for cmd in qemu-aarch64-static unshare mount busybox systemd-analyze; do
 	command -v "$cmd" >/dev/null 2>&1 || need_apt=1
 done
 for bu in mips-linux-gnu mips64el-linux-gnuabin32; do
@@ -18,6 +18,10 @@ fetched=1
 for f in busybox-arm64 busybox-armhf busybox-s390x busybox-mipsel; do
 	[ -x "$out/$f" ] || fetched=
 done
+# binfmt-support's update-binfmts, unpacked rather than installed: its postinst would register
+# formats in the host's table.
+bs=.cache/binfmt-support
+[ -x "$bs/usr/sbin/update-binfmts" ] || fetched=
 
 if [ -n "$need_apt" ] || [ -z "$fetched" ]; then
 	[ "$(id -u)" = 0 ] || { echo "setup: run as root (it installs Debian packages)" >&2; exit 1; }
@@ -28,7 +32,7 @@ fi
 
 if [ -n "$need_apt" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		qemu-user-static util-linux mount \
+		qemu-user-static util-linux mount busybox-static systemd libpipeline1 \
 		binutils-mips-linux-gnu binutils-mips64el-linux-gnuabin32 >/dev/null
 fi
 
@@ -41,6 +45,10 @@ if [ -z "$fetched" ]; then
 		dpkg-deb -x "$tmp"/busybox-static_*_"$arch".deb "$tmp/$arch"
 		cp "$tmp/$arch/bin/busybox" "$out/busybox-$arch"
 	done
+	if [ ! -x "$bs/usr/sbin/update-binfmts" ]; then
+		(cd "$tmp" && apt-get download -qq binfmt-support)
+		dpkg-deb -x "$tmp"/binfmt-support_*.deb "$bs"
+	fi
 fi
 
 # Two tiny MIPS executables from the real cross linker: o32 big-endian and n32 little-endian.

@@ -3,6 +3,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { disableCommand } from './commands/disable.js';
 import { enableCommand } from './commands/enable.js';
+import { exportCommand } from './commands/export.js';
+import { persistCommand, unpersistCommand } from './commands/persist.js';
 import { writeJson } from './commands/output.js';
 import { platformsCommand } from './commands/platforms.js';
 import { statusCommand } from './commands/status.js';
@@ -24,6 +26,9 @@ try {
     .command(disableCommand)
     .command(statusCommand)
     .command(platformsCommand)
+    .command(exportCommand)
+    .command(persistCommand)
+    .command(unpersistCommand)
     .demandCommand(1, 'name a command')
     .strict()
     .epilog('Exit codes: 0 ok, 1 a target or the system failed (every target is attempted), 2 bad input (nothing written).')

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'EXISTS_DIFFERENT'
   | 'READBACK'
   | 'KERNEL_REJECTED'
+  | 'NO_BOOT_SYSTEM'
   | 'IO';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([

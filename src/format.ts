@@ -55,6 +55,8 @@ function notes(p: PlatformStatus): string {
   if (p.interpreterStatic === false) notes.push('dynamic');
   if (p.matchesTable === false) notes.push('magic/mask differ from our table');
   if (p.native) notes.push(p.nativeReason === 'captures-host' ? 'native (would capture host binaries)' : 'native');
+  if (p.drift === 'not-registered') notes.push(`persisted in ${p.persisted}, but not registered now`);
+  if (p.drift === 'differs') notes.push(`differs from ${p.persisted}: ${p.driftDetail}`);
   return notes.join(', ');
 }
 
@@ -65,7 +67,7 @@ export function formatStatus(report: StatusReport, named: boolean): Output {
     return { stdout, stderr: [...stderr, `qemu-binfmt: binfmt_misc is not mounted at ${report.binfmtDir}: nothing is registered there`] };
   }
   stdout.push(`binfmt_misc: ${report.binfmtDir} (${report.kernelEnabled ? 'enabled' : 'DISABLED: no entry is used'})`);
-  const shown = report.platforms.filter((p) => named || p.registered);
+  const shown = report.platforms.filter((p) => named || p.registered || p.drift);
   if (shown.length) {
     stdout.push(
       ...table([
@@ -81,7 +83,7 @@ export function formatStatus(report: StatusReport, named: boolean): Output {
       ]),
     );
   }
-  const absent = report.platforms.filter((p) => !p.registered && !named).map((p) => p.platform);
+  const absent = report.platforms.filter((p) => !p.registered && !p.drift && !named).map((p) => p.platform);
   if (absent.length) stdout.push(`not registered: ${absent.join(' ')}`);
   if (report.foreign.length) {
     stdout.push('other entries (not qemu-binfmt\'s, never touched):');

@@ -17,6 +17,11 @@ export interface InterpreterSearch {
   interpreterDir?: string;
   /** Directories to search otherwise; default $PATH then USUAL_DIRS. */
   searchDirs?: readonly string[];
+  /**
+   * The system the interpreter belongs to (an image tree), default /: paths are looked up under
+   * it, and registered as they are seen from inside it.
+   */
+  root?: string;
 }
 
 export function candidateNames(platform: Platform): string[] {
@@ -29,7 +34,9 @@ export function defaultSearchDirs(path = process.env.PATH ?? ''): string[] {
 
 function searchDirsOf(search: InterpreterSearch): readonly string[] {
   if (search.interpreterDir !== undefined) return [resolve(search.interpreterDir)];
-  return search.searchDirs ?? defaultSearchDirs();
+  // This $PATH says nothing about an image tree's.
+  const inImage = search.root !== undefined && resolve(search.root) !== '/';
+  return search.searchDirs ?? (inImage ? USUAL_DIRS : defaultSearchDirs());
 }
 
 export function isExecutableFile(path: string): boolean {
@@ -44,23 +51,25 @@ export function isExecutableFile(path: string): boolean {
 
 /** The interpreter to register: qemu-<binary>-static first, then qemu-<binary>, in search order. */
 export function findInterpreter(platform: Platform, search: InterpreterSearch): string | undefined {
+  const root = search.root ?? '/';
   if (search.interpreter !== undefined) {
     const path = resolve(search.interpreter);
-    return isExecutableFile(path) ? path : undefined;
+    return isExecutableFile(join(root, path)) ? path : undefined;
   }
   const dirs = searchDirsOf(search);
   for (const name of candidateNames(platform)) {
     for (const dir of dirs) {
       const path = join(dir, name);
-      if (isExecutableFile(path)) return path;
+      if (isExecutableFile(join(root, path))) return path;
     }
   }
   return undefined;
 }
 
 export function describeSearch(platform: Platform, search: InterpreterSearch): string {
-  if (search.interpreter !== undefined) return `${resolve(search.interpreter)} (not an executable file)`;
-  return `${candidateNames(platform).join(' or ')} in ${searchDirsOf(search).join(':')}`;
+  const under = search.root !== undefined && resolve(search.root) !== '/' ? ` under ${resolve(search.root)}` : '';
+  if (search.interpreter !== undefined) return `${resolve(search.interpreter)}${under} (not an executable file)`;
+  return `${candidateNames(platform).join(' or ')} in ${searchDirsOf(search).join(':')}${under}`;
 }
 
 export function installHint(platform: Platform): string {
@@ -81,10 +90,10 @@ export interface InterpreterInfo {
 }
 
 /** Reads the interpreter's ELF headers; asks it about P only when askP (it may run it). */
-export async function inspectInterpreter(path: string, askP = true): Promise<InterpreterInfo> {
+export async function inspectInterpreter(path: string, askP = true, root = '/'): Promise<InterpreterInfo> {
   let isStatic: boolean;
   try {
-    isStatic = readElfInfo(path).isStatic;
+    isStatic = readElfInfo(join(root, path)).isStatic;
   } catch (err) {
     throw new QemuBinfmtError('INTERPRETER_NOT_FOUND', `cannot read the interpreter ${path}: ${err instanceof Error ? err.message : String(err)}`, {
       path,
@@ -92,15 +101,15 @@ export async function inspectInterpreter(path: string, askP = true): Promise<Int
       hint: 'the interpreter must be a readable executable file',
     });
   }
-  return { path, isStatic, supportsPreserveArgv0: askP ? await supportsP(path) : false };
+  return { path, isStatic, supportsPreserveArgv0: askP ? await supportsP(path, root) : false };
 }
 
-async function supportsP(path: string): Promise<boolean> {
+async function supportsP(path: string, root: string): Promise<boolean> {
   if (basename(path).endsWith('-binfmt-P')) return true;
   // Debian ships <arch>-binfmt-P as a link to the same emulator when that emulator handles P.
   const wrapper = join(BINFMT_P_DIR, `${basename(path).replace(/^qemu-/, '').replace(/-static$/, '')}-binfmt-P`);
-  if (realpathOrUndefined(wrapper) === realpathSync(path)) return true;
-  return qemuMajorVersion(path).then((major) => major !== undefined && major >= 6);
+  if (realpathOrUndefined(join(root, wrapper)) === realpathSync(join(root, path))) return true;
+  return qemuMajorVersion(join(root, path)).then((major) => major !== undefined && major >= 6);
 }
 
 function realpathOrUndefined(path: string): string | undefined {

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { QemuBinfmtError, usageError } from './errors.js';
 import type { Flags } from './flags.js';
 import { detectHost, nativeReason, type HostOptions } from './host.js';
@@ -63,7 +63,7 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
   if (options.interpreter !== undefined && options.interpreterDir !== undefined) {
     throw usageError('--interpreter and --interpreter-dir exclude each other', 'give one of them');
   }
-  if (options.interpreter !== undefined && !isExecutableFile(resolve(options.interpreter))) {
+  if (options.interpreter !== undefined && !isExecutableFile(join(options.root ?? '/', resolve(options.interpreter)))) {
     throw usageError(`--interpreter ${options.interpreter} is not an executable file`, 'name the emulator binary itself, e.g. /usr/bin/qemu-aarch64-static');
   }
   const host = detectHost(options.host);
@@ -86,7 +86,7 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
   const found = candidates.map((p) => findInterpreter(p, options));
   const askP = options.preserveArgv0 === undefined;
   const infos = await Promise.all(
-    found.map((path) => (path === undefined ? undefined : inspectInterpreter(path, askP).catch((err: QemuBinfmtError) => err))),
+    found.map((path) => (path === undefined ? undefined : inspectInterpreter(path, askP, options.root).catch((err: QemuBinfmtError) => err))),
   );
   candidates.forEach((platform, i) => {
     const info = infos[i];

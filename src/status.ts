@@ -3,6 +3,8 @@ import type { Entry } from './entry.js';
 import { readElfInfo } from './elf.js';
 import { detectHost, nativeReason, type HostOptions } from './host.js';
 import { PLATFORMS, resolvePlatforms, type Platform } from './platforms.js';
+import { differences } from './compare.js';
+import { readPersisted, type Persisted } from './persisted.js';
 import { sameRule } from './rule.js';
 import { accessTable, binfmtDirOf, type TableOptions } from './table-access.js';
 
@@ -19,6 +21,12 @@ export interface PlatformStatus {
   matchesTable: boolean | null;
   native: boolean;
   nativeReason: 'family' | 'captures-host' | null;
+  /** The file that registers this platform at boot (written by qemu-binfmt), if any. */
+  persisted: string | null;
+  /** Persisted but not registered now, or registered now but not as persisted. */
+  drift: 'not-registered' | 'differs' | null;
+  /** The differences, field by field, when drift is 'differs'. */
+  driftDetail: string | null;
 }
 
 export interface ForeignEntry {
@@ -42,6 +50,8 @@ export interface StatusReport {
 
 export interface StatusOptions extends Omit<TableOptions, 'mount'> {
   host?: HostOptions;
+  /** Where to look for persisted registrations (default /). */
+  root?: string;
 }
 
 /** Reads the table; writes nothing. */
@@ -52,13 +62,16 @@ export async function status(names: readonly string[], options: StatusOptions = 
   const { table, mounted } = access;
   const entries = mounted ? table.list() : [];
   const kernelEnabled = mounted ? table.kernelEnabled() : null;
+  const persisted = readPersisted(options.root ?? '/');
   const ourNames = new Set(PLATFORMS.map((p) => p.entryName));
   return {
     binfmtDir: binfmtDirOf(options),
     mounted,
     kernelEnabled,
     privateNamespace: access.privateNamespace,
-    platforms: platforms.map((p) => platformStatus(p, entries.find((e) => e.name === p.entryName), nativeReason(p, host)?.reason)),
+    platforms: platforms.map((p) =>
+      platformStatus(p, entries.find((e) => e.name === p.entryName), nativeReason(p, host)?.reason, persisted.get(p.entryName)),
+    ),
     foreign: entries
       .filter((e) => !ourNames.has(e.name))
       .map((e) => ({
@@ -71,8 +84,14 @@ export async function status(names: readonly string[], options: StatusOptions = 
   };
 }
 
-function platformStatus(platform: Platform, entry: Entry | undefined, native: PlatformStatus['nativeReason'] | undefined): PlatformStatus {
+function platformStatus(
+  platform: Platform,
+  entry: Entry | undefined,
+  native: PlatformStatus['nativeReason'] | undefined,
+  persisted: Persisted | undefined,
+): PlatformStatus {
   const interpreter = entry ? describeInterpreter(entry.interpreter) : { present: null, isStatic: null };
+  const diffs = persisted && entry ? differences(entry, persisted.registration) : [];
   return {
     platform: platform.name,
     entry: platform.entryName,
@@ -85,6 +104,9 @@ function platformStatus(platform: Platform, entry: Entry | undefined, native: Pl
     matchesTable: entry ? entry.rule !== undefined && sameRule(entry.rule, platform.rule) : null,
     native: native !== undefined,
     nativeReason: native ?? null,
+    persisted: persisted?.file ?? null,
+    drift: !persisted ? null : !entry ? 'not-registered' : diffs.length ? 'differs' : null,
+    driftDetail: diffs.length ? diffs.join('; ') : null,
   };
 }
 

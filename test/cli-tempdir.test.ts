@@ -49,7 +49,7 @@ describe('CLI on a temp directory', () => {
   const files = async () => Object.fromEntries(await Promise.all((await readdir(dir)).sort().map(async (n) => [n, await readFile(join(dir, n), 'utf8')])));
 
   it('status reads entries, flags what differs from the table, and lists other entries as foreign', async () => {
-    const r = await runCli(['status', 'arm', 'aarch64', 'riscv64', '--binfmt-dir', dir]);
+    const r = await runCli(['status', 'arm', 'aarch64', 'riscv64', '--binfmt-dir', dir, '--root', root]);
     expect(r.exitCode).to.equal(0);
     expect(r.stderr).to.equal('');
     expect(r.stdout).to.equal(
@@ -66,7 +66,7 @@ describe('CLI on a temp directory', () => {
   });
 
   it('status --json has the documented shape', async () => {
-    const r = await runCli(['status', '--json', '--binfmt-dir', dir]);
+    const r = await runCli(['status', '--json', '--binfmt-dir', dir, '--root', root]);
     expect(r.exitCode).to.equal(0);
     const report = JSON.parse(r.stdout);
     expect(report).to.include({ binfmtDir: dir, mounted: true, kernelEnabled: true });
@@ -83,6 +83,9 @@ describe('CLI on a temp directory', () => {
       matchesTable: true,
       native: false,
       nativeReason: null,
+      persisted: null,
+      drift: null,
+      driftDetail: null,
     });
     expect(report.foreign).to.deep.equal([{ name: 'python3.11', enabled: true, interpreter: '/usr/bin/python3.11', flags: '', type: 'magic' }]);
   });

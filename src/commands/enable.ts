@@ -1,19 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
 import { enable } from '../enable.js';
 import { defined, finish } from './output.js';
+import { planOptionsOf, withPlanOptions, type PlanArgs } from './plan-options.js';
 
-interface EnableArgs {
-  platforms: string[];
+interface EnableArgs extends PlanArgs {
   'binfmt-dir'?: string;
   mount?: boolean;
-  interpreter?: string;
-  'interpreter-dir'?: string;
-  'fix-binary'?: boolean;
-  'preserve-argv0'?: boolean;
-  credentials?: boolean;
-  'open-binary'?: boolean;
-  'allow-dynamic'?: boolean;
-  'include-native'?: boolean;
   force?: boolean;
   'dry-run'?: boolean;
   json?: boolean;
@@ -23,46 +15,15 @@ export const enableCommand: CommandModule<object, EnableArgs> = {
   command: 'enable <platforms..>',
   describe: 'Register QEMU for platforms (names, aliases, or all)',
   builder: (y: Argv) =>
-    y
-      .positional('platforms', { type: 'string', array: true, demandOption: true, describe: 'platforms or aliases, or all' })
+    withPlanOptions(y)
       .option('mount', { type: 'boolean', describe: 'mount binfmt_misc if it is not mounted (it is never unmounted)' })
-      .option('interpreter', { type: 'string', describe: 'the interpreter to register (one platform only)' })
-      .option('interpreter-dir', { type: 'string', describe: 'look for qemu-<binary>-static / qemu-<binary> only in this directory' })
-      .option('fix-binary', {
-        type: 'boolean',
-        describe: 'F: the kernel opens the interpreter now, so it works in chroots and containers [default: on for a static interpreter]',
-      })
-      .option('preserve-argv0', {
-        type: 'boolean',
-        describe: 'P: pass argv[0] on (busybox applets need it) [default: on when the interpreter understands it]',
-      })
-      .option('credentials', {
-        type: 'boolean',
-        describe:
-          'C (implies O): setuid/setgid foreign binaries (sudo in an arm64 container) work, and so their interpreter runs with those rights, root included: any flaw in QEMU is then a root flaw [default: off]',
-      })
-      .option('open-binary', { type: 'boolean', describe: 'O: the kernel opens the binary, so unreadable (execute-only) binaries run [default: off]' })
-      .option('allow-dynamic', { type: 'boolean', describe: 'allow F with a dynamically linked interpreter (breaks in chroots)' })
-      .option('include-native', { type: 'boolean', describe: "allow platforms of the host's own family (e.g. arm on aarch64)" })
       .option('force', { type: 'boolean', describe: 'replace a same-named entry that differs' })
       .option('dry-run', { type: 'boolean', describe: 'print the exact lines and checks; write nothing' })
       .option('json', { type: 'boolean', describe: 'print a JSON report' }) as unknown as Argv<EnableArgs>,
   handler: async (argv) => {
     const report = await enable(argv.platforms, {
-      ...defined({
-        binfmtDir: argv['binfmt-dir'],
-        mount: argv.mount,
-        interpreter: argv.interpreter,
-        interpreterDir: argv['interpreter-dir'],
-        fixBinary: argv['fix-binary'],
-        preserveArgv0: argv['preserve-argv0'],
-        credentials: argv.credentials,
-        openBinary: argv['open-binary'],
-        allowDynamic: argv['allow-dynamic'],
-        includeNative: argv['include-native'],
-        force: argv.force,
-        dryRun: argv['dry-run'],
-      }),
+      ...planOptionsOf(argv),
+      ...defined({ binfmtDir: argv['binfmt-dir'], mount: argv.mount, force: argv.force, dryRun: argv['dry-run'] }),
     });
     finish(report, argv.json);
   },

@@ -6,6 +6,7 @@ import { defined, write, writeJson } from './output.js';
 interface StatusArgs {
   platforms: string[];
   'binfmt-dir'?: string;
+  root?: string;
   json?: boolean;
 }
 
@@ -15,9 +16,10 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
   builder: (y: Argv) =>
     y
       .positional('platforms', { type: 'string', array: true, default: [], describe: 'platforms or aliases (default: all)' })
+      .option('root', { type: 'string', describe: 'where to look for persisted registrations [default: /]' })
       .option('json', { type: 'boolean', describe: 'print JSON (shape in the README)' }) as unknown as Argv<StatusArgs>,
   handler: async (argv) => {
-    const report = await status(argv.platforms, defined({ binfmtDir: argv['binfmt-dir'] }));
+    const report = await status(argv.platforms, defined({ binfmtDir: argv['binfmt-dir'], root: argv.root }));
     if (argv.json) writeJson(report);
     else write(formatStatus(report, argv.platforms.length > 0));
     if (!report.mounted) process.exitCode = 1;

@@ -23,3 +23,6 @@ export function foreign(ctx: Mocha.Context, name: string): string {
   if (!existsSync(path)) skipOrFail(ctx, `${path} is missing: run scripts/setup.sh (make test does)`);
   return path;
 }
+
+/** binfmt-support's update-binfmts, unpacked by scripts/setup.sh (never installed: its postinst would touch the host). */
+export const UPDATE_BINFMTS = join(ROOT, '.cache/binfmt-support/usr/sbin/update-binfmts');

@@ -1,0 +1,26 @@
+import type { PlannedTarget } from '../plan.js';
+
+export interface ExportContext {
+  /** Validated registrations, one per platform. */
+  targets: readonly PlannedTarget[];
+  /** The command line that regenerates the files. */
+  regenerate: string;
+  /** How boot units run qemu-binfmt: absolute node and CLI paths. */
+  command: readonly string[];
+  /** enable options that reproduce the plan (interpreter and flags). */
+  enableArgs: readonly string[];
+  /** Directories (relative to the root) that writing these files creates. */
+  createdDirs?: readonly string[];
+}
+
+export interface ExportFile {
+  /** File name, relative to the output directory. */
+  name: string;
+  content: string;
+  mode: number;
+}
+
+export type Exporter = (context: ExportContext) => ExportFile[];
+
+/** Comment lines naming what a unit or script registers, read back by status to detect drift. */
+export const REGISTERS_PREFIX = '# registers: ';

@@ -1,0 +1,30 @@
+import pkg from '../package.json' with { type: 'json' };
+
+/** Every file qemu-binfmt writes starts with this mark; it removes only files that carry it. */
+export const MARK = 'Written by qemu-binfmt';
+const CREATED = 'qemu-binfmt created directories:';
+
+export interface HeaderInfo {
+  /** How to regenerate the file (a command line). */
+  regenerate: string;
+  /** Directories (relative to the root) that writing this file created, for a clean removal. */
+  createdDirs?: readonly string[];
+}
+
+/** The comment header, as lines that start with `#`. */
+export function header({ regenerate, createdDirs = [] }: HeaderInfo): string[] {
+  return [
+    `# ${MARK} ${pkg.version}; do not edit: qemu-binfmt replaces or removes this file.`,
+    `# Regenerate with: ${regenerate}`,
+    ...(createdDirs.length ? [`# ${CREATED} ${createdDirs.join(' ')}`] : []),
+  ];
+}
+
+export function writtenByUs(content: string): boolean {
+  return content.split('\n', 4).some((line) => line.startsWith('#') && line.includes(MARK));
+}
+
+export function createdDirsOf(content: string): string[] {
+  const line = content.split('\n', 6).find((l) => l.startsWith(`# ${CREATED}`));
+  return line ? line.slice(CREATED.length + 2).trim().split(/\s+/).filter(Boolean) : [];
+}
