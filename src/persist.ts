@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { detectVia, LOCATIONS, type Via } from './boot-systems.js';
 import { disable, type DisableOptions } from './disable.js';
@@ -68,12 +68,16 @@ export async function persist(names: readonly string[], options: PersistOptions)
     .concat(names, optionArgs(options))
     .map(shellQuote)
     .join(' ');
-  const result = await exportFiles(names, {
-    ...options,
-    format: loc.format,
-    regenerate,
-    createdDirs: missingDirs(root, [loc.dir, ...(loc.link ? [loc.link.dir] : [])]),
-  });
+  // Directories this persist creates, and those an earlier one created (its files record them).
+  const earlier = existsSync(join(root, loc.dir))
+    ? readdirSync(join(root, loc.dir), { withFileTypes: true })
+        .filter((d) => d.isFile() && d.name.startsWith('qemu-'))
+        .map((d) => readFileSync(join(root, loc.dir, d.name), 'utf8'))
+        .filter(writtenByUs)
+        .flatMap(createdDirsOf)
+    : [];
+  const createdDirs = [...new Set([...earlier, ...missingDirs(root, [loc.dir, ...(loc.link ? [loc.link.dir] : [])])])];
+  const result = await exportFiles(names, { ...options, format: loc.format, regenerate, createdDirs });
   if (result.failed[0]) throw result.failed[0].error;
 
   const files = result.files.map((f) => ({ ...f, path: join(root, loc.dir, f.name) }));
