@@ -15,7 +15,8 @@ export interface HeaderInfo {
 export function header({ regenerate, createdDirs = [] }: HeaderInfo): string[] {
   return [
     `# ${MARK} ${pkg.version}; do not edit: qemu-binfmt replaces or removes this file.`,
-    `# Regenerate with: ${regenerate}`,
+    // A path with a newline must not end the comment.
+    `# Regenerate with: ${regenerate.replace(/[\0-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1))}`,
     ...(createdDirs.length ? [`# ${CREATED} ${createdDirs.join(' ')}`] : []),
   ];
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { machine } from 'node:os';
 import { readElfInfo } from './elf.js';
-import type { Platform } from './platforms.js';
+import { join } from 'node:path';
+import { PLATFORMS, type Platform } from './platforms.js';
 import { matches } from './rule.js';
 
 /** QEMU's host-family rule: platforms of the host's own family are skipped. */
@@ -45,6 +46,21 @@ export function detectHost(options: HostOptions = {}): Host {
     }
   });
   return { machine: arch, family: hostFamily(arch), executables: heads.filter((h) => h !== undefined) };
+}
+
+/**
+ * The host an image tree will run on, from its own /bin/sh: the platform of our table that
+ * claims it (its name serves as uname -m for the family rule). Unknown: this machine.
+ */
+export function imageHost(root: string): HostOptions {
+  const sh = join(root, 'bin/sh');
+  try {
+    const { head } = readElfInfo(sh);
+    const own = PLATFORMS.find((p) => matches(p.rule, head));
+    return own ? { machine: own.name, executables: [sh] } : {};
+  } catch {
+    return {};
+  }
 }
 
 export type Native = { reason: 'captures-host'; executable: string } | { reason: 'family' };

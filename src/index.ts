@@ -13,3 +13,6 @@ export { formatRegisterLine, validateRegistration, KERNEL_LIMITS, type Registrat
 export type { Report, TargetResult } from './report.js';
 export { matches, overlaps, sameRule, type MagicRule } from './rule.js';
 export { status, type StatusReport } from './status.js';
+export { exportFiles, type ExportOptions } from './export.js';
+export { persist, type PersistOptions } from './persist.js';
+export { unpersist, type UnpersistOptions } from './unpersist.js';

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { PlanOptions } from './plan.js';
 
 /**
@@ -9,8 +10,9 @@ export function optionArgs(options: PlanOptions): string[] {
   const bool = (name: string, value: boolean | undefined) => {
     if (value !== undefined) args.push(value ? `--${name}` : `--no-${name}`);
   };
-  if (options.interpreter !== undefined) args.push('--interpreter', options.interpreter);
-  if (options.interpreterDir !== undefined) args.push('--interpreter-dir', options.interpreterDir);
+  // Absolute: a boot unit does not run in the directory this ran in.
+  if (options.interpreter !== undefined) args.push('--interpreter', resolve(options.interpreter));
+  if (options.interpreterDir !== undefined) args.push('--interpreter-dir', resolve(options.interpreterDir));
   bool('fix-binary', options.fixBinary);
   bool('preserve-argv0', options.preserveArgv0);
   bool('credentials', options.credentials);

@@ -91,7 +91,7 @@ function platformStatus(
   persisted: Persisted | undefined,
 ): PlatformStatus {
   const interpreter = entry ? describeInterpreter(entry.interpreter) : { present: null, isStatic: null };
-  const diffs = persisted && entry ? differences(entry, persisted.registration) : [];
+  const diffs = persisted && entry ? [...(entry.enabled ? [] : ['disabled']), ...differences(entry, persisted.registration)] : [];
   return {
     platform: platform.name,
     entry: platform.entryName,

@@ -122,7 +122,7 @@ describe('export: boot-time formats on the real tools, in private binfmt_misc in
     for (const line of ['Type=oneshot', 'RemainAfterExit=yes', 'After=systemd-binfmt.service binfmt-support.service']) expect(text).to.include(line);
     const start = /^ExecStart=(.*)$/m.exec(text)![1]!;
     const stop = /^ExecStop=(.*)$/m.exec(text)![1]!;
-    expect(start).to.match(/ enable --mount --no-preserve-argv0 arm aarch64 riscv64$/);
+    expect(start).to.match(/ enable --mount --force --no-preserve-argv0 arm aarch64 riscv64$/);
     expect(stop).to.match(/ disable arm aarch64 riscv64$/);
     // What systemd would run, run here: the same entries as enable (without P, as asked).
     expect((await instance!.sh(start)).exitCode).to.equal(0);

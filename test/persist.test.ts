@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
@@ -83,6 +83,49 @@ describe('persist and unpersist on an image tree (--root)', () => {
     }
   });
 
+  it("judges what is native by the image's own /bin/sh, not this machine's", async function () {
+    const root = await imageTree('lib/systemd/systemd-binfmt');
+    try {
+      await mkdir(join(root, 'bin'));
+      await copyFile(foreign(this, 'busybox-arm64'), join(root, 'bin/sh'));
+      await symlink('/usr/bin/qemu-x86_64-static', join(root, 'usr/bin/qemu-x86_64-static'));
+      const r = await runCli(['persist', '--root', root, 'all']);
+      expect(r.exitCode, r.stderr).to.equal(0);
+      expect(r.stdout).to.equal(`wrote ${root}/etc/binfmt.d/qemu-x86_64.conf`);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to write through a symbolic link in the tree, and writes nothing', async () => {
+    const root = await imageTree('lib/systemd/systemd-binfmt');
+    const outside = await mkdtemp(join(tmpdir(), 'qemu-binfmt-outside-'));
+    try {
+      await symlink(outside, join(root, 'etc/binfmt.d'));
+      const r = await runCli(['persist', '--root', root, 'aarch64']);
+      expect(r.exitCode).to.equal(1);
+      expect(r.stderr).to.equal(
+        `qemu-binfmt: ${root}/etc/binfmt.d is a symbolic link; refusing to write through it, so nothing was written\nhint: replace it with a real directory or file, or choose another way with --via`,
+      );
+      expect(await readdir(outside)).to.deep.equal([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('adds platforms to an existing unit instead of dropping the ones it had', async () => {
+    const root = await imageTree('lib/systemd/systemd');
+    try {
+      await runCli(['persist', '--root', root, 'aarch64']);
+      await runCli(['persist', '--root', root, 'arm']);
+      const unit = await readFile(join(root, 'etc/systemd/system/qemu-binfmt.service'), 'utf8');
+      expect(/^ExecStart=(.*)$/m.exec(unit)![1]).to.equal('qemu-binfmt enable --mount --force arm aarch64');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('keeps a unit that also registers platforms not named, and says so', async () => {
     const root = await imageTree('lib/systemd/systemd');
     try {
@@ -120,6 +163,13 @@ describe('persist on a live system (private binfmt_misc instance, /etc on a priv
     try {
       const tmpfs = await instance.sh('mount -t tmpfs tmpfs /etc');
       if (tmpfs.exitCode !== 0) skipOrFail(this, `cannot mount a private /etc: ${tmpfs.stderr}`);
+      // Nothing persisted yet: unpersist removes no file, and so no entry either.
+      await instance.cli(['enable', 'riscv64'], env);
+      const nothing = await instance.cli(['unpersist'], env);
+      expect(nothing.stdout).to.equal('no file written by qemu-binfmt under /');
+      expect(await instance.entryNames()).to.deep.equal(['qemu-riscv64']);
+      await instance.cli(['disable', 'riscv64'], env);
+
       const persisted = await instance.cli(['persist', 'aarch64'], env);
       expect(persisted.exitCode, persisted.stderr).to.equal(0);
       expect(persisted.stdout).to.equal('wrote /etc/binfmt.d/qemu-aarch64.conf\nqemu-aarch64: enabled: /usr/bin/qemu-aarch64-static flags=PF');
@@ -135,6 +185,8 @@ describe('persist on a live system (private binfmt_misc instance, /etc on a priv
 
       await instance.cli(['enable', 'aarch64', '--no-preserve-argv0'], env);
       expect(await status()).to.include({ drift: 'differs', driftDetail: 'flags F (ours: PF)' });
+      await instance.sh('echo 0 > /proc/sys/fs/binfmt_misc/qemu-aarch64');
+      expect(await status()).to.include({ drift: 'differs', driftDetail: 'disabled; flags F (ours: PF)' });
 
       const un = await instance.cli(['unpersist', 'aarch64'], env);
       expect(un.exitCode).to.equal(0);

@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { VIAS, type Via } from '../boot-systems.js';
 import { formatReport } from '../format.js';
-import { persist, unpersist } from '../persist.js';
+import { persist } from '../persist.js';
+import { unpersist } from '../unpersist.js';
 import { selfCommand } from './export.js';
 import { defined, write, writeJson } from './output.js';
 import { planOptionsOf, withPlanOptions, type PlanArgs } from './plan-options.js';

@@ -24,7 +24,7 @@ export const openrc: Exporter = ({ targets, regenerate, command, enableArgs, cre
         '',
         'start() {',
         '\tebegin "Registering QEMU user-mode emulators"',
-        `\t${run(['enable', '--mount', ...enableArgs, ...platforms])}`,
+        `\t${run(['enable', '--mount', '--force', ...enableArgs, ...platforms])}`,
         '\teend $?',
         '}',
         '',

@@ -8,7 +8,8 @@ export const UNIT_WANTED_BY = 'multi-user.target';
 /**
  * A oneshot unit: ordered after the binfmt_misc mount and after systemd-binfmt and binfmt-support
  * (both flush all entries when they start), and restarted with systemd-binfmt (PartOf), so a
- * flush never leaves ours out. ExecStop removes exactly the platforms ExecStart registered.
+ * flush never leaves ours out. ExecStart replaces a same-named entry they loaded (--force, as the
+ * sh script does); ExecStop removes exactly the platforms ExecStart registered.
  */
 export const systemdUnit: Exporter = ({ targets, regenerate, command, enableArgs, createdDirs = [] }) => {
   const platforms = targets.map((t) => t.platform.name);
@@ -28,7 +29,7 @@ export const systemdUnit: Exporter = ({ targets, regenerate, command, enableArgs
         '[Service]',
         'Type=oneshot',
         'RemainAfterExit=yes',
-        `ExecStart=${exec(['enable', '--mount', ...enableArgs, ...platforms])}`,
+        `ExecStart=${exec(['enable', '--mount', '--force', ...enableArgs, ...platforms])}`,
         `ExecStop=${exec(['disable', ...platforms])}`,
         '',
         '[Install]',
