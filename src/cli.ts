@@ -5,6 +5,7 @@ import { disableCommand } from './commands/disable.js';
 import { enableCommand } from './commands/enable.js';
 import { exportCommand } from './commands/export.js';
 import { persistCommand, unpersistCommand } from './commands/persist.js';
+import { sandboxCommand } from './commands/sandbox.js';
 import { writeJson } from './commands/output.js';
 import { platformsCommand } from './commands/platforms.js';
 import { statusCommand } from './commands/status.js';
@@ -29,6 +30,7 @@ try {
     .command(exportCommand)
     .command(persistCommand)
     .command(unpersistCommand)
+    .command(sandboxCommand)
     .demandCommand(1, 'name a command')
     .strict()
     .epilog('Exit codes: 0 ok, 1 a target or the system failed (every target is attempted), 2 bad input (nothing written).')

@@ -1,5 +1,7 @@
 import type { BinfmtTable } from './binfmt-dir.js';
+import { applyToChroots, checkChrootDir } from './chroot.js';
 import { asQemuBinfmtError, QemuBinfmtError } from './errors.js';
+import { findInterpreter } from './interpreter.js';
 import { resolvePlatforms, type Platform } from './platforms.js';
 import { failed, type Report, type TargetResult } from './report.js';
 import { sameRule } from './rule.js';
@@ -9,6 +11,8 @@ export interface DisableOptions extends Omit<TableOptions, 'mount'> {
   /** Remove a same-named entry even when its rule is not ours. */
   force?: boolean;
   dryRun?: boolean;
+  /** Chroot directories to unbind each interpreter (and its runtime closure) from. */
+  chroots?: readonly string[];
 }
 
 /**
@@ -17,17 +21,30 @@ export interface DisableOptions extends Omit<TableOptions, 'mount'> {
  */
 export async function disable(names: readonly string[], options: DisableOptions = {}): Promise<Report> {
   const platforms = resolvePlatforms(names);
+  const chroots = (options.chroots ?? []).map(checkChrootDir);
   const { table, notices } = await accessTable(options, false);
+  // Unbind first, while the entries still say which interpreter each platform uses.
+  const unbound = options.dryRun || chroots.length === 0
+    ? []
+    : await applyToChroots(
+        'unbind',
+        chroots,
+        platforms.flatMap((p) => {
+          const interpreter = table.read(p.entryName)?.interpreter ?? findInterpreter(p, {});
+          return interpreter ? [{ platform: p.name, interpreter }] : [];
+        }),
+      );
   const results: TargetResult[] = [];
   for (const platform of platforms) results.push(disableOne(table, platform, options));
   return {
     command: 'disable',
     dryRun: options.dryRun ?? false,
     binfmtDir: binfmtDirOf(options),
-    ok: results.every((r) => r.outcome !== 'failed'),
+    ok: results.every((r) => r.outcome !== 'failed') && unbound.every((c) => !c.error),
     results,
     skipped: [],
     notices,
+    ...(chroots.length ? { chroots: unbound } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { BinfmtTable } from './binfmt-dir.js';
 import { differences, overlapping } from './compare.js';
 import type { Entry } from './entry.js';
+import { applyToChroots, checkChrootDir } from './chroot.js';
 import { asQemuBinfmtError, errnoOf, QemuBinfmtError } from './errors.js';
 import { flagString } from './flags.js';
 import { PLATFORMS } from './platforms.js';
@@ -14,10 +15,13 @@ export interface EnableOptions extends TableOptions, PlanOptions {
   force?: boolean;
   /** Print the lines and checks; write nothing. */
   dryRun?: boolean;
+  /** Chroot directories to bind each registered interpreter (and its runtime closure) into. */
+  chroots?: readonly string[];
 }
 
 /** Registers each platform, attempting every one; bad input throws before anything is written. */
 export async function enable(names: readonly string[], options: EnableOptions = {}): Promise<Report> {
+  const chroots = (options.chroots ?? []).map(checkChrootDir);
   const plan = await planEnable(names, options);
   const dryRun = options.dryRun ?? false;
   const access = await accessTable(options, !dryRun, !dryRun);
@@ -32,14 +36,17 @@ export async function enable(names: readonly string[], options: EnableOptions = 
     results.push(enableOne(access.table, target, existing, options));
   }
   results.sort((a, b) => tableIndex(a.platform) - tableIndex(b.platform));
+  const registered = results.filter((r) => ['enabled', 'replaced', 'unchanged'].includes(r.outcome));
+  const bound = dryRun ? [] : await applyToChroots('bind', chroots, registered.map((r) => ({ platform: r.platform, interpreter: r.interpreter! })));
   return {
     command: 'enable',
     dryRun,
     binfmtDir: binfmtDirOf(options),
-    ok: results.every((r) => r.outcome !== 'failed'),
+    ok: results.every((r) => r.outcome !== 'failed') && bound.every((c) => !c.error),
     results,
     skipped: plan.skipped,
     notices,
+    ...(chroots.length ? { chroots: bound } : {}),
   };
 }
 

@@ -38,6 +38,14 @@ export function formatReport(report: Report): Output {
     const names = report.skipped.filter((s) => s.reason === reason).map((s) => s.platform);
     if (names.length) out.stdout.push(`skipped (${reason === 'native' ? 'native on this host' : 'no interpreter found'}): ${names.join(' ')}`);
   }
+  for (const c of report.chroots ?? []) {
+    if (c.error) out.stdout.push(`${c.dir}: ${c.platform}: failed: ${c.error.message}`);
+    else if (c.changed.length || c.already.length) {
+      const verb = report.command === 'enable' ? 'bound' : 'unbound';
+      const what = c.changed.length ? `${verb} ${c.changed.map((p) => p.slice(c.dir.length)).join(' ')}` : 'already bound';
+      out.stdout.push(`${c.dir}: ${c.platform}: ${what}`);
+    }
+  }
   const failures = report.results.filter((r) => r.outcome === 'failed').length;
   if (failures) out.stderr.push(`qemu-binfmt: ${failures} of ${report.results.length} failed`);
   return out;
@@ -55,6 +63,8 @@ function notes(p: PlatformStatus): string {
   if (p.interpreterStatic === false) notes.push('dynamic');
   if (p.matchesTable === false) notes.push('magic/mask differ from our table');
   if (p.native) notes.push(p.nativeReason === 'captures-host' ? 'native (would capture host binaries)' : 'native');
+  if (p.sandboxVisible === 'if-bound-or-listed') notes.push('chroots see it only if bound or listed');
+  if (p.sandboxVisible === 'no') notes.push('chroots cannot run it (F with a dynamic interpreter)');
   if (p.drift === 'not-registered') notes.push(`persisted in ${p.persisted}, but not registered now`);
   if (p.drift === 'differs') notes.push(`differs from ${p.persisted}: ${p.driftDetail}`);
   return notes.join(', ');

@@ -1,3 +1,4 @@
+import type { ChrootResult } from './chroot.js';
 import type { QemuBinfmtError } from './errors.js';
 
 export type Outcome =
@@ -52,6 +53,8 @@ export interface Report {
   results: TargetResult[];
   skipped: Skipped[];
   notices: string[];
+  /** Interpreters bound into (enable) or unbound from (disable) chroots, with --chroot. */
+  chroots?: ChrootResult[];
 }
 
 export function errorInfo(err: QemuBinfmtError): ErrorInfo {

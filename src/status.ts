@@ -6,6 +6,7 @@ import { PLATFORMS, resolvePlatforms, type Platform } from './platforms.js';
 import { differences } from './compare.js';
 import { readPersisted, type Persisted } from './persisted.js';
 import { sameRule } from './rule.js';
+import { interpreterVisibility, type Visibility } from './sandbox.js';
 import { accessTable, binfmtDirOf, type TableOptions } from './table-access.js';
 
 export interface PlatformStatus {
@@ -21,6 +22,8 @@ export interface PlatformStatus {
   matchesTable: boolean | null;
   native: boolean;
   nativeReason: 'family' | 'captures-host' | null;
+  /** Whether build chroots and sandboxes see the interpreter: F with a static one yes, without F only if bound or listed, F with a dynamic one no. */
+  sandboxVisible: Visibility | null;
   /** The file that registers this platform at boot (written by qemu-binfmt), if any. */
   persisted: string | null;
   /** Persisted but not registered now, or registered now but not as persisted. */
@@ -104,6 +107,7 @@ function platformStatus(
     matchesTable: entry ? entry.rule !== undefined && sameRule(entry.rule, platform.rule) : null,
     native: native !== undefined,
     nativeReason: native ?? null,
+    sandboxVisible: entry ? interpreterVisibility(entry, interpreter.isStatic) : null,
     persisted: persisted?.file ?? null,
     drift: !persisted ? null : !entry ? 'not-registered' : diffs.length ? 'differs' : null,
     driftDetail: diffs.length ? diffs.join('; ') : null,

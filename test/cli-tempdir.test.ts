@@ -83,6 +83,7 @@ describe('CLI on a temp directory', () => {
       matchesTable: true,
       native: false,
       nativeReason: null,
+      sandboxVisible: null,
       persisted: null,
       drift: null,
       driftDetail: null,

@@ -7,6 +7,7 @@ interface DisableArgs {
   'binfmt-dir'?: string;
   force?: boolean;
   'dry-run'?: boolean;
+  chroot?: string[];
   json?: boolean;
 }
 
@@ -18,9 +19,10 @@ export const disableCommand: CommandModule<object, DisableArgs> = {
       .positional('platforms', { type: 'string', array: true, demandOption: true, describe: 'platforms or aliases, or all' })
       .option('force', { type: 'boolean', describe: 'remove a same-named entry even when its magic/mask are not ours' })
       .option('dry-run', { type: 'boolean', describe: 'say what would be removed; write nothing' })
+      .option('chroot', { type: 'string', array: true, describe: 'also unmount what enable --chroot bound into this chroot; repeatable' })
       .option('json', { type: 'boolean', describe: 'print a JSON report' }) as unknown as Argv<DisableArgs>,
   handler: async (argv) => {
-    const report = await disable(argv.platforms, defined({ binfmtDir: argv['binfmt-dir'], force: argv.force, dryRun: argv['dry-run'] }));
+    const report = await disable(argv.platforms, defined({ binfmtDir: argv['binfmt-dir'], force: argv.force, dryRun: argv['dry-run'], chroots: argv.chroot }));
     finish(report, argv.json);
   },
 };

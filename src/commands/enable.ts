@@ -8,6 +8,7 @@ interface EnableArgs extends PlanArgs {
   mount?: boolean;
   force?: boolean;
   'dry-run'?: boolean;
+  chroot?: string[];
   json?: boolean;
 }
 
@@ -19,11 +20,16 @@ export const enableCommand: CommandModule<object, EnableArgs> = {
       .option('mount', { type: 'boolean', describe: 'mount binfmt_misc if it is not mounted (it is never unmounted)' })
       .option('force', { type: 'boolean', describe: 'replace a same-named entry that differs' })
       .option('dry-run', { type: 'boolean', describe: 'print the exact lines and checks; write nothing' })
+      .option('chroot', {
+        type: 'string',
+        array: true,
+        describe: 'bind each interpreter (and, if dynamic, its libraries) read-only into this chroot at the same path; repeatable',
+      })
       .option('json', { type: 'boolean', describe: 'print a JSON report' }) as unknown as Argv<EnableArgs>,
   handler: async (argv) => {
     const report = await enable(argv.platforms, {
       ...planOptionsOf(argv),
-      ...defined({ binfmtDir: argv['binfmt-dir'], mount: argv.mount, force: argv.force, dryRun: argv['dry-run'] }),
+      ...defined({ binfmtDir: argv['binfmt-dir'], mount: argv.mount, force: argv.force, dryRun: argv['dry-run'], chroots: argv.chroot }),
     });
     finish(report, argv.json);
   },

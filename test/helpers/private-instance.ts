@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { writeFileSync } from 'node:fs';
 import { runCli, type CliResult } from './cli.js';
 import { skipOrFail } from './paths.js';
 
@@ -19,27 +20,51 @@ export class PrivateInstance {
     readonly pid: number,
   ) {}
 
-  static async start(ctx: Mocha.Context, extraUnshare: readonly string[] = []): Promise<PrivateInstance> {
+  static async start(ctx: Mocha.Context): Promise<PrivateInstance> {
+    // uid and gid 0 are mapped from outside (as root), so that setgroups stays allowed inside,
+    // as build sandboxes such as Nix's need; the mount waits for the mapping.
     const holder = execa(
       'unshare',
-      ['--user', '--map-root-user', '--mount', ...extraUnshare, 'sh', '-c', `mount -t binfmt_misc binfmt_misc ${BINFMT} && echo ready $$ && exec sleep 3600`],
+      [
+        '--user',
+        '--mount',
+        'sh',
+        '-c',
+        `echo pid $$; while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.01; done; mount -t binfmt_misc binfmt_misc ${BINFMT} && echo ready && exec sleep 3600`,
+      ],
       { reject: false, stdin: 'ignore', buffer: false },
     );
-    const line = await new Promise<string>((resolve) => {
-      let text = '';
-      holder.stdout?.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-        if (text.includes('\n')) resolve(text);
+    let text = '';
+    const waitFor = (re: RegExp) =>
+      new Promise<RegExpExecArray | undefined>((resolve) => {
+        const check = () => {
+          const match = re.exec(text);
+          if (match) resolve(match);
+        };
+        holder.stdout?.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          check();
+        });
+        holder.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        void holder.then(() => resolve(re.exec(text) ?? undefined));
+        check();
       });
-      holder.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      void holder.then(() => resolve(text));
-    });
-    const match = /^ready (\d+)/.exec(line);
-    if (!match) {
-      holder.kill();
-      skipOrFail(ctx, `no private binfmt_misc instance (needs Linux >= 6.7 and unprivileged user namespaces): ${line.trim()}`);
+    const pid = await waitFor(/^pid (\d+)\n/);
+    if (pid) {
+      try {
+        writeFileSync(`/proc/${pid[1]}/uid_map`, '0 0 1');
+        writeFileSync(`/proc/${pid[1]}/gid_map`, '0 0 1');
+      } catch (err) {
+        text += String(err);
+        holder.kill();
+      }
     }
-    return new PrivateInstance({ kill: () => holder.kill('SIGKILL'), done: holder.then(() => undefined) }, Number(match[1]));
+    const ready = pid && (await waitFor(/\nready\n/));
+    if (!pid || !ready) {
+      holder.kill();
+      skipOrFail(ctx, `no private binfmt_misc instance (needs root and Linux >= 6.7): ${text.trim()}`);
+    }
+    return new PrivateInstance({ kill: () => holder.kill('SIGKILL'), done: holder.then(() => undefined) }, Number(pid[1]));
   }
 
   /** The prefix that runs a command inside the instance. */
