@@ -6,6 +6,7 @@ import { enableCommand } from './commands/enable.js';
 import { exportCommand } from './commands/export.js';
 import { persistCommand, unpersistCommand } from './commands/persist.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { testCommand } from './commands/test.js';
 import { writeJson } from './commands/output.js';
 import { platformsCommand } from './commands/platforms.js';
 import { statusCommand } from './commands/status.js';
@@ -31,6 +32,7 @@ try {
     .command(persistCommand)
     .command(unpersistCommand)
     .command(sandboxCommand)
+    .command(testCommand)
     .demandCommand(1, 'name a command')
     .strict()
     .epilog('Exit codes: 0 ok, 1 a target or the system failed (every target is attempted), 2 bad input (nothing written).')

@@ -8,6 +8,7 @@ import { PLATFORMS } from './platforms.js';
 import { formatRegisterLine, type Registration } from './register-line.js';
 import { planEnable, type PlannedTarget, type PlanOptions } from './plan.js';
 import { failed, type Report, type TargetResult } from './report.js';
+import { testPlatforms } from './probe-test.js';
 import { accessTable, binfmtDirOf, type TableOptions } from './table-access.js';
 
 export interface EnableOptions extends TableOptions, PlanOptions {
@@ -17,6 +18,8 @@ export interface EnableOptions extends TableOptions, PlanOptions {
   dryRun?: boolean;
   /** Chroot directories to bind each registered interpreter (and its runtime closure) into. */
   chroots?: readonly string[];
+  /** Run each registered platform's probe through the kernel afterwards; a failing probe fails the platform. */
+  verify?: boolean;
 }
 
 /** Registers each platform, attempting every one; bad input throws before anything is written. */
@@ -38,6 +41,13 @@ export async function enable(names: readonly string[], options: EnableOptions = 
   results.sort((a, b) => tableIndex(a.platform) - tableIndex(b.platform));
   const registered = results.filter((r) => ['enabled', 'replaced', 'unchanged'].includes(r.outcome));
   const bound = dryRun ? [] : await applyToChroots('bind', chroots, registered.map((r) => ({ platform: r.platform, interpreter: r.interpreter! })));
+  if (options.verify && !dryRun && registered.length) {
+    const probes = await testPlatforms(registered.map((r) => r.platform), options);
+    for (const probe of probes.results.filter((p) => p.outcome !== 'pass' && p.outcome !== 'no-probe')) {
+      const r = results.find((x) => x.platform === probe.platform)!;
+      Object.assign(r, failed(r, new QemuBinfmtError('PROBE_FAILED', `registered, but its probe failed: ${probe.detail}`, { hint: 'see qemu-binfmt test' }), r.warnings));
+    }
+  }
   return {
     command: 'enable',
     dryRun,

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'READBACK'
   | 'KERNEL_REJECTED'
   | 'NO_BOOT_SYSTEM'
+  | 'PROBE_FAILED'
   | 'IO';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([

@@ -1,5 +1,6 @@
 import type { Platform } from './platforms.js';
 import { aliasesOf } from './platforms.js';
+import type { ProbeReport } from './probe-test.js';
 import type { Outcome, Report } from './report.js';
 import type { PlatformStatus, StatusReport } from './status.js';
 import { PRIVATE_NAMESPACE_NOTICE } from './table-access.js';
@@ -125,4 +126,13 @@ export function platformsMarkdown(platforms: readonly Platform[]): string[] {
           .join(' ')} |`,
     ),
   ];
+}
+
+export function formatProbeReport(report: ProbeReport): Output {
+  const label = (o: string) => (o === 'pass' ? 'ok' : o === 'no-probe' ? 'untested' : 'FAILED');
+  const stdout = report.results.map((r) => `${r.entry}: ${label(r.outcome)}: ${r.detail}`);
+  if (!report.results.length) stdout.push('nothing to test: no qemu-binfmt entry is registered');
+  const failed = report.results.filter((r) => r.outcome !== 'pass' && r.outcome !== 'no-probe').length;
+  const stderr = [...report.notices.map((n) => `notice: ${n}`), ...(failed ? [`qemu-binfmt: ${failed} of ${report.results.length} failed`] : [])];
+  return { stdout, stderr };
 }

@@ -9,6 +9,7 @@ interface EnableArgs extends PlanArgs {
   force?: boolean;
   'dry-run'?: boolean;
   chroot?: string[];
+  verify?: boolean;
   json?: boolean;
 }
 
@@ -25,11 +26,12 @@ export const enableCommand: CommandModule<object, EnableArgs> = {
         array: true,
         describe: 'bind each interpreter (and, if dynamic, its libraries) read-only into this chroot at the same path; repeatable',
       })
+      .option('verify', { type: 'boolean', describe: "run each platform's probe through the kernel afterwards (qemu-binfmt test)" })
       .option('json', { type: 'boolean', describe: 'print a JSON report' }) as unknown as Argv<EnableArgs>,
   handler: async (argv) => {
     const report = await enable(argv.platforms, {
       ...planOptionsOf(argv),
-      ...defined({ binfmtDir: argv['binfmt-dir'], mount: argv.mount, force: argv.force, dryRun: argv['dry-run'], chroots: argv.chroot }),
+      ...defined({ binfmtDir: argv['binfmt-dir'], mount: argv.mount, force: argv.force, dryRun: argv['dry-run'], chroots: argv.chroot, verify: argv.verify }),
     });
     finish(report, argv.json);
   },
