@@ -18,3 +18,12 @@ describe('README', () => {
     expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).to.match(/^make test$/m);
   });
 });
+
+describe('README figures', () => {
+  it('gives the real range of probe sizes', async () => {
+    const { probeElf, probeRecord } = await import('../src/probe-elf.js');
+    const sizes = PLATFORMS.filter((p) => probeRecord(p)).map((p) => probeElf(p, probeRecord(p)!).length);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).to.include(`${Math.min(...sizes)} to ${Math.max(...sizes)} bytes`);
+  });
+});
