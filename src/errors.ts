@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'KERNEL_REJECTED'
   | 'NO_BOOT_SYSTEM'
   | 'PROBE_FAILED'
+  | 'PRIVATE_NAMESPACE'
   | 'IO';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([

@@ -7,6 +7,8 @@ export interface TableOptions {
   binfmtDir?: string;
   /** Mount binfmt_misc when it is not mounted (never unmounted afterwards). */
   mount?: boolean;
+  /** Refuse to work in a user namespace of its own, where registrations would be private to it. */
+  refusePrivate?: boolean;
 }
 
 export function binfmtDirOf(options: TableOptions): string {
@@ -31,6 +33,14 @@ export const PRIVATE_NAMESPACE_NOTICE =
 export async function accessTable(options: TableOptions, mayMount = true, requireMounted = true): Promise<TableAccess> {
   const table = openBinfmtTable(binfmtDirOf(options));
   const notices: string[] = [];
+  const privateNamespace = inChildUserNamespace();
+  if (privateNamespace && options.refusePrivate) {
+    throw new QemuBinfmtError(
+      'PRIVATE_NAMESPACE',
+      'this container runs in a user namespace of its own (rootless docker or podman, or --userns): on Linux >= 6.7 registrations made here are private to it and vanish when it exits, so nothing was registered',
+      { hint: 'run it rootful without a user namespace (docker run --privileged, or --cap-add SYS_ADMIN), or add --allow-private to register in the private table anyway' },
+    );
+  }
   let mounted = table.isMounted();
   if (!mounted && options.mount && mayMount) {
     await table.mount();
@@ -38,7 +48,6 @@ export async function accessTable(options: TableOptions, mayMount = true, requir
     notices.push(`mounted binfmt_misc on ${table.dir} (it stays mounted)`);
   }
   if (!mounted && requireMounted) throw notMounted(table.dir);
-  const privateNamespace = inChildUserNamespace();
   if (privateNamespace) notices.push(PRIVATE_NAMESPACE_NOTICE);
   return { table, mounted, privateNamespace, notices };
 }

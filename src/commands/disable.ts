@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { disable } from '../disable.js';
+import { allowPrivateOption, installerOptions } from './installer.js';
 import { defined, finish } from './output.js';
 
 interface DisableArgs {
@@ -8,6 +9,7 @@ interface DisableArgs {
   force?: boolean;
   'dry-run'?: boolean;
   chroot?: string[];
+  'allow-private'?: boolean;
   json?: boolean;
 }
 
@@ -20,9 +22,13 @@ export const disableCommand: CommandModule<object, DisableArgs> = {
       .option('force', { type: 'boolean', describe: 'remove a same-named entry even when its magic/mask are not ours' })
       .option('dry-run', { type: 'boolean', describe: 'say what would be removed; write nothing' })
       .option('chroot', { type: 'string', array: true, describe: 'also unmount what enable --chroot bound into this chroot; repeatable' })
-      .option('json', { type: 'boolean', describe: 'print a JSON report' }) as unknown as Argv<DisableArgs>,
+      .option('allow-private', allowPrivateOption)
+      .option('json', { type: 'boolean', describe: 'print a JSON report (the per-platform lines go to stderr)' }) as unknown as Argv<DisableArgs>,
   handler: async (argv) => {
-    const report = await disable(argv.platforms, defined({ binfmtDir: argv['binfmt-dir'], force: argv.force, dryRun: argv['dry-run'], chroots: argv.chroot }));
+    const report = await disable(argv.platforms, {
+      ...defined({ binfmtDir: argv['binfmt-dir'], force: argv.force, dryRun: argv['dry-run'], chroots: argv.chroot }),
+      ...installerOptions(argv['allow-private']),
+    });
     finish(report, argv.json);
   },
 };

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { enable } from '../enable.js';
+import { allowPrivateOption, installerOptions } from './installer.js';
 import { defined, finish } from './output.js';
 import { planOptionsOf, withPlanOptions, type PlanArgs } from './plan-options.js';
 
@@ -10,6 +11,7 @@ interface EnableArgs extends PlanArgs {
   'dry-run'?: boolean;
   chroot?: string[];
   verify?: boolean;
+  'allow-private'?: boolean;
   json?: boolean;
 }
 
@@ -27,10 +29,12 @@ export const enableCommand: CommandModule<object, EnableArgs> = {
         describe: 'bind each interpreter (and, if dynamic, its libraries) read-only into this chroot at the same path; repeatable',
       })
       .option('verify', { type: 'boolean', describe: "run each platform's probe through the kernel afterwards (qemu-binfmt test)" })
-      .option('json', { type: 'boolean', describe: 'print a JSON report' }) as unknown as Argv<EnableArgs>,
+      .option('allow-private', allowPrivateOption)
+      .option('json', { type: 'boolean', describe: 'print a JSON report (the per-platform lines go to stderr)' }) as unknown as Argv<EnableArgs>,
   handler: async (argv) => {
     const report = await enable(argv.platforms, {
       ...planOptionsOf(argv),
+      ...installerOptions(argv['allow-private']),
       ...defined({ binfmtDir: argv['binfmt-dir'], mount: argv.mount, force: argv.force, dryRun: argv['dry-run'], chroots: argv.chroot, verify: argv.verify }),
     });
     finish(report, argv.json);

@@ -17,7 +17,11 @@ export function defined<T extends object>(values: T): { [K in keyof T]?: Exclude
 
 /** Prints an enable/disable report and sets the exit code: 1 when any target failed. */
 export function finish(report: Report, json: boolean | undefined): void {
-  if (json) writeJson(report);
-  else write(formatReport(report));
+  const output = formatReport(report);
+  if (json) {
+    // One line per platform for the log, then the summary to parse.
+    write({ stdout: [], stderr: [...output.stdout, ...output.stderr] });
+    writeJson(report);
+  } else write(output);
   if (!report.ok) process.exitCode = 1;
 }
