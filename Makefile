@@ -1,5 +1,5 @@
 # Everything installs what it needs: Debian packages (as root) and npm packages.
-.PHONY: setup build test demo bench readme clean
+.PHONY: setup build test demo bench readme image image-test clean
 
 STAMP := node_modules/.installed
 
@@ -22,6 +22,13 @@ demo: setup build
 
 bench: setup build
 	sh scripts/bench.sh
+
+# The container image (Dockerfile), and a real run of it with docker or podman when either works.
+image: build
+	sh scripts/image.sh
+
+image-test: setup build
+	sh scripts/image-test.sh
 
 # Rewrites the platform table in README.md from platforms/platforms.json.
 readme: build

@@ -7,7 +7,7 @@ import { failed, type Report, type TargetResult } from './report.js';
 import { sameRule } from './rule.js';
 import { accessTable, binfmtDirOf, type TableOptions } from './table-access.js';
 
-export interface DisableOptions extends Omit<TableOptions, 'mount'> {
+export interface DisableOptions extends TableOptions {
   /** Remove a same-named entry even when its rule is not ours. */
   force?: boolean;
   dryRun?: boolean;
@@ -22,7 +22,7 @@ export interface DisableOptions extends Omit<TableOptions, 'mount'> {
 export async function disable(names: readonly string[], options: DisableOptions = {}): Promise<Report> {
   const platforms = resolvePlatforms(names);
   const chroots = (options.chroots ?? []).map(checkChrootDir);
-  const { table, notices } = await accessTable(options, false);
+  const { table, notices } = await accessTable(options);
   // Unbind first, while the entries still say which interpreter each platform uses.
   const unbound = options.dryRun || chroots.length === 0
     ? []

@@ -51,7 +51,7 @@ export interface StatusReport {
   foreign: ForeignEntry[];
 }
 
-export interface StatusOptions extends Omit<TableOptions, 'mount'> {
+export interface StatusOptions extends TableOptions {
   host?: HostOptions;
   /** Where to look for persisted registrations (default /). */
   root?: string;
@@ -60,7 +60,7 @@ export interface StatusOptions extends Omit<TableOptions, 'mount'> {
 /** Reads the table; writes nothing. */
 export async function status(names: readonly string[], options: StatusOptions = {}): Promise<StatusReport> {
   const platforms = names.length === 0 ? [...PLATFORMS] : resolvePlatforms(names);
-  const access = await accessTable(options, false, false);
+  const access = await accessTable(options, true, false);
   const host = detectHost(options.host);
   const { table, mounted } = access;
   const entries = mounted ? table.list() : [];
