@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { runtimeClosure } from './closure.js';
 import { asQemuBinfmtError, QemuBinfmtError, usageError } from './errors.js';
@@ -26,7 +26,9 @@ export function checkChrootDir(dir: string): string {
     // reported below
   }
   if (!isDir) throw usageError(`--chroot ${dir} is not a directory`, 'name the root directory of the chroot or build sandbox');
-  return path;
+  const real = realpathSync(path);
+  if (real === '/') throw usageError(`--chroot ${dir} is / itself`, 'name the root directory of the chroot or build sandbox');
+  return real;
 }
 
 async function mount(args: string[], target: string): Promise<void> {
@@ -39,6 +41,51 @@ async function mount(args: string[], target: string): Promise<void> {
   }
 }
 
+/**
+ * The host path of `path` as seen inside `root`: symbolic links in the tree are followed within
+ * it (an absolute target starts again at the root, .. stops at the root), so nothing is ever
+ * made or mounted outside the tree. The part that does not exist yet is appended as it is.
+ */
+export function resolveInRoot(root: string, path: string): string {
+  const queue = path.split('/').filter(Boolean);
+  let current = root;
+  let links = 0;
+  while (queue.length) {
+    const part = queue.shift()!;
+    if (part === '.') continue;
+    if (part === '..') {
+      if (current !== root) current = dirname(current);
+      continue;
+    }
+    const next = join(current, part);
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(next).isSymbolicLink();
+    } catch {
+      return join(next, ...queue);
+    }
+    if (!isLink) {
+      current = next;
+      continue;
+    }
+    if (++links > 40) throw new QemuBinfmtError('IO', `too many symbolic links under ${root} resolving ${path}`, { path: next });
+    const target = readlinkSync(next);
+    queue.unshift(...target.split('/').filter(Boolean));
+    if (target.startsWith('/')) current = root;
+  }
+  return current;
+}
+
+/** True when target is a bind mount of file: the same inode. */
+function isBindOf(target: string, file: string): boolean {
+  try {
+    const [a, b] = [statSync(target), statSync(file)];
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
 export interface BindResult {
   bound: string[];
   already: string[];
@@ -46,37 +93,45 @@ export interface BindResult {
 
 /**
  * Bind-mounts each file read-only into the chroot at the same absolute path, creating the mount
- * point. A path already mounted there is left as it is (so this is idempotent).
+ * point. A path already bound there is left as it is (so this is idempotent).
  */
 export async function bindInto(root: string, files: readonly string[]): Promise<BindResult> {
   const result: BindResult = { bound: [], already: [] };
   const mounted = mountPoints();
   for (const file of files) {
-    const target = join(root, file);
-    if (mounted.has(target)) {
+    const target = resolveInRoot(root, file);
+    if (mounted.has(target) && isBindOf(target, file)) {
       result.already.push(target);
       continue;
     }
     mkdirSync(dirname(target), { recursive: true });
     closeSync(openSync(target, 'a'));
     await mount(['--bind', file, target], target);
-    await mount(['-o', 'remount,bind,ro', target], target);
+    try {
+      await mount(['-o', 'remount,bind,ro', target], target);
+    } catch (err) {
+      await run('umount', [target]); // never leave a writable bind of a host file
+      throw err;
+    }
     result.bound.push(target);
   }
   return result;
 }
 
-/** Unmounts exactly these files from the chroot, and removes the empty mount points bindInto made. */
-export async function unbindFrom(root: string, files: readonly string[]): Promise<string[]> {
+/**
+ * Unmounts these files' binds from the chroot (only binds of the same files, and not those in
+ * keep: files other registered interpreters still need), and removes the empty mount points.
+ */
+export async function unbindFrom(root: string, files: readonly string[], keep: ReadonlySet<string> = new Set()): Promise<string[]> {
   const mounted = mountPoints();
   const unbound: string[] = [];
   for (const file of files) {
-    const target = join(root, file);
-    if (!mounted.has(target)) continue;
+    const target = resolveInRoot(root, file);
+    if (keep.has(target) || !mounted.has(target) || !isBindOf(target, file)) continue;
     const result = await run('umount', [target]);
     if (result.exitCode !== 0) throw new QemuBinfmtError('IO', `umount ${target} failed: ${result.stderr.trim()}`, { path: target });
     unbound.push(target);
-    if (statSync(target).size === 0) rmSync(target);
+    if (statSync(target).isFile() && statSync(target).size === 0) rmSync(target);
   }
   return unbound;
 }
@@ -97,9 +152,19 @@ export async function applyToChroots(
   action: 'bind' | 'unbind',
   dirs: readonly string[],
   targets: ReadonlyArray<{ platform: string; interpreter: string }>,
+  /** Unbinding: interpreters that stay registered, whose files stay bound. */
+  staying: readonly string[] = [],
 ): Promise<ChrootResult[]> {
   const results: ChrootResult[] = [];
   for (const dir of dirs) {
+    const keep = new Set<string>();
+    for (const interpreter of staying) {
+      try {
+        for (const f of runtimeClosure(interpreter)) keep.add(resolveInRoot(dir, f));
+      } catch {
+        // an interpreter that cannot be read keeps nothing bound
+      }
+    }
     for (const { platform, interpreter } of targets) {
       const result: ChrootResult = { dir, platform, interpreter, changed: [], already: [] };
       try {
@@ -108,7 +173,7 @@ export async function applyToChroots(
           const { bound, already } = await bindInto(dir, files);
           Object.assign(result, { changed: bound, already });
         } else {
-          result.changed = await unbindFrom(dir, files);
+          result.changed = await unbindFrom(dir, files, keep);
         }
       } catch (err) {
         result.error = errorInfo(asQemuBinfmtError(err));

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseElfHeader, type ElfHeader } from './elf.js';
 
@@ -105,7 +105,8 @@ export function runtimeClosure(program: string, ldDirs: readonly string[] = ldSo
   const done = new Set<string>([basename(top.interp)]);
   while (queue.length) {
     const [path, info] = queue.shift()!;
-    const origin = dirname(path);
+    // $ORIGIN is the directory of the real file (the loader takes the program's from /proc/self/exe).
+    const origin = dirname(realpathSync(path));
     const search = [...(info.runpath.length ? [] : info.rpath), ...info.runpath]
       .map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin))
       .concat(ldDirs, DEFAULT_DIRS[top.header.class]);

@@ -2,7 +2,7 @@ import type { BinfmtTable } from './binfmt-dir.js';
 import { applyToChroots, checkChrootDir } from './chroot.js';
 import { asQemuBinfmtError, QemuBinfmtError } from './errors.js';
 import { findInterpreter } from './interpreter.js';
-import { resolvePlatforms, type Platform } from './platforms.js';
+import { PLATFORMS, resolvePlatforms, type Platform } from './platforms.js';
 import { failed, type Report, type TargetResult } from './report.js';
 import { sameRule } from './rule.js';
 import { accessTable, binfmtDirOf, type TableOptions } from './table-access.js';
@@ -33,6 +33,8 @@ export async function disable(names: readonly string[], options: DisableOptions 
           const interpreter = table.read(p.entryName)?.interpreter ?? findInterpreter(p, {});
           return interpreter ? [{ platform: p.name, interpreter }] : [];
         }),
+        // Files that platforms staying registered still need (shared libraries) stay bound.
+        PLATFORMS.filter((p) => !platforms.includes(p)).flatMap((p) => table.read(p.entryName)?.interpreter ?? []),
       );
   const results: TargetResult[] = [];
   for (const platform of platforms) results.push(disableOne(table, platform, options));

@@ -90,7 +90,17 @@ async function probeOne(platform: Platform, entries: readonly Entry[], kernelOn:
   if (result.exitCode === 0 && result.stdout === PROBES.message.trimEnd()) {
     return say('pass', claimedBy.length ? `passed (also matched by ${claimedBy.join(', ')})` : 'passed', { size, ...others });
   }
-  const got = result.timedOut ? 'timed out' : result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}, output ${JSON.stringify(result.stdout)}`;
+  // execvp runs a file the kernel refused (ENOEXEC) with /bin/sh, which then fails on it.
+  if ((result.exitCode === 126 || result.exitCode === 127) && result.stderr.startsWith(`${file}:`)) {
+    return say('exec-format-error', `Exec format error: the kernel did not run the probe (${result.stderr.split('\n')[0]})`, { size });
+  }
+  const got = result.timedOut
+    ? 'timed out'
+    : result.signal
+      ? `killed by ${result.signal}`
+      : result.exitCode === undefined
+        ? `it could not be started: ${result.stderr || 'unknown error'}`
+        : `exit ${result.exitCode}, output ${JSON.stringify(result.stdout)}`;
   if (claimedBy.length) return say('claimed-by-other', `claimed by ${claimedBy.join(', ')} (newer, matched first): ${got}`, { size, claimedBy });
   if (result.signal || result.timedOut) return say('crashed', `the interpreter ${ours.interpreter} crashed: ${got}`, { size });
   return say('wrong-output', `expected ${JSON.stringify(PROBES.message)}, got ${got}`, { size });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runtimeClosure } from './closure.js';
 import type { Entry } from './entry.js';
@@ -60,7 +60,11 @@ const END = '# qemu-binfmt: end';
 /** The nix.conf lines: the Nix systems these platforms build for, and the paths the sandbox needs. */
 export function nixSettings(needs: SandboxNeeds): string[] {
   const systems = unique(needs.platforms.flatMap(({ platform }) => platform.aliases.nix ?? []));
-  const paths = unique(needs.platforms.flatMap(({ paths }) => paths));
+  // Nix binds a listed path's target only when it is named: path=its real file.
+  const paths = unique(needs.platforms.flatMap(({ paths }) => paths)).map((p) => {
+    const real = realpathSync(p);
+    return real === p ? p : `${p}=${real}`;
+  });
   if (!systems.length) return [];
   return [`extra-platforms = ${systems.join(' ')}`, ...(paths.length ? [`extra-sandbox-paths = ${paths.join(' ')}`] : [])];
 }
@@ -84,7 +88,9 @@ export function writeNixConf(file: string, settings: readonly string[]): boolean
   } else after = `${before}${before && !before.endsWith('\n') ? '\n' : ''}${block}\n`;
   if (after === before) return false;
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, after);
+  const temp = `${file}.qemu-binfmt.tmp`;
+  writeFileSync(temp, after);
+  renameSync(temp, file);
   return true;
 }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeClosure } from '../src/closure.js';
@@ -83,6 +83,30 @@ describe('build chroots and daemon sandboxes, in private binfmt_misc instances',
       expect((await instance.sh(`chroot ${root} /busybox uname -m`)).exitCode).to.not.equal(0);
     });
   }
+
+  it('--chroot stays inside a chroot with symbolic links (merged /usr, an absolute link) and keeps what other platforms need', async function () {
+    if (!existsSync(DYNAMIC_QEMU) || !existsSync('/usr/bin/qemu-arm')) skipOrFail(this, 'qemu-user is missing');
+    const root = join(work, 'merged');
+    const outside = join(work, 'outside');
+    await mkdir(join(root, 'usr/lib'), { recursive: true });
+    await mkdir(outside);
+    await symlink('usr/lib', join(root, 'lib'));
+    await symlink(outside, join(root, 'lib64')); // absolute: inside the chroot it means <root>/<outside>
+    await copyFile(busybox, join(root, 'busybox'));
+    await copyFile(foreign(this, 'busybox-armhf'), join(root, 'busybox-armhf'));
+    const enable = (p: string, q: string) => instance.cli(['enable', p, '--no-fix-binary', '--interpreter', q, '--chroot', root]);
+    expect((await enable('aarch64', DYNAMIC_QEMU)).exitCode).to.equal(0);
+    expect((await enable('arm', '/usr/bin/qemu-arm')).exitCode).to.equal(0);
+    expect((await enable('aarch64', DYNAMIC_QEMU)).stdout.split('\n')[1]).to.equal(`${root}: aarch64: already bound`);
+    expect((await instance.sh(`chroot ${root} /busybox uname -m`)).stdout).to.equal('aarch64');
+    expect((await instance.sh(`chroot ${root} /busybox-armhf uname -m`)).stdout).to.equal('armv7l');
+    // Sharing libc with aarch64, arm's removal leaves aarch64 working.
+    expect((await instance.cli(['disable', 'arm', '--chroot', root])).exitCode).to.equal(0);
+    expect((await instance.sh(`chroot ${root} /busybox uname -m`)).stdout).to.equal('aarch64');
+    expect((await instance.cli(['disable', 'aarch64', '--chroot', root])).exitCode).to.equal(0);
+    expect(await mounts(root)).to.equal('0');
+    expect(await readdir(outside)).to.deep.equal([]);
+  });
 
   it('--chroot refuses / and what is not a directory, before writing anything', async () => {
     for (const [dir, message] of [

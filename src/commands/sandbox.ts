@@ -29,7 +29,7 @@ export const sandboxCommand: CommandModule<object, SandboxArgs> = {
     if (argv.daemon === 'nix') {
       stderr.push(...needs.platforms.filter(({ platform }) => !platform.aliases.nix?.length).map(({ platform }) => `notice: ${platform.name} has no Nix system name; left out`));
       const settings = nixSettings(needs);
-      if (argv.write === undefined) stdout = settings;
+      if (argv.write === undefined || settings.length === 0) stdout = settings;
       else {
         const file = argv.write || DEFAULT_NIX_CONF;
         stdout = writeNixConf(file, settings)
