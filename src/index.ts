@@ -16,3 +16,5 @@ export { status, type StatusReport } from './status.js';
 export { exportFiles, type ExportOptions } from './export.js';
 export { persist, type PersistOptions } from './persist.js';
 export { unpersist, type UnpersistOptions } from './unpersist.js';
+export { testPlatforms, type ProbeReport } from './probe-test.js';
+export { nixSettings, sandboxNeeds, writeNixConf } from './sandbox.js';
