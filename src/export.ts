@@ -15,8 +15,8 @@ export interface ExportOptions extends PlanOptions {
   command: readonly string[];
   /** Directories (relative to a root) that writing the files creates; recorded in their header. */
   createdDirs?: readonly string[];
-  /** The command line the header gives for regenerating (default: this export). */
-  regenerate?: string;
+  /** The qemu-binfmt command and its own options that regenerate the files (default: this export). */
+  regenerateWith?: readonly string[];
 }
 
 export interface ExportResult {
@@ -32,18 +32,14 @@ export interface ExportResult {
 /** Renders (and with output, writes) the files for a format, from the same plan enable makes. */
 export async function exportFiles(names: readonly string[], options: ExportOptions): Promise<ExportResult> {
   const plan = await planEnable(names, options);
-  const regenerate =
-    options.regenerate ??
-    ['qemu-binfmt', 'export', '--format', options.format]
-      .concat(options.output !== undefined ? ['--output', resolve(options.output)] : [])
-      .concat(names, optionArgs(options))
-      .map(shellQuote)
-      .join(' ');
+  const enableArgs = optionArgs(options);
+  const command = options.regenerateWith ?? ['export', '--format', options.format, ...(options.output !== undefined ? ['--output', resolve(options.output)] : [])];
+  const regenerate = ['qemu-binfmt', ...command, ...names, ...enableArgs].map(shellQuote).join(' ');
   const files = EXPORTERS[options.format]({
     targets: plan.targets,
     regenerate,
     command: options.command,
-    enableArgs: optionArgs(options),
+    enableArgs,
     ...(options.createdDirs ? { createdDirs: options.createdDirs } : {}),
   });
   const written: string[] = [];

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import pkg from '../package.json' with { type: 'json' };
 
 /** Every file qemu-binfmt writes starts with this mark; it removes only files that carry it. */
@@ -23,6 +24,13 @@ export function header({ regenerate, createdDirs = [] }: HeaderInfo): string[] {
 
 export function writtenByUs(content: string): boolean {
   return content.split('\n', 4).some((line) => line.startsWith('#') && line.includes(MARK));
+}
+
+/** A file's content when qemu-binfmt wrote it; undefined when it is missing or not ours. */
+export function readIfOurs(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  const content = readFileSync(path, 'utf8');
+  return writtenByUs(content) ? content : undefined;
 }
 
 export function createdDirsOf(content: string): string[] {

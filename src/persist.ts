@@ -1,15 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { detectVia, LOCATIONS, type Via } from './boot-systems.js';
 import { enable, type EnableOptions } from './enable.js';
 import { QemuBinfmtError } from './errors.js';
 import { exportFiles } from './export.js';
-import { createdDirsOf, writtenByUs } from './header.js';
+import { createdDirsOf, readIfOurs } from './header.js';
 import { imageHost } from './host.js';
-import { optionArgs } from './option-args.js';
 import { registrationsIn } from './persisted.js';
 import { PLATFORMS } from './platforms.js';
-import { shellQuote } from './quote.js';
 import type { Report } from './report.js';
 import { assertNoLinks, isPresent, missingDirs, pointsTo } from './tree.js';
 
@@ -43,12 +41,11 @@ function conflict(path: string, what: string): QemuBinfmtError {
 /** Our files already in a directory, by name. */
 function oursIn(dir: string): Map<string, string> {
   if (!existsSync(dir)) return new Map();
-  return new Map(
-    readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isFile() && d.name.startsWith('qemu-'))
-      .map((d) => [d.name, readFileSync(join(dir, d.name), 'utf8')] as const)
-      .filter(([, content]) => writtenByUs(content)),
-  );
+  const files = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && d.name.startsWith('qemu-'));
+  return new Map(files.flatMap((d) => {
+    const content = readIfOurs(join(dir, d.name));
+    return content === undefined ? [] : [[d.name, content] as const];
+  }));
 }
 
 /** Writes the boot-time registrations for this system (or an image tree), then registers now. */
@@ -67,11 +64,6 @@ export async function persist(names: readonly string[], options: PersistOptions)
   // A unit or script covers a set of platforms: persisting more adds to it, as binfmt.d files do.
   const covered = loc.link ? registrationsIn(earlier.get(loc.link.name) ?? '').map((r) => r.name) : [];
   const all = [...names, ...PLATFORMS.filter((p) => covered.includes(p.entryName)).map((p) => p.name)];
-  const regenerate = ['qemu-binfmt', 'persist', '--via', via]
-    .concat(inImage ? ['--root', root] : [])
-    .concat(all, optionArgs(options))
-    .map(shellQuote)
-    .join(' ');
   // Directories this persist creates, and those an earlier one created (its files record them).
   const createdDirs = [
     ...new Set([...[...earlier.values()].flatMap(createdDirsOf), ...missingDirs(root, [loc.dir, ...(loc.link ? [loc.link.dir] : [])])]),
@@ -79,7 +71,7 @@ export async function persist(names: readonly string[], options: PersistOptions)
   const result = await exportFiles(all, {
     ...options,
     format: loc.format,
-    regenerate,
+    regenerateWith: ['persist', '--via', via, ...(inImage ? ['--root', root] : [])],
     createdDirs,
     // In an image: its own executables decide what is native, and units run its qemu-binfmt.
     ...(inImage ? { host: options.host ?? imageHost(root), command: ['qemu-binfmt'] } : {}),
@@ -89,9 +81,9 @@ export async function persist(names: readonly string[], options: PersistOptions)
   const files = result.files.map((f) => ({ ...f, path: join(root, loc.dir, f.name) }));
   for (const f of files) {
     assertNoLinks(root, join(loc.dir, f.name));
-    if (existsSync(f.path) && !writtenByUs(readFileSync(f.path, 'utf8'))) throw conflict(f.path, 'exists and was not written by qemu-binfmt');
+    if (existsSync(f.path) && readIfOurs(f.path) === undefined) throw conflict(f.path, 'exists and was not written by qemu-binfmt');
   }
-  const link = loc.link && { rel: join(loc.link.dir, loc.link.name), path: join(root, loc.link.dir, loc.link.name), target: loc.link.target };
+  const link = loc.link && { path: join(root, loc.link.dir, loc.link.name), target: loc.link.target };
   if (link) {
     assertNoLinks(root, loc.link!.dir);
     if (isPresent(link.path) && !pointsTo(link.path, link.target)) throw conflict(link.path, `exists and is not a link to ${link.target}`);

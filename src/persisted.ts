@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCATIONS } from './boot-systems.js';
 import { REGISTERS_PREFIX } from './exporters/types.js';
-import { writtenByUs } from './header.js';
+import { readIfOurs } from './header.js';
 import { parseRegisterLine, type Registration } from './register-line.js';
 
 /** The registrations a file written by qemu-binfmt makes: its register lines, or its `# registers:` lines. */
@@ -18,12 +18,6 @@ export function registrationsIn(content: string): Registration[] {
 export interface Persisted {
   file: string;
   registration: Registration;
-}
-
-function readIfOurs(path: string): string | undefined {
-  if (!existsSync(path)) return undefined;
-  const content = readFileSync(path, 'utf8');
-  return writtenByUs(content) ? content : undefined;
 }
 
 /** What qemu-binfmt has persisted under a root, by entry name (binfmt.d files, the unit, the OpenRC script). */

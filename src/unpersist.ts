@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LOCATIONS } from './boot-systems.js';
 import { disable, type DisableOptions } from './disable.js';
-import { createdDirsOf, writtenByUs } from './header.js';
+import { createdDirsOf, readIfOurs } from './header.js';
 import { registrationsIn } from './persisted.js';
 import { PLATFORMS, resolvePlatforms } from './platforms.js';
 import type { Report } from './report.js';
@@ -20,12 +20,6 @@ export interface UnpersistReport {
   /** Files of ours that also cover platforms not named, with why they were kept. */
   kept: Array<{ path: string; reason: string }>;
   disabled?: Report;
-}
-
-function readIfOurs(path: string): string | undefined {
-  if (!existsSync(path)) return undefined;
-  const content = readFileSync(path, 'utf8');
-  return writtenByUs(content) ? content : undefined;
 }
 
 /** Removes only files qemu-binfmt wrote (by their header) for these platforms, then their entries. */

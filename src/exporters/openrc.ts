@@ -1,20 +1,21 @@
 import { header } from '../header.js';
 import { shellQuote } from '../quote.js';
-import { REGISTERS_PREFIX, type Exporter } from './types.js';
+import { bootCommands, type Exporter } from './types.js';
 
 export const OPENRC_NAME = 'qemu-binfmt';
 
 /** An OpenRC init script doing what the systemd unit does, after OpenRC's own binfmt service. */
-export const openrc: Exporter = ({ targets, regenerate, command, enableArgs, createdDirs = [] }) => {
-  const platforms = targets.map((t) => t.platform.name);
-  const run = (args: readonly string[]) => [...command, ...args].map(shellQuote).join(' ');
+export const openrc: Exporter = (context) => {
+  const { regenerate, createdDirs = [] } = context;
+  const { platforms, start, stop, registers } = bootCommands(context);
+  const run = (args: readonly string[]) => args.map(shellQuote).join(' ');
   return [
     {
       name: OPENRC_NAME,
       content: [
         '#!/sbin/openrc-run',
         ...header({ regenerate, createdDirs }),
-        ...targets.map((t) => `${REGISTERS_PREFIX}${t.line.trimEnd()}`),
+        ...registers,
         '',
         `description="QEMU user-mode emulators for ${platforms.join(' ')} (qemu-binfmt)"`,
         '',
@@ -24,13 +25,13 @@ export const openrc: Exporter = ({ targets, regenerate, command, enableArgs, cre
         '',
         'start() {',
         '\tebegin "Registering QEMU user-mode emulators"',
-        `\t${run(['enable', '--mount', '--force', ...enableArgs, ...platforms])}`,
+        `\t${run(start)}`,
         '\teend $?',
         '}',
         '',
         'stop() {',
         '\tebegin "Removing QEMU user-mode emulators"',
-        `\t${run(['disable', ...platforms])}`,
+        `\t${run(stop)}`,
         '\teend $?',
         '}',
         '',

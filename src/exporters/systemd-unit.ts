@@ -1,6 +1,6 @@
 import { header } from '../header.js';
 import { systemdQuote } from '../quote.js';
-import { REGISTERS_PREFIX, type Exporter } from './types.js';
+import { bootCommands, type Exporter } from './types.js';
 
 export const UNIT_NAME = 'qemu-binfmt.service';
 export const UNIT_WANTED_BY = 'multi-user.target';
@@ -8,18 +8,18 @@ export const UNIT_WANTED_BY = 'multi-user.target';
 /**
  * A oneshot unit: ordered after the binfmt_misc mount and after systemd-binfmt and binfmt-support
  * (both flush all entries when they start), and restarted with systemd-binfmt (PartOf), so a
- * flush never leaves ours out. ExecStart replaces a same-named entry they loaded (--force, as the
- * sh script does); ExecStop removes exactly the platforms ExecStart registered.
+ * flush never leaves ours out (bootCommands says what ExecStart and ExecStop run).
  */
-export const systemdUnit: Exporter = ({ targets, regenerate, command, enableArgs, createdDirs = [] }) => {
-  const platforms = targets.map((t) => t.platform.name);
-  const exec = (args: readonly string[]) => [...command, ...args].map(systemdQuote).join(' ');
+export const systemdUnit: Exporter = (context) => {
+  const { regenerate, createdDirs = [] } = context;
+  const { platforms, start, stop, registers } = bootCommands(context);
+  const exec = (args: readonly string[]) => args.map(systemdQuote).join(' ');
   return [
     {
       name: UNIT_NAME,
       content: [
         ...header({ regenerate, createdDirs }),
-        ...targets.map((t) => `${REGISTERS_PREFIX}${t.line.trimEnd()}`),
+        ...registers,
         '[Unit]',
         `Description=QEMU user-mode emulators for ${platforms.join(' ')} (qemu-binfmt)`,
         'After=proc-sys-fs-binfmt_misc.automount proc-sys-fs-binfmt_misc.mount local-fs.target',
@@ -29,8 +29,8 @@ export const systemdUnit: Exporter = ({ targets, regenerate, command, enableArgs
         '[Service]',
         'Type=oneshot',
         'RemainAfterExit=yes',
-        `ExecStart=${exec(['enable', '--mount', '--force', ...enableArgs, ...platforms])}`,
-        `ExecStop=${exec(['disable', ...platforms])}`,
+        `ExecStart=${exec(start)}`,
+        `ExecStop=${exec(stop)}`,
         '',
         '[Install]',
         `WantedBy=${UNIT_WANTED_BY}`,

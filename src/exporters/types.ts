@@ -24,3 +24,18 @@ export type Exporter = (context: ExportContext) => ExportFile[];
 
 /** Comment lines naming what a unit or script registers, read back by status to detect drift. */
 export const REGISTERS_PREFIX = '# registers: ';
+
+/**
+ * What a boot unit or init script runs: start registers the platforms (replacing a same-named
+ * entry another boot service loaded, as the sh script does), stop removes exactly them; and the
+ * comment lines that record what it registers.
+ */
+export function bootCommands({ targets, command, enableArgs }: ExportContext) {
+  const platforms = targets.map((t) => t.platform.name);
+  return {
+    platforms,
+    start: [...command, 'enable', '--mount', '--force', ...enableArgs, ...platforms],
+    stop: [...command, 'disable', ...platforms],
+    registers: targets.map((t) => `${REGISTERS_PREFIX}${t.line.trimEnd()}`),
+  };
+}
