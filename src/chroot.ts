@@ -131,7 +131,8 @@ export async function unbindFrom(root: string, files: readonly string[], keep: R
     const result = await run('umount', [target]);
     if (result.exitCode !== 0) throw new QemuBinfmtError('IO', `umount ${target} failed: ${result.stderr.trim()}`, { path: target });
     unbound.push(target);
-    if (statSync(target).isFile() && statSync(target).size === 0) rmSync(target);
+    const placeholder = statSync(target);
+    if (placeholder.isFile() && placeholder.size === 0) rmSync(target);
   }
   return unbound;
 }
@@ -155,20 +156,28 @@ export async function applyToChroots(
   /** Unbinding: interpreters that stay registered, whose files stay bound. */
   staying: readonly string[] = [],
 ): Promise<ChrootResult[]> {
+  // Each closure is computed once, whatever the number of chroots.
+  const closureOf = (interpreter: string): string[] | Error => {
+    try {
+      return runtimeClosure(interpreter);
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  };
+  const closures = new Map([...targets.map((t) => t.interpreter), ...staying].map((i) => [i, closureOf(i)] as const));
+  // An interpreter that cannot be read keeps nothing bound.
+  const stayingFiles = staying.flatMap((i) => {
+    const files = closures.get(i);
+    return Array.isArray(files) ? files : [];
+  });
   const results: ChrootResult[] = [];
   for (const dir of dirs) {
-    const keep = new Set<string>();
-    for (const interpreter of staying) {
-      try {
-        for (const f of runtimeClosure(interpreter)) keep.add(resolveInRoot(dir, f));
-      } catch {
-        // an interpreter that cannot be read keeps nothing bound
-      }
-    }
+    const keep = new Set(stayingFiles.map((f) => resolveInRoot(dir, f)));
     for (const { platform, interpreter } of targets) {
       const result: ChrootResult = { dir, platform, interpreter, changed: [], already: [] };
       try {
-        const files = runtimeClosure(interpreter);
+        const files = closures.get(interpreter)!;
+        if (files instanceof Error) throw files;
         if (action === 'bind') {
           const { bound, already } = await bindInto(dir, files);
           Object.assign(result, { changed: bound, already });

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseElfHeader, type ElfHeader } from './elf.js';
+import { parseElfHeader, readElfInfo, type ElfHeader } from './elf.js';
 
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
@@ -125,7 +125,7 @@ export function runtimeClosure(program: string, ldDirs: readonly string[] = ldSo
 
 function sameKind(path: string, like: ElfHeader): boolean {
   try {
-    const h = parseElfHeader(new Uint8Array(readFileSync(path).subarray(0, 64)));
+    const h = readElfInfo(path).header;
     return h !== undefined && h.class === like.class && h.machine === like.machine;
   } catch {
     return false;

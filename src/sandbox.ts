@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 import { runtimeClosure } from './closure.js';
 import type { Entry } from './entry.js';
 import { QemuBinfmtError } from './errors.js';
-import { readElfInfo } from './elf.js';
 import { resolvePlatforms, type Platform } from './platforms.js';
 import { sameRule } from './rule.js';
 import { accessTable, type TableOptions } from './table-access.js';
@@ -23,8 +22,7 @@ export function interpreterVisibility(entry: Entry, isStatic: boolean | null): V
  * exactly as registered, and its libraries if it is dynamic.
  */
 export function sandboxPaths(entry: Entry): string[] {
-  const isStatic = readElfInfo(entry.interpreter).isStatic;
-  if (entry.flags.fixBinary && isStatic) return [];
+  // A static interpreter's closure is itself, so with F nothing is left.
   const closure = runtimeClosure(entry.interpreter);
   return entry.flags.fixBinary ? closure.slice(1) : closure;
 }
