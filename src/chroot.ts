@@ -156,6 +156,7 @@ export async function applyToChroots(
   /** Unbinding: interpreters that stay registered, whose files stay bound. */
   staying: readonly string[] = [],
 ): Promise<ChrootResult[]> {
+  if (dirs.length === 0) return [];
   // Each closure is computed once, whatever the number of chroots.
   const closureOf = (interpreter: string): string[] | Error => {
     try {

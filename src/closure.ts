@@ -1,11 +1,14 @@
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseElfHeader, readElfInfo, type ElfHeader } from './elf.js';
 
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
-const DT = { NULL: 0, NEEDED: 1, STRTAB: 5, RPATH: 15, RUNPATH: 29 } as const;
+const DT = { NULL: 0, NEEDED: 1, STRTAB: 5, STRSZ: 10, RPATH: 15, RUNPATH: 29 } as const;
+/** Bounds for what is read of a dynamic segment and a string table (real ones are a few KiB). */
+const MAX_DYNAMIC = 64 * 1024;
+const MAX_STRTAB = 1024 * 1024;
 
 interface DynamicInfo {
   header: ElfHeader;
@@ -15,49 +18,68 @@ interface DynamicInfo {
   runpath: string[];
 }
 
-/** Reads PT_INTERP and the dynamic section (DT_NEEDED, DT_RPATH, DT_RUNPATH) of an ELF file. */
+/**
+ * Reads PT_INTERP and the dynamic section (DT_NEEDED, DT_RPATH, DT_RUNPATH) of an ELF file:
+ * the header, the program headers, the dynamic segment and the string table, nothing else.
+ */
 export function readDynamicInfo(path: string): DynamicInfo | undefined {
-  const file = readFileSync(path);
-  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
-  const header = parseElfHeader(bytes);
-  if (!header) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = header.endianness === 'little';
-  const is64 = header.class === 64;
-  const word = (at: number) => (is64 ? Number(view.getBigUint64(at, le)) : view.getUint32(at, le));
-  const phdrs = Array.from({ length: header.phnum }, (_, i) => {
-    const at = header.phoff + i * header.phentsize;
-    return is64
-      ? { type: view.getUint32(at, le), offset: word(at + 8), vaddr: word(at + 16), filesz: word(at + 32) }
-      : { type: view.getUint32(at, le), offset: word(at + 4), vaddr: word(at + 8), filesz: word(at + 16) };
-  });
-  const cString = (at: number) => {
-    let end = at;
-    while (end < bytes.length && bytes[end] !== 0) end++;
-    return Buffer.from(bytes.subarray(at, end)).toString('utf8');
-  };
-  const info: DynamicInfo = { header, needed: [], rpath: [], runpath: [] };
-  const interp = phdrs.find((p) => p.type === PT_INTERP);
-  if (interp) info.interp = cString(interp.offset);
-  const dynamic = phdrs.find((p) => p.type === PT_DYNAMIC);
-  if (!dynamic) return info;
-  const entrySize = is64 ? 16 : 8;
-  const entries: Array<[number, number]> = [];
-  for (let at = dynamic.offset; at + entrySize <= dynamic.offset + dynamic.filesz; at += entrySize) {
-    const tag = word(at);
-    if (tag === DT.NULL) break;
-    entries.push([tag, word(at + entrySize / 2)]);
+  const fd = openSync(path, 'r');
+  try {
+    const read = (offset: number, length: number): Uint8Array => {
+      const buffer = new Uint8Array(length);
+      return buffer.subarray(0, readSync(fd, buffer, 0, length, offset));
+    };
+    const header = parseElfHeader(read(0, 64));
+    if (!header) return undefined;
+    const le = header.endianness === 'little';
+    const is64 = header.class === 64;
+    const reader = (bytes: Uint8Array) => {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return {
+        u32: (at: number) => view.getUint32(at, le),
+        word: (at: number) => (is64 ? Number(view.getBigUint64(at, le)) : view.getUint32(at, le)),
+      };
+    };
+    const table = read(header.phoff, header.phnum * header.phentsize);
+    const ph = reader(table);
+    const phdrs = Array.from({ length: Math.floor(table.length / header.phentsize) }, (_, i) => {
+      const at = i * header.phentsize;
+      return is64
+        ? { type: ph.u32(at), offset: ph.word(at + 8), vaddr: ph.word(at + 16), filesz: ph.word(at + 32) }
+        : { type: ph.u32(at), offset: ph.word(at + 4), vaddr: ph.word(at + 8), filesz: ph.word(at + 16) };
+    });
+    const cString = (bytes: Uint8Array, at: number) => {
+      const end = bytes.indexOf(0, at);
+      return Buffer.from(bytes.subarray(at, end < 0 ? bytes.length : end)).toString('utf8');
+    };
+    const info: DynamicInfo = { header, needed: [], rpath: [], runpath: [] };
+    const interp = phdrs.find((p) => p.type === PT_INTERP);
+    if (interp) info.interp = cString(read(interp.offset, Math.min(interp.filesz, 4096)), 0);
+    const dynamic = phdrs.find((p) => p.type === PT_DYNAMIC);
+    if (!dynamic) return info;
+    const entrySize = is64 ? 16 : 8;
+    const segment = read(dynamic.offset, Math.min(dynamic.filesz, MAX_DYNAMIC));
+    const dyn = reader(segment);
+    const entries: Array<[number, number]> = [];
+    for (let at = 0; at + entrySize <= segment.length; at += entrySize) {
+      const tag = dyn.word(at);
+      if (tag === DT.NULL) break;
+      entries.push([tag, dyn.word(at + entrySize / 2)]);
+    }
+    const value = (tag: number) => entries.find(([t]) => t === tag)?.[1];
+    const strtabVaddr = value(DT.STRTAB);
+    const load = phdrs.find((p) => p.type === PT_LOAD && strtabVaddr !== undefined && strtabVaddr >= p.vaddr && strtabVaddr < p.vaddr + p.filesz);
+    if (strtabVaddr === undefined || !load) return info;
+    const strtab = read(load.offset + (strtabVaddr - load.vaddr), Math.min(value(DT.STRSZ) ?? MAX_STRTAB, MAX_STRTAB));
+    for (const [tag, offset] of entries) {
+      if (tag === DT.NEEDED) info.needed.push(cString(strtab, offset));
+      if (tag === DT.RPATH) info.rpath.push(...cString(strtab, offset).split(':'));
+      if (tag === DT.RUNPATH) info.runpath.push(...cString(strtab, offset).split(':'));
+    }
+    return info;
+  } finally {
+    closeSync(fd);
   }
-  const strtabVaddr = entries.find(([tag]) => tag === DT.STRTAB)?.[1];
-  const load = phdrs.find((p) => p.type === PT_LOAD && strtabVaddr !== undefined && strtabVaddr >= p.vaddr && strtabVaddr < p.vaddr + p.filesz);
-  if (strtabVaddr === undefined || !load) return info;
-  const strtab = load.offset + (strtabVaddr - load.vaddr);
-  for (const [tag, value] of entries) {
-    if (tag === DT.NEEDED) info.needed.push(cString(strtab + value));
-    if (tag === DT.RPATH) info.rpath.push(...cString(strtab + value).split(':'));
-    if (tag === DT.RUNPATH) info.runpath.push(...cString(strtab + value).split(':'));
-  }
-  return info;
 }
 
 /** The directories /etc/ld.so.conf names (with its include lines), in order. */
