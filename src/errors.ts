@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'CAPTURES_HOST'
   | 'DYNAMIC_INTERPRETER'
   | 'INTERPRETER_NOT_FOUND'
+  | 'LIBRARY_NOT_FOUND'
   | 'NOT_MOUNTED'
   | 'PERMISSION'
   | 'EXISTS_DIFFERENT'
@@ -15,7 +16,8 @@ export type ErrorCode =
   | 'NO_BOOT_SYSTEM'
   | 'PROBE_FAILED'
   | 'PRIVATE_NAMESPACE'
-  | 'IO';
+  | 'IO'
+  | 'INTERNAL';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
   'USAGE',
@@ -33,6 +35,8 @@ export interface ErrorDetails {
   hint?: string;
   /** The errno name (EACCES, ENOENT, ...) of an underlying system error. */
   errno?: string;
+  /** The error this one explains. */
+  cause?: unknown;
 }
 
 export class QemuBinfmtError extends Error {
@@ -42,12 +46,12 @@ export class QemuBinfmtError extends Error {
   readonly errno: string | undefined;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-    super(message);
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'QemuBinfmtError';
     this.code = code;
     this.path = details.path;
     this.hint = details.hint;
-    this.errno = details.errno;
+    this.errno = details.errno ?? errnoOf(details.cause);
   }
 
   /** 2 for bad input (nothing was written), 1 for an operational failure. */
@@ -59,21 +63,57 @@ export class QemuBinfmtError extends Error {
   describe(): string {
     return this.hint ? `${this.message}; ${this.hint}` : this.message;
   }
+
+  /** The same error with more said before its message (its code, path, hint and cause kept). */
+  withContext(message: string): QemuBinfmtError {
+    return new QemuBinfmtError(this.code, message, { ...detailsOf(this), cause: this.cause ?? this });
+  }
+}
+
+function detailsOf(err: QemuBinfmtError): ErrorDetails {
+  return {
+    ...(err.hint ? { hint: err.hint } : {}),
+    ...(err.path ? { path: err.path } : {}),
+    ...(err.errno ? { errno: err.errno } : {}),
+  };
 }
 
 export function usageError(message: string, hint?: string): QemuBinfmtError {
   return new QemuBinfmtError('USAGE', message, hint === undefined ? {} : { hint });
 }
 
-/** Any error as a QemuBinfmtError (an unexpected one becomes IO), so one target's failure stays its own. */
+export const REPORT_HINT = 'this is a bug in qemu-binfmt: please report it with this message';
+
+/**
+ * Any error as a QemuBinfmtError, so one target's failure stays its own: a system error (one
+ * with an errno) becomes IO, anything else is a bug and becomes INTERNAL with its stack.
+ */
 export function asQemuBinfmtError(err: unknown): QemuBinfmtError {
   if (err instanceof QemuBinfmtError) return err;
   const errno = errnoOf(err);
-  return new QemuBinfmtError('IO', err instanceof Error ? err.message : String(err), errno ? { errno } : {});
+  const message = err instanceof Error ? err.message : String(err);
+  if (errno) return new QemuBinfmtError('IO', message, { errno, cause: err });
+  return new QemuBinfmtError('INTERNAL', `internal error: ${message}`, { hint: REPORT_HINT, cause: err });
 }
 
 export function errnoOf(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
     ? err.code
     : undefined;
+}
+
+/** An error as data, for reports and JSON. */
+export interface ErrorInfo {
+  code: string;
+  message: string;
+  hint?: string;
+  path?: string;
+  errno?: string;
+  /** Only for INTERNAL errors: where the bug is. */
+  stack?: string;
+}
+
+export function errorInfo(err: QemuBinfmtError): ErrorInfo {
+  const stack = err.code === 'INTERNAL' && err.cause instanceof Error ? err.cause.stack : undefined;
+  return { code: err.code, message: err.message, ...detailsOf(err), ...(stack ? { stack } : {}) };
 }

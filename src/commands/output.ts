@@ -1,27 +1,33 @@
-import { formatReport, type Output } from '../format.js';
-import type { Report } from '../report.js';
+import type { Report } from '../operations/report.js';
+import { formatReport, type Output } from './render.js';
 
-export function write(output: Output): void {
-  if (output.stdout.length) process.stdout.write(`${output.stdout.join('\n')}\n`);
-  if (output.stderr.length) process.stderr.write(`${output.stderr.join('\n')}\n`);
+/** Where a command writes: the process's stdout and stderr, or a test's buffers. */
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
 }
 
-export function writeJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+export const processIo: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+export function write(io: Io, output: Output): void {
+  if (output.stdout.length) io.stdout(`${output.stdout.join('\n')}\n`);
+  if (output.stderr.length) io.stderr(`${output.stderr.join('\n')}\n`);
 }
 
-/** Drops undefined values, so that options not given take their documented defaults. */
-export function defined<T extends object>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as never;
+export function writeJson(io: Io, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Prints an enable/disable report and sets the exit code: 1 when any target failed. */
-export function finish(report: Report, json: boolean | undefined): void {
+/** Prints an enable/disable report; its exit code is 1 when any target failed. */
+export function finish(io: Io, report: Report, json: boolean | undefined): number {
   const output = formatReport(report);
   if (json) {
     // One line per platform for the log, then the summary to parse.
-    write({ stdout: [], stderr: [...output.stdout, ...output.stderr] });
-    writeJson(report);
-  } else write(output);
-  if (!report.ok) process.exitCode = 1;
+    write(io, { stdout: [], stderr: [...output.stdout, ...output.stderr] });
+    writeJson(io, report);
+  } else write(io, output);
+  return report.ok ? 0 : 1;
 }

@@ -1,0 +1,62 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { QemuBinfmtError } from '../errors.js';
+import { EXPORTERS, type ExportFormat } from './exporters/index.js';
+import type { ExportFile } from './exporters/types.js';
+import { planArgs } from '../options/args.js';
+import { planEnable, type Plan, type PlanOptions } from '../plan/plan.js';
+import { shellQuote } from './quote.js';
+
+export interface ExportOptions extends PlanOptions {
+  format: ExportFormat;
+  /** Write the files into this directory; without it they are returned for printing. */
+  output?: string;
+  /** How boot units run qemu-binfmt (absolute node and CLI paths). */
+  command: readonly string[];
+  /** Directories (relative to a root) that writing the files creates; recorded in their header. */
+  createdDirs?: readonly string[];
+  /** The qemu-binfmt command and its own options that regenerate the files (default: this export). */
+  regenerateWith?: readonly string[];
+}
+
+export interface ExportResult {
+  format: ExportFormat;
+  files: ExportFile[];
+  /** Absolute paths written (with output). */
+  written: string[];
+  /** Explicitly named platforms whose interpreter was not found. */
+  failed: Array<{ platform: string; error: QemuBinfmtError }>;
+  plan: Plan;
+}
+
+/** Renders (and with output, writes) the files for a format, from the same plan enable makes. */
+export async function exportFiles(names: readonly string[], options: ExportOptions): Promise<ExportResult> {
+  const plan = await planEnable(names, options);
+  const enableArgs = planArgs(options);
+  const command = options.regenerateWith ?? ['export', '--format', options.format, ...(options.output !== undefined ? ['--output', resolve(options.output)] : [])];
+  const regenerate = ['qemu-binfmt', ...command, ...names, ...enableArgs].map(shellQuote).join(' ');
+  const files = EXPORTERS[options.format]({
+    targets: plan.targets,
+    regenerate,
+    command: options.command,
+    enableArgs,
+    ...(options.createdDirs ? { createdDirs: options.createdDirs } : {}),
+  });
+  const written: string[] = [];
+  if (options.output !== undefined && files.length > 0) {
+    mkdirSync(options.output, { recursive: true });
+    for (const file of files) {
+      const path = resolve(join(options.output, file.name));
+      writeFileSync(path, file.content, { mode: file.mode });
+      chmodSync(path, file.mode);
+      written.push(path);
+    }
+  }
+  return {
+    format: options.format,
+    files,
+    written,
+    failed: plan.missing.map(({ platform, error }) => ({ platform: platform.name, error })),
+    plan,
+  };
+}

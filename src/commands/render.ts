@@ -1,0 +1,138 @@
+import type { Platform } from '../table/platforms.js';
+import { aliasesOf } from '../table/platforms.js';
+import type { ProbeReport } from '../operations/test.js';
+import type { Outcome, Report } from '../operations/report.js';
+import type { PlatformStatus, StatusReport } from '../operations/status.js';
+import { PRIVATE_NAMESPACE_NOTICE } from '../kernel/namespace.js';
+
+export interface Output {
+  stdout: string[];
+  stderr: string[];
+}
+
+const LABELS: Record<Outcome, string> = {
+  enabled: 'enabled',
+  replaced: 'replaced',
+  unchanged: 'already enabled',
+  'would-enable': 'would enable',
+  'would-replace': 'would replace',
+  removed: 'removed',
+  'would-remove': 'would remove',
+  absent: 'not registered',
+  kept: 'kept',
+  failed: 'failed',
+};
+
+export function formatReport(report: Report): Output {
+  const out: Output = { stdout: [], stderr: report.notices.map((n) => `notice: ${n}`) };
+  for (const r of report.results.filter((x) => x.outcome !== 'absent')) {
+    const what = r.outcome === 'failed' ? r.error?.message : [r.interpreter, r.flags !== undefined ? `flags=${r.flags}` : ''].filter(Boolean).join(' ');
+    out.stdout.push(`${r.entry}: ${LABELS[r.outcome]}${what ? `: ${what}` : ''}`);
+    if (r.outcome === 'failed' && r.error?.hint) out.stdout.push(`  hint: ${r.error.hint}`);
+    else if (r.detail && r.outcome !== 'unchanged') out.stdout.push(`  ${r.detail}`);
+    if (report.dryRun && r.line) out.stdout.push(`  line: ${r.line.trimEnd()}`, `  checks: ${r.checks?.join('; ')}`);
+    out.stderr.push(...r.warnings.map((w) => `warning: ${w}`));
+  }
+  const absent = report.results.filter((r) => r.outcome === 'absent').map((r) => r.platform);
+  if (absent.length) out.stdout.push(`not registered (nothing to remove): ${absent.join(' ')}`);
+  for (const reason of ['native', 'no-interpreter'] as const) {
+    const names = report.skipped.filter((s) => s.reason === reason).map((s) => s.platform);
+    if (names.length) out.stdout.push(`skipped (${reason === 'native' ? 'native on this host' : 'no interpreter found'}): ${names.join(' ')}`);
+  }
+  for (const c of report.chroots ?? []) {
+    if (c.error) out.stdout.push(`${c.dir}: ${c.platform}: failed: ${c.error.message}`);
+    else if (c.changed.length || c.already.length) {
+      const verb = report.command === 'enable' ? 'bound' : 'unbound';
+      const what = c.changed.length ? `${verb} ${c.changed.map((p) => p.slice(c.dir.length)).join(' ')}` : 'already bound';
+      out.stdout.push(`${c.dir}: ${c.platform}: ${what}`);
+    }
+  }
+  const failures = report.results.filter((r) => r.outcome === 'failed').length;
+  if (failures) out.stderr.push(`qemu-binfmt: ${failures} of ${report.results.length} failed`);
+  return out;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+function notes(p: PlatformStatus): string {
+  const notes: string[] = [];
+  if (p.interpreterPresent === false) notes.push('interpreter missing');
+  if (p.interpreterStatic === true) notes.push('static');
+  if (p.interpreterStatic === false) notes.push('dynamic');
+  if (p.matchesTable === false) notes.push('magic/mask differ from our table');
+  if (p.native) notes.push(p.nativeReason === 'captures-host' ? 'native (would capture host binaries)' : 'native');
+  if (p.sandboxVisible === 'if-bound-or-listed') notes.push('chroots see it only if bound or listed');
+  if (p.sandboxVisible === 'no') notes.push('chroots cannot run it (F with a dynamic interpreter)');
+  if (p.drift === 'not-registered') notes.push(`persisted in ${p.persisted}, but not registered now`);
+  if (p.drift === 'differs') notes.push(`differs from ${p.persisted}: ${p.driftDetail}`);
+  return notes.join(', ');
+}
+
+export function formatStatus(report: StatusReport, named: boolean): Output {
+  const stdout: string[] = [];
+  const stderr = report.privateNamespace ? [`notice: ${PRIVATE_NAMESPACE_NOTICE}`] : [];
+  if (!report.mounted) {
+    return { stdout, stderr: [...stderr, `qemu-binfmt: binfmt_misc is not mounted at ${report.binfmtDir}: nothing is registered there`] };
+  }
+  stdout.push(`binfmt_misc: ${report.binfmtDir} (${report.kernelEnabled ? 'enabled' : 'DISABLED: no entry is used'})`);
+  const shown = report.platforms.filter((p) => named || p.registered || p.drift);
+  if (shown.length) {
+    stdout.push(
+      ...table([
+        ['PLATFORM', 'ENTRY', 'STATE', 'FLAGS', 'INTERPRETER', 'NOTES'],
+        ...shown.map((p) => [
+          p.platform,
+          p.registered ? p.entry : '-',
+          p.registered ? (p.enabled ? 'enabled' : 'disabled') : 'absent',
+          p.flags ?? '-',
+          p.interpreter ?? '-',
+          notes(p),
+        ]),
+      ]),
+    );
+  }
+  const absent = report.platforms.filter((p) => !p.registered && !p.drift && !named).map((p) => p.platform);
+  if (absent.length) stdout.push(`not registered: ${absent.join(' ')}`);
+  if (report.foreign.length) {
+    stdout.push('other entries (not qemu-binfmt\'s, never touched):');
+    stdout.push(...table(report.foreign.map((f) => [`  ${f.name}`, f.enabled ? 'enabled' : 'disabled', f.flags || '-', f.interpreter])));
+  }
+  return { stdout, stderr };
+}
+
+function elfKind(p: Platform): string {
+  return `${p.class}-bit ${p.endianness === 'little' ? 'LE' : 'BE'}${p.mipsAbi ? ` ${p.mipsAbi}` : ''}`;
+}
+
+export function formatPlatforms(platforms: readonly Platform[]): string[] {
+  return table([
+    ['PLATFORM', 'FAMILY', 'BINARY', 'ELF', 'ALIASES'],
+    ...platforms.map((p) => [p.name, p.family, p.binary, elfKind(p), aliasesOf(p).join(' ')]),
+  ]);
+}
+
+/** The README's platform table. */
+export function platformsMarkdown(platforms: readonly Platform[]): string[] {
+  return [
+    '| platform | family | QEMU binary | ELF | e_machine | aliases |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...platforms.map(
+      (p) =>
+        `| ${p.name} | ${p.family} | ${p.binary} | ${elfKind(p)} | 0x${p.machine.toString(16).padStart(2, '0')} | ${aliasesOf(p)
+          .map((a) => `\`${a}\``)
+          .join(' ')} |`,
+    ),
+  ];
+}
+
+export function formatProbeReport(report: ProbeReport): Output {
+  const label = (o: string) => (o === 'pass' ? 'ok' : o === 'no-probe' ? 'untested' : 'FAILED');
+  const stdout = report.results.map((r) => `${r.entry}: ${label(r.outcome)}: ${r.detail}`);
+  if (!report.results.length) stdout.push('nothing to test: no qemu-binfmt entry is registered');
+  const failed = report.results.filter((r) => r.outcome !== 'pass' && r.outcome !== 'no-probe').length;
+  const stderr = [...report.notices.map((n) => `notice: ${n}`), ...(failed ? [`qemu-binfmt: ${failed} of ${report.results.length} failed`] : [])];
+  return { stdout, stderr };
+}

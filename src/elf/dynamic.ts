@@ -1,0 +1,78 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parseElfHeader, type ElfHeader } from './header.js';
+import { DT, LAYOUT, PHDR, PT_DYNAMIC, PT_INTERP, PT_LOAD } from './layout.js';
+
+export interface DynamicInfo {
+  header: ElfHeader;
+  interp?: string;
+  needed: string[];
+  rpath: string[];
+  runpath: string[];
+}
+
+/** Bounds for what is read of a dynamic segment and a string table (real ones are a few KiB). */
+const MAX_DYNAMIC = 64 * 1024;
+const MAX_STRTAB = 1024 * 1024;
+
+/**
+ * Reads PT_INTERP and the dynamic section (DT_NEEDED, DT_RPATH, DT_RUNPATH) of an ELF file:
+ * the header, the program headers, the dynamic segment and the string table, nothing else.
+ */
+export function readDynamicInfo(path: string): DynamicInfo | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const read = (offset: number, length: number): Uint8Array => {
+      const buffer = new Uint8Array(length);
+      return buffer.subarray(0, readSync(fd, buffer, 0, length, offset));
+    };
+    const header = parseElfHeader(read(0, LAYOUT[64].ehsize));
+    if (!header) return undefined;
+    const le = header.endianness === 'little';
+    const is64 = header.class === 64;
+    const reader = (bytes: Uint8Array) => {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return {
+        u32: (at: number) => view.getUint32(at, le),
+        word: (at: number) => (is64 ? Number(view.getBigUint64(at, le)) : view.getUint32(at, le)),
+      };
+    };
+    const table = read(header.phoff, header.phnum * header.phentsize);
+    const ph = reader(table);
+    const field = PHDR[header.class];
+    const phdrs = Array.from({ length: Math.floor(table.length / header.phentsize) }, (_, i) => {
+      const at = i * header.phentsize;
+      return { type: ph.u32(at + field.type), offset: ph.word(at + field.offset), vaddr: ph.word(at + field.vaddr), filesz: ph.word(at + field.filesz) };
+    });
+    const cString = (bytes: Uint8Array, at: number) => {
+      const end = bytes.indexOf(0, at);
+      return Buffer.from(bytes.subarray(at, end < 0 ? bytes.length : end)).toString('utf8');
+    };
+    const info: DynamicInfo = { header, needed: [], rpath: [], runpath: [] };
+    const interp = phdrs.find((p) => p.type === PT_INTERP);
+    if (interp) info.interp = cString(read(interp.offset, Math.min(interp.filesz, 4096)), 0);
+    const dynamic = phdrs.find((p) => p.type === PT_DYNAMIC);
+    if (!dynamic) return info;
+    const entrySize = is64 ? 16 : 8;
+    const segment = read(dynamic.offset, Math.min(dynamic.filesz, MAX_DYNAMIC));
+    const dyn = reader(segment);
+    const entries: Array<[number, number]> = [];
+    for (let at = 0; at + entrySize <= segment.length; at += entrySize) {
+      const tag = dyn.word(at);
+      if (tag === DT.NULL) break;
+      entries.push([tag, dyn.word(at + entrySize / 2)]);
+    }
+    const value = (tag: number) => entries.find(([t]) => t === tag)?.[1];
+    const strtabVaddr = value(DT.STRTAB);
+    const load = phdrs.find((p) => p.type === PT_LOAD && strtabVaddr !== undefined && strtabVaddr >= p.vaddr && strtabVaddr < p.vaddr + p.filesz);
+    if (strtabVaddr === undefined || !load) return info;
+    const strtab = read(load.offset + (strtabVaddr - load.vaddr), Math.min(value(DT.STRSZ) ?? MAX_STRTAB, MAX_STRTAB));
+    for (const [tag, offset] of entries) {
+      if (tag === DT.NEEDED) info.needed.push(cString(strtab, offset));
+      if (tag === DT.RPATH) info.rpath.push(...cString(strtab, offset).split(':'));
+      if (tag === DT.RUNPATH) info.runpath.push(...cString(strtab, offset).split(':'));
+    }
+    return info;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,53 @@
+import { QemuBinfmtError } from '../errors.js';
+import { DEFAULT_BINFMT_DIR, openBinfmtTable } from './binfmt-dir.js';
+import type { BinfmtTable } from './binfmt-table.js';
+import { notMounted } from './errors.js';
+import { inChildUserNamespace, PRIVATE_NAMESPACE_NOTICE } from './namespace.js';
+
+export interface TableOptions {
+  /** binfmt_misc directory; default $QEMU_BINFMT_DIR, else /proc/sys/fs/binfmt_misc. */
+  binfmtDir?: string;
+  /** The table itself (an in-memory one, say); default the kernel's at binfmtDir. */
+  table?: BinfmtTable;
+  /** Mount binfmt_misc when it is not mounted (never unmounted afterwards). */
+  mount?: boolean;
+  /** Refuse to work in a user namespace of its own, where registrations would be private to it. */
+  refusePrivate?: boolean;
+}
+
+export function binfmtDirOf(options: TableOptions): string {
+  return options.table?.dir || options.binfmtDir || process.env.QEMU_BINFMT_DIR || DEFAULT_BINFMT_DIR;
+}
+
+export interface TableAccess {
+  table: BinfmtTable;
+  mounted: boolean;
+  privateNamespace: boolean;
+  notices: string[];
+}
+
+/**
+ * Opens the table, mounting it first when asked (and never when mayMount is false).
+ * Without a mount, and without permission to make one, it fails with a hint.
+ */
+export async function accessTable(options: TableOptions, mayMount = true, requireMounted = true): Promise<TableAccess> {
+  const table = options.table ?? openBinfmtTable(binfmtDirOf(options));
+  const notices: string[] = [];
+  const privateNamespace = inChildUserNamespace();
+  if (privateNamespace && options.refusePrivate) {
+    throw new QemuBinfmtError(
+      'PRIVATE_NAMESPACE',
+      'this container runs in a user namespace of its own (rootless docker or podman, or --userns): on Linux >= 6.7 registrations made here are private to it and vanish when it exits, so nothing was registered',
+      { hint: 'run it rootful without a user namespace (docker run --privileged, or --cap-add SYS_ADMIN), or add --allow-private to register in the private table anyway' },
+    );
+  }
+  let mounted = table.isMounted();
+  if (!mounted && options.mount && mayMount) {
+    await table.mount();
+    mounted = true;
+    notices.push(`mounted binfmt_misc on ${table.dir} (it stays mounted)`);
+  }
+  if (!mounted && requireMounted) throw notMounted(table.dir);
+  if (privateNamespace) notices.push(PRIVATE_NAMESPACE_NOTICE);
+  return { table, mounted, privateNamespace, notices };
+}

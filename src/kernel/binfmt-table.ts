@@ -1,0 +1,32 @@
+import type { Entry } from '../codec/entry.js';
+
+/** What may be written to an entry: enable, disable, remove. */
+export type ControlAction = '1' | '0' | '-1';
+
+/**
+ * One binfmt_misc table: the real kernel's at a directory (binfmt-dir.ts), or an in-memory
+ * stand-in that behaves like it (memory-table.ts). Errors are QemuBinfmtErrors with the errno
+ * the kernel gave (kernel/errors.ts). Access is synchronous: these are tiny kernel files.
+ */
+export interface BinfmtTable {
+  readonly dir: string;
+  isMounted(): boolean;
+  /** Mounts binfmt_misc on the directory. It is never unmounted afterwards. */
+  mount(): Promise<void>;
+  /** Whether the kernel handles entries at all (the global `status` file). */
+  kernelEnabled(): boolean;
+  list(): Entry[];
+  read(name: string): Entry | undefined;
+  /** Writes one register line in a single write(). */
+  register(line: string): void;
+  /** Writes 1 (enable), 0 (disable) or -1 (remove) to one entry; never to `status`. */
+  control(name: string, action: ControlAction): void;
+  /**
+   * Reads an entry and writes the action to it only when `when` says so, through one open of
+   * its file. Returns the entry as read (undefined when there is none).
+   */
+  controlIf(name: string, action: ControlAction, when: (entry: Entry) => boolean): Entry | undefined;
+}
+
+/** `register` and `status` are the table's own files, never entries. */
+export const CONTROL_FILES: ReadonlySet<string> = new Set(['register', 'status']);

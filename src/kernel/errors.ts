@@ -1,0 +1,134 @@
+import { errnoOf, QemuBinfmtError } from '../errors.js';
+import type { Registration } from '../codec/register-line.js';
+
+/** Every error about the kernel's table, each built here once with its hint. */
+
+const ROOT_HINT = 'run as root (sudo), or in a container started with --privileged (or --cap-add SYS_ADMIN)';
+const ERRNO_HINTS: Record<string, string> = {
+  EACCES: ROOT_HINT,
+  EPERM: ROOT_HINT,
+  EROFS: 'binfmt_misc is mounted read-only here; run on the host or in a privileged container',
+};
+
+export function notMounted(dir: string): QemuBinfmtError {
+  return new QemuBinfmtError('NOT_MOUNTED', `binfmt_misc is not mounted at ${dir} (no ${dir}/register)`, {
+    path: dir,
+    hint: `add --mount, or run: mount -t binfmt_misc binfmt_misc ${dir}`,
+  });
+}
+
+export function mountFailed(dir: string, reason: string): QemuBinfmtError {
+  return new QemuBinfmtError('NOT_MOUNTED', `could not mount binfmt_misc on ${dir}: ${reason || 'mount failed'}`, {
+    path: dir,
+    hint: 'run as root (or in a container with --privileged / --cap-add SYS_ADMIN)',
+  });
+}
+
+/** A system error opening, reading or listing a file of the table. */
+export function systemError(err: unknown, path: string, action: string): QemuBinfmtError {
+  if (err instanceof QemuBinfmtError) return err;
+  const errno = errnoOf(err);
+  const reason = err instanceof Error ? err.message : String(err);
+  const code = errno === 'EACCES' || errno === 'EPERM' ? 'PERMISSION' : 'IO';
+  const hint = errno ? ERRNO_HINTS[errno] : undefined;
+  return new QemuBinfmtError(code, `cannot ${action} ${path}: ${reason}`, {
+    path,
+    cause: err,
+    ...(errno ? { errno } : {}),
+    ...(hint ? { hint } : {}),
+  });
+}
+
+/** The write itself failed: the kernel refused the text. */
+export function kernelRefused(path: string, text: string, errno: string | undefined, cause?: unknown): QemuBinfmtError {
+  return new QemuBinfmtError('KERNEL_REJECTED', `the kernel refused ${JSON.stringify(text.trimEnd())} written to ${path}${errno ? ` (${errno})` : ''}`, {
+    path,
+    ...(errno ? { errno } : {}),
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** What a failed register write means for this registration. */
+export function registerFailed(err: QemuBinfmtError, dir: string, reg: Registration, line: string): QemuBinfmtError {
+  if (err.code === 'IO' && err.errno === 'ENOENT') return notMounted(dir);
+  if (err.code !== 'KERNEL_REJECTED') return err;
+  if (reg.flags.fixBinary && (err.errno === 'ENOENT' || err.errno === 'EACCES')) {
+    // With F the kernel opens the interpreter during the write.
+    return new QemuBinfmtError('INTERPRETER_NOT_FOUND', `the kernel could not open the interpreter ${reg.interpreter} (${err.errno}, flag F)`, {
+      path: reg.interpreter,
+      errno: err.errno,
+      cause: err,
+      hint:
+        err.errno === 'ENOENT'
+          ? 'with F the interpreter must exist when registering; install it or check the path'
+          : 'the interpreter must be executable, and not on a noexec mount',
+    });
+  }
+  if (err.errno === 'EINVAL') {
+    return new QemuBinfmtError('KERNEL_REJECTED', `the kernel rejected the line for ${reg.name} (EINVAL): ${line.trim()}`, {
+      path: `${dir}/register`,
+      errno: 'EINVAL',
+      cause: err,
+      hint: reg.flags.fixBinary
+        ? 'kernels before 4.8 do not know flag F: retry with --no-fix-binary'
+        : 'the line broke a kernel rule that this tool does not know; please report it',
+    });
+  }
+  return err;
+}
+
+export function existsDifferent(dir: string, name: string, diffs: readonly string[]): QemuBinfmtError {
+  return new QemuBinfmtError('EXISTS_DIFFERENT', `entry ${name} exists and differs: ${diffs.join('; ')}`, {
+    path: `${dir}/${name}`,
+    hint: 'it was kept; add --force to replace it',
+  });
+}
+
+export function registeredMeanwhile(dir: string, name: string): QemuBinfmtError {
+  return new QemuBinfmtError('EXISTS_DIFFERENT', `entry ${name} was registered meanwhile by another process, and differs`, {
+    path: `${dir}/${name}`,
+    errno: 'EEXIST',
+    hint: 'check it with qemu-binfmt status; add --force to replace it',
+  });
+}
+
+export function cannotPutBack(dir: string, name: string): QemuBinfmtError {
+  const path = `${dir}/${name}`;
+  return new QemuBinfmtError('EXISTS_DIFFERENT', `entry ${name} could not be put back if replacing it failed, so it was kept`, {
+    path,
+    hint: `remove it yourself (echo -1 > ${path}) and run enable again`,
+  });
+}
+
+export function readBackMissing(dir: string, name: string): QemuBinfmtError {
+  const path = `${dir}/${name}`;
+  return new QemuBinfmtError('READBACK', `wrote ${name} to ${dir}/register, but ${path} does not exist`, {
+    path,
+    hint: `${dir} may not be binfmt_misc (an autofs point not yet mounted, or a plain directory); check with: mount | grep binfmt_misc`,
+  });
+}
+
+export function readBackDiffers(dir: string, name: string, what: string): QemuBinfmtError {
+  const path = `${dir}/${name}`;
+  return new QemuBinfmtError('READBACK', `${path} reads back differently: ${what}`, {
+    path,
+    hint: 'another tool may have changed it at the same time; check with qemu-binfmt status',
+  });
+}
+
+export function stillThere(dir: string, name: string): QemuBinfmtError {
+  return new QemuBinfmtError('READBACK', `wrote -1 to ${dir}/${name}, but it is still there`, {
+    path: `${dir}/${name}`,
+    hint: 'another process may have registered it again; check with qemu-binfmt status',
+  });
+}
+
+/** A node-style system error, for the in-memory table to fail as the kernel does. */
+export function errnoError(errno: string, syscall: string, path: string): NodeJS.ErrnoException {
+  const messages: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EEXIST: 'file already exists',
+    EINVAL: 'invalid argument',
+  };
+  return Object.assign(new Error(`${errno}: ${messages[errno] ?? 'error'}, ${syscall} '${path}'`), { code: errno, syscall, path });
+}

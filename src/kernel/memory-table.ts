@@ -1,0 +1,156 @@
+import { parseEntry, type Entry } from '../codec/entry.js';
+import { bytesToHex } from '../codec/hex.js';
+import { decodeBytes, KERNEL_LIMITS } from '../codec/register-line.js';
+import { matches } from '../table/rule.js';
+import { CONTROL_FILES, type BinfmtTable, type ControlAction } from './binfmt-table.js';
+import { errnoError, kernelRefused, systemError } from './errors.js';
+
+export interface MemoryTableOptions {
+  dir?: string;
+  mounted?: boolean;
+  /** The global switch (`status`). */
+  enabled?: boolean;
+  /** With F the kernel opens the interpreter at registration: ENOENT when this says it is missing. */
+  interpreterExists?: (path: string) => boolean;
+}
+
+interface Stored {
+  name: string;
+  enabled: boolean;
+  interpreter: string;
+  flags: string;
+  offset: number;
+  magic?: Uint8Array;
+  mask?: Uint8Array;
+  extension?: string;
+}
+
+const FLAG_ORDER = 'POCF';
+
+/**
+ * An in-memory binfmt_misc that answers as fs/binfmt_misc.c does: the same checks of a register
+ * line (EINVAL), EEXIST for a taken name, ENOENT for a missing entry or (with F) interpreter,
+ * entry files in the kernel's text, and the newest registered entry matched first.
+ */
+export class MemoryBinfmtTable implements BinfmtTable {
+  readonly dir: string;
+  /** Every write, in order, as [file, text]. */
+  readonly writes: Array<[string, string]> = [];
+  private mounted: boolean;
+  private enabled: boolean;
+  private readonly interpreterExists: (path: string) => boolean;
+  /** Oldest first. */
+  private entries: Stored[] = [];
+
+  constructor(options: MemoryTableOptions = {}) {
+    this.dir = options.dir ?? '/proc/sys/fs/binfmt_misc';
+    this.mounted = options.mounted ?? true;
+    this.enabled = options.enabled ?? true;
+    this.interpreterExists = options.interpreterExists ?? (() => true);
+  }
+
+  isMounted(): boolean {
+    return this.mounted;
+  }
+
+  async mount(): Promise<void> {
+    this.mounted = true;
+  }
+
+  kernelEnabled(): boolean {
+    this.assertMounted('status', 'read');
+    return this.enabled;
+  }
+
+  list(): Entry[] {
+    this.assertMounted('', 'list');
+    return [...this.entries].sort((a, b) => (a.name < b.name ? -1 : 1)).map((e) => this.read(e.name)!);
+  }
+
+  read(name: string): Entry | undefined {
+    const text = this.text(name);
+    return text === undefined ? undefined : parseEntry(name, text);
+  }
+
+  /** The entry file's text, as the kernel prints it. */
+  text(name: string): string | undefined {
+    const e = this.entries.find((x) => x.name === name);
+    if (!e) return undefined;
+    const lines = [e.enabled ? 'enabled' : 'disabled', `interpreter ${e.interpreter}`, `flags: ${e.flags}`];
+    if (e.extension !== undefined) lines.push(`extension .${e.extension}`);
+    else lines.push(`offset ${e.offset}`, `magic ${bytesToHex(e.magic!)}`, ...(e.mask ? [`mask ${bytesToHex(e.mask)}`] : []));
+    return `${lines.join('\n')}\n`;
+  }
+
+  register(line: string): void {
+    const path = `${this.dir}/register`;
+    this.assertMounted('register', 'open');
+    this.writes.push(['register', line]);
+    const refuse = (errno: string) => kernelRefused(path, line, errno, errnoError(errno, 'write', path));
+    if (line.length < KERNEL_LIMITS.minLine || line.length > KERNEL_LIMITS.maxLine) throw refuse('EINVAL');
+    const body = line.endsWith('\n') ? line.slice(0, -1) : line;
+    const fields = body.slice(1).split(body[0]!);
+    if (fields.length < 6 || fields.length > 7) throw refuse('EINVAL');
+    const [name = '', type, offsetText = '', magicText = '', maskText = '', interpreter = '', flagText = ''] = fields;
+    if (!name || name === '.' || name === '..' || name.includes('/')) throw refuse('EINVAL');
+    if (CONTROL_FILES.has(name) || this.entries.some((e) => e.name === name)) throw refuse('EEXIST');
+    if (!interpreter || [...flagText].some((f) => !FLAG_ORDER.includes(f))) throw refuse('EINVAL');
+    const letters = new Set(flagText);
+    if (letters.has('C')) letters.add('O');
+    const flags = [...FLAG_ORDER].filter((f) => letters.has(f)).join('');
+    const stored: Stored = { name, enabled: true, interpreter, flags, offset: 0 };
+    if (type === 'E') {
+      if (!magicText || magicText.includes('/')) throw refuse('EINVAL');
+      stored.extension = magicText;
+    } else if (type === 'M') {
+      if (!/^\d*$/.test(offsetText)) throw refuse('EINVAL');
+      stored.offset = Number(offsetText || 0);
+      stored.magic = decodeBytes(magicText);
+      if (maskText) stored.mask = decodeBytes(maskText);
+      if (!stored.magic.length || (stored.mask && stored.mask.length !== stored.magic.length)) throw refuse('EINVAL');
+      if (stored.offset + stored.magic.length > KERNEL_LIMITS.maxMagicEnd) throw refuse('EINVAL');
+    } else throw refuse('EINVAL');
+    if (letters.has('F') && !this.interpreterExists(interpreter)) throw refuse('ENOENT');
+    this.entries.push(stored);
+  }
+
+  control(name: string, action: ControlAction): void {
+    const path = `${this.dir}/${name}`;
+    if (CONTROL_FILES.has(name)) throw systemError(errnoError('EINVAL', 'open', path), path, 'open');
+    const e = this.entries.find((x) => x.name === name);
+    if (!e) throw systemError(errnoError('ENOENT', 'open', path), path, 'open');
+    this.writes.push([name, action]);
+    if (action === '-1') this.entries = this.entries.filter((x) => x !== e);
+    else e.enabled = action === '1';
+  }
+
+  controlIf(name: string, action: ControlAction, when: (entry: Entry) => boolean): Entry | undefined {
+    const entry = this.read(name);
+    if (entry && when(entry)) this.control(name, action);
+    return entry;
+  }
+
+  /** The entry the kernel would hand this file to: the newest registered enabled one that matches. */
+  handlerFor(file: Uint8Array, fileName = ''): Entry | undefined {
+    if (!this.enabled) return undefined;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (!e.enabled) continue;
+      const hit = e.extension !== undefined
+        ? fileName.endsWith(`.${e.extension}`)
+        : matches({ offset: e.offset, magic: e.magic!, mask: e.mask ?? new Uint8Array(e.magic!.length).fill(0xff) }, file);
+      if (hit) return this.read(e.name);
+    }
+    return undefined;
+  }
+
+  /** Sets the global switch, as writing 0 or 1 to `status` does (only tests do that). */
+  setKernelEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+  }
+
+  private assertMounted(file: string, action: string): void {
+    const path = file ? `${this.dir}/${file}` : this.dir;
+    if (!this.mounted) throw systemError(errnoError('ENOENT', action, path), path, action);
+  }
+}

@@ -1,0 +1,128 @@
+import { accessSync } from 'node:fs';
+import type { Entry } from '../codec/entry.js';
+import { readElfInfo } from '../elf/header.js';
+import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
+import { PLATFORMS, resolvePlatforms, type Platform } from '../table/platforms.js';
+import { differences } from '../codec/compare.js';
+import { readPersisted, type Persisted } from '../boot/persisted.js';
+import { sameRule } from '../table/rule.js';
+import { interpreterVisibility, type Visibility } from '../sandbox/visibility.js';
+import { accessTable, binfmtDirOf, type TableOptions } from '../kernel/access.js';
+
+export interface PlatformStatus {
+  platform: string;
+  entry: string;
+  registered: boolean;
+  enabled: boolean;
+  interpreter: string | null;
+  interpreterPresent: boolean | null;
+  interpreterStatic: boolean | null;
+  flags: string | null;
+  /** The entry's offset, magic and mask are this platform's in our table. */
+  matchesTable: boolean | null;
+  native: boolean;
+  nativeReason: 'family' | 'captures-host' | null;
+  /** Whether build chroots and sandboxes see the interpreter: F with a static one yes, without F only if bound or listed, F with a dynamic one no. */
+  sandboxVisible: Visibility | null;
+  /** The file that registers this platform at boot (written by qemu-binfmt), if any. */
+  persisted: string | null;
+  /** Persisted but not registered now, or registered now but not as persisted. */
+  drift: 'not-registered' | 'differs' | null;
+  /** The differences, field by field, when drift is 'differs'. */
+  driftDetail: string | null;
+}
+
+export interface ForeignEntry {
+  name: string;
+  enabled: boolean;
+  interpreter: string;
+  flags: string;
+  type: 'magic' | 'extension';
+}
+
+export interface StatusReport {
+  binfmtDir: string;
+  mounted: boolean;
+  /** The kernel's global switch (<dir>/status); null when not mounted. */
+  kernelEnabled: boolean | null;
+  privateNamespace: boolean;
+  platforms: PlatformStatus[];
+  /** Entries that are not qemu-<platform> of our table: listed, never touched. */
+  foreign: ForeignEntry[];
+}
+
+export interface StatusOptions extends TableOptions {
+  host?: HostOptions;
+  /** Where to look for persisted registrations (default /). */
+  root?: string;
+}
+
+/** Reads the table; writes nothing. */
+export async function status(names: readonly string[], options: StatusOptions = {}): Promise<StatusReport> {
+  const platforms = names.length === 0 ? [...PLATFORMS] : resolvePlatforms(names);
+  const access = await accessTable(options, true, false);
+  const host = detectHost(options.host);
+  const { table, mounted } = access;
+  const entries = mounted ? table.list() : [];
+  const kernelEnabled = mounted ? table.kernelEnabled() : null;
+  const persisted = readPersisted(options.root ?? '/');
+  const ourNames = new Set(PLATFORMS.map((p) => p.entryName));
+  return {
+    binfmtDir: binfmtDirOf(options),
+    mounted,
+    kernelEnabled,
+    privateNamespace: access.privateNamespace,
+    platforms: platforms.map((p) =>
+      platformStatus(p, entries.find((e) => e.name === p.entryName), nativeReason(p, host)?.reason, persisted.get(p.entryName)),
+    ),
+    foreign: entries
+      .filter((e) => !ourNames.has(e.name))
+      .map((e) => ({
+        name: e.name,
+        enabled: e.enabled,
+        interpreter: e.interpreter,
+        flags: e.flagText,
+        type: e.rule ? 'magic' : 'extension',
+      })),
+  };
+}
+
+function platformStatus(
+  platform: Platform,
+  entry: Entry | undefined,
+  native: PlatformStatus['nativeReason'] | undefined,
+  persisted: Persisted | undefined,
+): PlatformStatus {
+  const interpreter = entry ? describeInterpreter(entry.interpreter) : { present: null, isStatic: null };
+  const diffs = persisted && entry ? [...(entry.enabled ? [] : ['disabled']), ...differences(entry, persisted.registration)] : [];
+  return {
+    platform: platform.name,
+    entry: platform.entryName,
+    registered: entry !== undefined,
+    enabled: entry?.enabled ?? false,
+    interpreter: entry?.interpreter ?? null,
+    interpreterPresent: interpreter.present,
+    interpreterStatic: interpreter.isStatic,
+    flags: entry ? entry.flagText : null,
+    matchesTable: entry ? entry.rule !== undefined && sameRule(entry.rule, platform.rule) : null,
+    native: native !== undefined,
+    nativeReason: native ?? null,
+    sandboxVisible: entry ? interpreterVisibility(entry, interpreter.isStatic) : null,
+    persisted: persisted?.file ?? null,
+    drift: !persisted ? null : !entry ? 'not-registered' : diffs.length ? 'differs' : null,
+    driftDetail: diffs.length ? diffs.join('; ') : null,
+  };
+}
+
+function describeInterpreter(path: string): { present: boolean; isStatic: boolean | null } {
+  try {
+    accessSync(path);
+  } catch {
+    return { present: false, isStatic: null };
+  }
+  try {
+    return { present: true, isStatic: readElfInfo(path).isStatic };
+  } catch {
+    return { present: true, isStatic: null };
+  }
+}

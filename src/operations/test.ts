@@ -1,0 +1,35 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { accessTable, type TableOptions } from '../kernel/access.js';
+import { probeOne, type ProbeResult } from '../probe/run-probe.js';
+import { isAll, PLATFORMS, resolvePlatforms } from '../table/platforms.js';
+
+export type { ProbeOutcome, ProbeResult } from '../probe/run-probe.js';
+
+export interface ProbeReport {
+  ok: boolean;
+  results: ProbeResult[];
+  notices: string[];
+}
+
+/**
+ * Runs each platform's probe through the kernel, in a private temporary directory.
+ * all (or no name): every platform with a registered qemu-<platform> entry.
+ */
+export async function testPlatforms(names: readonly string[], options: TableOptions = {}): Promise<ProbeReport> {
+  const all = names.length === 0 || isAll(names);
+  const platforms = all ? [...PLATFORMS] : resolvePlatforms(names);
+  const access = await accessTable(options, false);
+  const entries = access.table.list();
+  const kernelOn = access.table.kernelEnabled();
+  const chosen = all ? platforms.filter((p) => entries.some((e) => e.name === p.entryName)) : platforms;
+  const dir = mkdtempSync(join(tmpdir(), 'qemu-binfmt-probe-'));
+  try {
+    const results = await Promise.all(chosen.map((p) => probeOne(p, entries, kernelOn, dir)));
+    // A platform without a probe is untested, not failed.
+    return { ok: results.every((r) => r.outcome === 'pass' || r.outcome === 'no-probe'), results, notices: access.notices };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Every command-line option, once: its kind, the library option it sets, and its help. The
+ * yargs builders, the argv-to-options mapping, the inverse that boot files use to run enable
+ * again, and the options' TypeScript types are all derived from this table.
+ */
+export type OptionKind = 'string' | 'strings' | 'boolean';
+
+export interface OptionDef {
+  readonly kind: OptionKind;
+  /** The library option it sets. */
+  readonly key: string;
+  readonly describe: string;
+  readonly choices?: readonly string[];
+  /** Taken when the option is not given (yargs shows it in --help). */
+  readonly default?: boolean;
+  readonly demand?: boolean;
+  /** Accepted by every command. */
+  readonly global?: boolean;
+  /** A path: written absolute when options are turned back into arguments. */
+  readonly path?: boolean;
+  /** When the option is turned back into arguments, this value needs no argument. */
+  readonly implied?: boolean;
+}
+
+export const VIAS = ['binfmt.d', 'unit', 'openrc'] as const;
+export const EXPORT_FORMATS = ['binfmt.d', 'binfmt-support', 'sh', 'systemd-unit', 'openrc'] as const;
+export const DAEMONS = ['nix', 'guix'] as const;
+export const DEFAULT_NIX_CONF = '/etc/nix/nix.conf';
+export const INSTALLER_ENV = 'QEMU_BINFMT_INSTALLER';
+
+export const OPTIONS = {
+  'binfmt-dir': {
+    kind: 'string',
+    key: 'binfmtDir',
+    global: true,
+    describe: 'binfmt_misc directory [default: $QEMU_BINFMT_DIR or /proc/sys/fs/binfmt_misc]',
+  },
+  interpreter: { kind: 'string', key: 'interpreter', path: true, describe: 'the interpreter to register (one platform only)' },
+  'interpreter-dir': {
+    kind: 'string',
+    key: 'interpreterDir',
+    path: true,
+    describe: 'look for qemu-<binary>-static / qemu-<binary> only in this directory',
+  },
+  'fix-binary': {
+    kind: 'boolean',
+    key: 'fixBinary',
+    describe: 'F: the kernel opens the interpreter now, so it works in chroots and containers [default: on for a static interpreter]',
+  },
+  'preserve-argv0': {
+    kind: 'boolean',
+    key: 'preserveArgv0',
+    describe: 'P: pass argv[0] on (busybox applets need it) [default: on when the interpreter understands it]',
+  },
+  credentials: {
+    kind: 'boolean',
+    key: 'credentials',
+    describe:
+      'C (implies O): setuid/setgid foreign binaries (sudo in an arm64 container) work, and so their interpreter runs with those rights, root included: any flaw in QEMU is then a root flaw [default: off]',
+  },
+  'open-binary': {
+    kind: 'boolean',
+    key: 'openBinary',
+    describe: 'O: the kernel opens the binary, so unreadable (execute-only) binaries run [default: off]',
+  },
+  'allow-dynamic': {
+    kind: 'boolean',
+    key: 'allowDynamic',
+    implied: false,
+    describe: 'allow F with a dynamically linked interpreter (breaks in chroots)',
+  },
+  'include-native': {
+    kind: 'boolean',
+    key: 'includeNative',
+    implied: false,
+    describe: "allow platforms of the host's own family (e.g. arm on aarch64)",
+  },
+  mount: { kind: 'boolean', key: 'mount', describe: 'mount binfmt_misc if it is not mounted (it is never unmounted)' },
+  force: { kind: 'boolean', key: 'force', describe: 'replace a same-named entry that differs' },
+  'dry-run': { kind: 'boolean', key: 'dryRun', describe: 'print the exact lines and checks; write nothing' },
+  chroot: {
+    kind: 'strings',
+    key: 'chroots',
+    describe: 'bind each interpreter (and, if dynamic, its libraries) read-only into this chroot at the same path; repeatable',
+  },
+  verify: { kind: 'boolean', key: 'verify', describe: "run each platform's probe through the kernel afterwards (qemu-binfmt test)" },
+  'allow-private': {
+    kind: 'boolean',
+    key: 'allowPrivate',
+    describe: `with ${INSTALLER_ENV}=1 (the container image): register even in a user namespace of its own, where the table is private to the container`,
+  },
+  json: { kind: 'boolean', key: 'json', describe: 'print a JSON report (the per-platform lines go to stderr)' },
+  root: {
+    kind: 'string',
+    key: 'root',
+    describe: 'an offline image tree to work in; nothing is registered or removed in the kernel then',
+  },
+  via: {
+    kind: 'string',
+    key: 'via',
+    choices: VIAS,
+    describe: 'how [default: binfmt.d with systemd-binfmt, else a systemd unit, else OpenRC]',
+  },
+  now: { kind: 'boolean', key: 'now', default: true, describe: 'also act on the kernel now (--no-now: only the files)' },
+  format: { kind: 'string', key: 'format', choices: EXPORT_FORMATS, demand: true, describe: 'what to write' },
+  output: { kind: 'string', key: 'output', describe: 'write the files into this directory (default: print them)' },
+  markdown: { kind: 'boolean', key: 'markdown', describe: 'print the table as Markdown (as in the README)' },
+  write: {
+    kind: 'string',
+    key: 'write',
+    describe: `nix: add or update a marked block in this nix.conf, leaving the rest as it is [default: ${DEFAULT_NIX_CONF}]`,
+  },
+} as const satisfies Record<string, OptionDef>;
+
+export type OptionName = keyof typeof OPTIONS;
+type Def<N extends OptionName> = (typeof OPTIONS)[N];
+
+type ValueOf<D> = D extends { kind: 'boolean' }
+  ? boolean
+  : D extends { kind: 'strings' }
+    ? string[]
+    : D extends { choices: ReadonlyArray<infer C> }
+      ? C
+      : string;
+
+/** The library options that a set of command-line options gives. */
+export type OptionValues<N extends OptionName> = { -readonly [K in N as Def<K>['key']]?: ValueOf<Def<K>> };
+
+/** The options enable, export and persist share: interpreter discovery and flags. */
+export const PLAN_OPTIONS = [
+  'interpreter',
+  'interpreter-dir',
+  'fix-binary',
+  'preserve-argv0',
+  'credentials',
+  'open-binary',
+  'allow-dynamic',
+  'include-native',
+] as const satisfies readonly OptionName[];
+
+export type PlanOptionValues = OptionValues<(typeof PLAN_OPTIONS)[number]>;

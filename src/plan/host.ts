@@ -1,0 +1,76 @@
+import { machine } from 'node:os';
+import { readElfInfo } from '../elf/header.js';
+import { join } from 'node:path';
+import { PLATFORMS, type Platform } from '../table/platforms.js';
+import { matches } from '../table/rule.js';
+
+/** QEMU's host-family rule: platforms of the host's own family are skipped. */
+export function hostFamily(uname: string): string {
+  const m = uname.toLowerCase();
+  if (/^(x86_64|amd64|i[3-6]86)$/.test(m)) return 'i386';
+  if (/^(armeb|armv\d+b|aarch64_be)$/.test(m)) return 'armeb';
+  if (/^(aarch64|arm64|arm.*)$/.test(m)) return 'arm';
+  if (/^(ppc64le|ppc64el)$/.test(m)) return 'ppcle';
+  if (/^(ppc|ppc64|powerpc.*)$/.test(m)) return 'ppc';
+  if (m.startsWith('mips')) return 'mips';
+  if (m.startsWith('sparc')) return 'sparc';
+  if (m.startsWith('loongarch')) return 'loongarch';
+  return m;
+}
+
+export interface HostOptions {
+  /** uname -m of the host; default: this machine, or QEMU_BINFMT_HOST_ARCH. */
+  machine?: string;
+  /** Executables of the host that no rule may capture; default /proc/self/exe and /bin/sh. */
+  executables?: readonly string[];
+}
+
+export interface Host {
+  machine: string;
+  family: string;
+  /** The first bytes of each host executable that could be read. */
+  executables: ReadonlyArray<{ path: string; head: Uint8Array }>;
+}
+
+export const DEFAULT_HOST_EXECUTABLES = ['/proc/self/exe', '/bin/sh'];
+
+export function detectHost(options: HostOptions = {}): Host {
+  const arch = options.machine || process.env.QEMU_BINFMT_HOST_ARCH || machine();
+  const paths = options.executables ?? DEFAULT_HOST_EXECUTABLES;
+  const heads = paths.map((path) => {
+    try {
+      return { path, head: readElfInfo(path).head };
+    } catch {
+      return undefined;
+    }
+  });
+  return { machine: arch, family: hostFamily(arch), executables: heads.filter((h) => h !== undefined) };
+}
+
+/**
+ * The host an image tree will run on, from its own /bin/sh: the platform of our table that
+ * claims it (its name serves as uname -m for the family rule). Unknown: this machine.
+ */
+export function imageHost(root: string): HostOptions {
+  const sh = join(root, 'bin/sh');
+  try {
+    const { head } = readElfInfo(sh);
+    const own = PLATFORMS.find((p) => matches(p.rule, head));
+    return own ? { machine: own.name, executables: [sh] } : {};
+  } catch {
+    return {};
+  }
+}
+
+export type Native = { reason: 'captures-host'; executable: string } | { reason: 'family' };
+
+/**
+ * Why a platform counts as native here: its rule would capture one of the host's own
+ * executables (never registered), or it is of the host's family (registered only on request).
+ */
+export function nativeReason(platform: Platform, host: Host): Native | undefined {
+  const captured = host.executables.find((e) => matches(platform.rule, e.head));
+  if (captured) return { reason: 'captures-host', executable: captured.path };
+  if (platform.family === host.family) return { reason: 'family' };
+  return undefined;
+}

@@ -1,0 +1,142 @@
+import { join, resolve } from 'node:path';
+import { QemuBinfmtError, usageError } from '../errors.js';
+import type { Flags } from '../codec/flags.js';
+import { detectHost, nativeReason, type HostOptions } from './host.js';
+import {
+  describeSearch,
+  findInterpreter,
+  inspectInterpreter,
+  isExecutableFile,
+  installHint,
+  type InterpreterInfo,
+  type InterpreterSearch,
+} from './interpreter.js';
+import { isAll, resolvePlatforms, type Platform } from '../table/platforms.js';
+import { formatRegisterLine, type Registration } from '../codec/register-line.js';
+import type { Skipped } from '../operations/report.js';
+
+/** Flag choices; undefined means "the documented default". */
+export interface FlagOptions {
+  /** F. Default: on when the interpreter is static. */
+  fixBinary?: boolean;
+  /** P. Default: on when the interpreter understands it. */
+  preserveArgv0?: boolean;
+  /** C (implies O). Default: off. */
+  credentials?: boolean;
+  /** O. Default: off. */
+  openBinary?: boolean;
+  /** Allow F with a dynamically linked interpreter. */
+  allowDynamic?: boolean;
+}
+
+export interface PlanOptions extends InterpreterSearch, FlagOptions {
+  /** Allow platforms of the host's own family (never ones whose rule captures host executables). */
+  includeNative?: boolean;
+  host?: HostOptions;
+}
+
+export interface PlannedTarget {
+  platform: Platform;
+  interpreter: InterpreterInfo;
+  registration: Registration;
+  line: string;
+  /** What was checked before writing, in words. */
+  checks: string[];
+}
+
+export interface Plan {
+  targets: PlannedTarget[];
+  /** Explicitly named platforms whose interpreter is missing: they fail, the rest go on. */
+  missing: Array<{ platform: Platform; error: QemuBinfmtError }>;
+  skipped: Skipped[];
+}
+
+/**
+ * Turns names into validated register lines. Bad input throws (exit 2) before anything is written.
+ */
+export async function planEnable(names: readonly string[], options: PlanOptions): Promise<Plan> {
+  const all = isAll(names);
+  const platforms = resolvePlatforms(names);
+  if (options.interpreter !== undefined && (all || platforms.length !== 1)) {
+    throw usageError('--interpreter names the interpreter of one platform', 'name exactly one platform, or use --interpreter-dir DIR');
+  }
+  if (options.interpreter !== undefined && options.interpreterDir !== undefined) {
+    throw usageError('--interpreter and --interpreter-dir exclude each other', 'give one of them');
+  }
+  if (options.interpreter !== undefined && !isExecutableFile(join(options.root ?? '/', resolve(options.interpreter)))) {
+    throw usageError(`--interpreter ${options.interpreter} is not an executable file`, 'name the emulator binary itself, e.g. /usr/bin/qemu-aarch64-static');
+  }
+  const host = detectHost(options.host);
+  const plan: Plan = { targets: [], missing: [], skipped: [] };
+  const candidates: Platform[] = [];
+  for (const platform of platforms) {
+    const native = nativeReason(platform, host);
+    if (native?.reason === 'captures-host') {
+      const detail = `its rule matches this host's own ${native.executable}; registering it would run host programs through QEMU`;
+      if (all) plan.skipped.push({ platform: platform.name, reason: 'native', detail });
+      else throw new QemuBinfmtError('CAPTURES_HOST', `refusing ${platform.name}: ${detail}`, { hint: 'this is never allowed' });
+    } else if (native?.reason === 'family' && !options.includeNative) {
+      const detail = `the host (${host.machine}) is of the ${platform.family} family and runs it natively`;
+      if (all) plan.skipped.push({ platform: platform.name, reason: 'native', detail });
+      else throw new QemuBinfmtError('NATIVE_PLATFORM', `refusing ${platform.name}: ${detail}`, { hint: 'add --include-native to register it anyway' });
+    } else {
+      candidates.push(platform);
+    }
+  }
+  const found = candidates.map((p) => findInterpreter(p, options));
+  const askP = options.preserveArgv0 === undefined;
+  const infos = await Promise.all(
+    found.map((path) => (path === undefined ? undefined : inspectInterpreter(path, askP, options.root).catch((err: QemuBinfmtError) => err))),
+  );
+  candidates.forEach((platform, i) => {
+    const info = infos[i];
+    if (info instanceof QemuBinfmtError) {
+      plan.missing.push({ platform, error: info });
+      return;
+    }
+    if (info === undefined) {
+      const detail = `interpreter not found: looked for ${describeSearch(platform, options)}`;
+      if (all) plan.skipped.push({ platform: platform.name, reason: 'no-interpreter', detail });
+      else plan.missing.push({ platform, error: new QemuBinfmtError('INTERPRETER_NOT_FOUND', detail, { hint: installHint(platform) }) });
+      return;
+    }
+    const registration: Registration = {
+      name: platform.entryName,
+      rule: platform.rule,
+      interpreter: info.path,
+      flags: chooseFlags(platform, info, options),
+    };
+    const line = formatRegisterLine(registration);
+    const checks = [
+      `line meets the kernel's rules (${line.length} bytes)`,
+      info.isStatic ? 'interpreter is statically linked' : 'interpreter is dynamically linked (or not ELF)',
+      ...(askP ? [info.supportsPreserveArgv0 ? 'interpreter understands P' : 'interpreter does not understand P'] : []),
+    ];
+    plan.targets.push({ platform, interpreter: info, registration, line, checks });
+  });
+  if (all && plan.targets.length === 0 && plan.missing.length === 0) {
+    throw new QemuBinfmtError('INTERPRETER_NOT_FOUND', `no interpreter found for any platform (looked in ${describeSearch(platforms[0]!, options).replace(/^.* in /, '')})`, {
+      hint: installHint(platforms[0]!),
+    });
+  }
+  return plan;
+}
+
+/** Applies the documented defaults and refuses unsafe combinations. */
+export function chooseFlags(platform: Platform, info: InterpreterInfo, options: FlagOptions): Flags {
+  const fixBinary = options.fixBinary ?? info.isStatic;
+  if (fixBinary && !info.isStatic && !options.allowDynamic) {
+    throw new QemuBinfmtError(
+      'DYNAMIC_INTERPRETER',
+      `${platform.name}: ${info.path} is dynamically linked (or not ELF); with F it fails inside chroots and containers, where its libraries are missing`,
+      { path: info.path, hint: 'install the static emulator (qemu-user-static), drop --fix-binary, or add --allow-dynamic' },
+    );
+  }
+  const credentials = options.credentials ?? false;
+  return {
+    preserveArgv0: options.preserveArgv0 ?? info.supportsPreserveArgv0,
+    openBinary: (options.openBinary ?? false) || credentials,
+    credentials,
+    fixBinary,
+  };
+}

@@ -1,0 +1,81 @@
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Entry } from '../codec/entry.js';
+import { run } from '../exec.js';
+import { isExecutableFile } from '../plan/interpreter.js';
+import type { Platform } from '../table/platforms.js';
+import { matches, sameRule } from '../table/rule.js';
+import { probeElf, probeRecord, PROBES } from './probe-elf.js';
+
+export type ProbeOutcome =
+  | 'pass'
+  | 'not-registered'
+  | 'disabled'
+  | 'interpreter-missing'
+  | 'exec-format-error'
+  | 'claimed-by-other'
+  | 'crashed'
+  | 'wrong-output'
+  | 'no-probe';
+
+export interface ProbeResult {
+  platform: string;
+  entry: string;
+  outcome: ProbeOutcome;
+  /** The exact reason, in words. */
+  detail: string;
+  /** Other enabled entries whose rule matches the probe (the newest registered one wins). */
+  claimedBy?: string[];
+  /** The probe's size in bytes. */
+  size?: number;
+}
+
+/**
+ * Runs one platform's probe through the kernel: written to a file in dir and executed, so the
+ * registered entry, its mask and its interpreter are all exercised; the outcome says why not.
+ */
+export async function probeOne(platform: Platform, entries: readonly Entry[], kernelOn: boolean, dir: string): Promise<ProbeResult> {
+  const base = { platform: platform.name, entry: platform.entryName };
+  const say = (outcome: ProbeOutcome, detail: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({ ...base, outcome, detail, ...extra });
+  const record = probeRecord(platform);
+  if (!record) return say('no-probe', `no probe for ${platform.name}: ${(PROBES.probes[platform.name] as { missing?: string })?.missing ?? 'none recorded'}`);
+  const elf = probeElf(platform, record);
+  const size = elf.length;
+  const ours = entries.find((e) => e.name === platform.entryName);
+  if (!ours) return say('not-registered', `${platform.entryName} is not registered`, { size });
+  if (!kernelOn) return say('disabled', 'binfmt_misc is switched off as a whole (status: disabled)', { size });
+  if (!ours.enabled) return say('disabled', `${platform.entryName} is registered but disabled`, { size });
+  const claimedBy = entries.filter((e) => e !== ours && e.enabled && e.rule && matches(e.rule, elf)).map((e) => e.name);
+  const oursMatches = ours.rule !== undefined && matches(ours.rule, elf);
+  if (!oursMatches) {
+    if (claimedBy.length) return say('claimed-by-other', `claimed by ${claimedBy.join(', ')}: ${platform.entryName}'s rule does not match the probe`, { size, claimedBy });
+    const why = ours.rule && !sameRule(ours.rule, platform.rule) ? "its magic/mask are not this table's" : 'its rule does not match';
+    return say('exec-format-error', `Exec format error: ${platform.entryName} does not match a ${platform.name} executable (${why})`, { size });
+  }
+  if (!ours.flags.fixBinary && !isExecutableFile(ours.interpreter)) {
+    return say('interpreter-missing', `the interpreter ${ours.interpreter} is missing (and the entry has no F)`, { size });
+  }
+  const file = join(dir, platform.name);
+  writeFileSync(file, elf);
+  chmodSync(file, 0o755);
+  const result = await run(file, [], 10_000);
+  rmSync(file, { force: true });
+  const others = claimedBy.length ? { claimedBy } : {};
+  if (result.exitCode === 0 && result.stdout === PROBES.message.trimEnd()) {
+    return say('pass', claimedBy.length ? `passed (also matched by ${claimedBy.join(', ')})` : 'passed', { size, ...others });
+  }
+  // execvp runs a file the kernel refused (ENOEXEC) with /bin/sh, which then fails on it.
+  if ((result.exitCode === 126 || result.exitCode === 127) && result.stderr.startsWith(`${file}:`)) {
+    return say('exec-format-error', `Exec format error: the kernel did not run the probe (${result.stderr.split('\n')[0]})`, { size });
+  }
+  const got = result.timedOut
+    ? 'timed out'
+    : result.signal
+      ? `killed by ${result.signal}`
+      : result.exitCode === undefined
+        ? `it could not be started: ${result.stderr || 'unknown error'}`
+        : `exit ${result.exitCode}, output ${JSON.stringify(result.stdout)}`;
+  if (claimedBy.length) return say('claimed-by-other', `claimed by ${claimedBy.join(', ')} (newer, matched first): ${got}`, { size, claimedBy });
+  if (result.signal || result.timedOut) return say('crashed', `the interpreter ${ours.interpreter} crashed: ${got}`, { size });
+  return say('wrong-output', `expected ${JSON.stringify(PROBES.message)}, got ${got}`, { size });
+}

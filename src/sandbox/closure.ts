@@ -1,0 +1,82 @@
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
+import { readElfInfo, type ElfHeader } from '../elf/header.js';
+import { QemuBinfmtError } from '../errors.js';
+
+/** The directories /etc/ld.so.conf names (with its include lines), in order. */
+export function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set<string>()): string[] {
+  if (seen.has(file) || !existsSync(file)) return [];
+  seen.add(file);
+  const dirs: string[] = [];
+  for (const raw of readFileSync(file, 'utf8').split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) continue;
+    const include = /^include\s+(.+)$/.exec(line);
+    if (!include) {
+      dirs.push(line);
+      continue;
+    }
+    const pattern = include[1]!.startsWith('/') ? include[1]! : join(dirname(file), include[1]!);
+    const dir = dirname(pattern);
+    const re = new RegExp(`^${basenameGlob(pattern)}$`);
+    const files = existsSync(dir) ? readdirSync(dir).filter((n) => re.test(n)).sort() : [];
+    for (const f of files) dirs.push(...ldSoConfDirs(join(dir, f), seen));
+  }
+  return dirs;
+}
+
+function basenameGlob(pattern: string): string {
+  const base = pattern.slice(pattern.lastIndexOf('/') + 1);
+  return base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+}
+
+const DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/lib', '/usr/lib'] };
+
+/**
+ * Every file a dynamically linked program needs, as the loader would find them: the program,
+ * its PT_INTERP, and its DT_NEEDED libraries, recursively (DT_RPATH unless DT_RUNPATH, then
+ * DT_RUNPATH, /etc/ld.so.conf, the default directories), each of the same class and machine.
+ * A static program's closure is itself.
+ */
+export function runtimeClosure(program: string, ldDirs: readonly string[] = ldSoConfDirs()): string[] {
+  const closure: string[] = [program];
+  const top = readDynamicInfo(program);
+  if (!top?.interp) return closure;
+  closure.push(top.interp);
+  const queue: Array<[string, DynamicInfo]> = [[program, top]];
+  // The loader is loaded already, and satisfies a DT_NEEDED of its own soname.
+  const done = new Set<string>([basename(top.interp)]);
+  while (queue.length) {
+    const [path, info] = queue.shift()!;
+    // $ORIGIN is the directory of the real file (the loader takes the program's from /proc/self/exe).
+    const origin = dirname(realpathSync(path));
+    const search = [...(info.runpath.length ? [] : info.rpath), ...info.runpath]
+      .map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin))
+      .concat(ldDirs, DEFAULT_DIRS[top.header.class]);
+    for (const name of info.needed) {
+      if (done.has(name)) continue;
+      const found = name.includes('/') ? name : search.map((d) => join(d, name)).find((c) => sameKind(c, top.header));
+      if (!found) {
+        throw new QemuBinfmtError('LIBRARY_NOT_FOUND', `${path} needs ${name}, which is not found where the loader looks`, {
+          path,
+          hint: 'install the library, or register a statically linked interpreter (qemu-user-static)',
+        });
+      }
+      done.add(name);
+      if (!closure.includes(found)) closure.push(found);
+      const sub = readDynamicInfo(found);
+      if (sub) queue.push([found, sub]);
+    }
+  }
+  return closure;
+}
+
+function sameKind(path: string, like: ElfHeader): boolean {
+  try {
+    const h = readElfInfo(path).header;
+    return h !== undefined && h.class === like.class && h.machine === like.machine;
+  } catch {
+    return false;
+  }
+}

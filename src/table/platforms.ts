@@ -1,0 +1,105 @@
+import table from '../../platforms/platforms.json' with { type: 'json' };
+import { QemuBinfmtError } from '../errors.js';
+import { hexToBytes } from '../codec/hex.js';
+import type { MagicRule } from './rule.js';
+
+export type AliasKind = 'debian' | 'docker' | 'uname' | 'nix' | 'go';
+export const ALIAS_KINDS: readonly AliasKind[] = ['debian', 'docker', 'uname', 'nix', 'go'];
+
+/** One record of platforms/platforms.json. */
+export interface PlatformRecord {
+  name: string;
+  family: string;
+  binary: string;
+  class: 32 | 64;
+  endianness: 'little' | 'big';
+  machine: number;
+  mipsAbi?: 'o32' | 'n32';
+  offset: number;
+  magic: string;
+  mask: string;
+  aliases: Partial<Record<AliasKind, string[]>>;
+  source: string;
+  qemu?: { magic: string; mask: string; fault: string };
+}
+
+export interface Platform extends PlatformRecord {
+  /** The binfmt_misc entry name: qemu-<platform>. */
+  entryName: string;
+  rule: MagicRule;
+}
+
+export const PLATFORMS: readonly Platform[] = (table as PlatformRecord[]).map((record) => ({
+  ...record,
+  entryName: `qemu-${record.name}`,
+  rule: { offset: record.offset, magic: hexToBytes(record.magic), mask: hexToBytes(record.mask) },
+}));
+
+/** Every alias of a platform, once each (Debian and Go share some). */
+export function aliasesOf(platform: PlatformRecord): string[] {
+  return [...new Set(ALIAS_KINDS.flatMap((kind) => platform.aliases[kind] ?? []))];
+}
+
+const byName = new Map<string, Platform>();
+for (const platform of PLATFORMS) {
+  for (const name of [platform.name, platform.entryName, ...aliasesOf(platform)]) {
+    byName.set(name.toLowerCase(), platform);
+  }
+}
+
+export function findPlatform(name: string): Platform | undefined {
+  return byName.get(name.toLowerCase());
+}
+
+/** Whether the names ask for every platform (`all`). */
+export function isAll(names: readonly string[]): boolean {
+  return names.some((n) => n.toLowerCase() === 'all');
+}
+
+/** Resolves names and aliases (or `all`) to platforms, in table order, without duplicates. */
+export function resolvePlatforms(names: readonly string[]): Platform[] {
+  if (names.length === 0) {
+    throw new QemuBinfmtError('USAGE', 'no platform named', {
+      hint: `name one or more platforms, or all; valid names: ${PLATFORMS.map((p) => p.name).join(' ')}`,
+    });
+  }
+  if (isAll(names)) return [...PLATFORMS];
+  const unknown = names.filter((n) => !findPlatform(n));
+  if (unknown.length > 0) {
+    const suggestions = unknown
+      .map((n) => [n, suggest(n)] as const)
+      .filter(([, s]) => s)
+      .map(([n, s]) => `${n}: did you mean ${s}?`);
+    throw new QemuBinfmtError(
+      'UNKNOWN_PLATFORM',
+      `unknown platform ${unknown.join(', ')}${suggestions.length ? ` (${suggestions.join(' ')})` : ''}`,
+      { hint: `valid names: ${PLATFORMS.map((p) => p.name).join(' ')} (aliases: qemu-binfmt platforms)` },
+    );
+  }
+  const wanted = new Set(names.map((n) => findPlatform(n)!));
+  return PLATFORMS.filter((p) => wanted.has(p));
+}
+
+/** The closest known name or alias, if it is close enough to be a likely typo. */
+export function suggest(name: string): string | undefined {
+  const input = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of byName.keys()) {
+    const d = editDistance(input, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= Math.max(1, Math.floor(input.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}

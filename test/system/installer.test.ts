@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { PRIVATE_NAMESPACE_NOTICE } from '../../src/kernel/namespace.js';
+import { CLI, foreign, skipOrFail } from '../helpers/paths.js';
+
+const BINFMT = '/proc/sys/fs/binfmt_misc';
+const QEMU = '/usr/bin/qemu-aarch64-static';
+
+/**
+ * A container, simulated with the real kernel: new user, mount and pid namespaces with a fresh
+ * /proc, where /proc/sys/fs/binfmt_misc is an empty directory (nothing mounted).
+ */
+async function inContainer(ctx: Mocha.Context, script: string, env: Record<string, string>) {
+  const r = await execa('unshare', ['--user', '--map-root-user', '--mount', '--pid', '--fork', '--mount-proc', 'sh', '-c', script], {
+    reject: false,
+    env: { QEMU_BINFMT_DIR: '', QEMU_BINFMT_HOST_ARCH: '', ...env },
+  });
+  if (r.stdout === '' && /unshare:/.test(r.stderr)) skipOrFail(ctx, `cannot make new namespaces: ${r.stderr}`);
+  return r;
+}
+
+describe('installer mode (QEMU_BINFMT_INSTALLER=1), in a simulated container', function () {
+  this.timeout(60_000);
+  const cli = `${process.execPath} ${CLI}`;
+
+  it('refuses a user-namespaced container with the explanation, and registers nothing', async function () {
+    const r = await inContainer(this, `${cli} enable aarch64; echo "exit=$?"; ls ${BINFMT} | wc -l`, { QEMU_BINFMT_INSTALLER: '1' });
+    expect(r.stdout.split('\n')).to.deep.equal(['exit=1', '0']);
+    expect(r.stderr).to.match(/^qemu-binfmt: this container runs in a user namespace of its own .* so nothing was registered\nhint: run it rootful without a user namespace/);
+  });
+
+  it('with --allow-private: mounts binfmt_misc, registers with F, keeps working with the interpreter hidden, never unmounts', async function () {
+    const busybox = foreign(this, 'busybox-arm64');
+    const script = [
+      `${cli} enable aarch64 --allow-private --json > /tmp/summary.json; echo "exit=$?"`,
+      `grep -o '"ok": [a-z]*' /tmp/summary.json; rm /tmp/summary.json`,
+      // Hide the interpreter's path: only the file the kernel holds (F) can still run it.
+      `mount --bind /dev/null ${QEMU} && ${busybox} uname -m`,
+      `grep -c ' ${BINFMT} ' /proc/self/mountinfo`,
+      `cat ${BINFMT}/qemu-aarch64 | sed -n 3p`,
+    ].join('\n');
+    const r = await inContainer(this, script, { QEMU_BINFMT_INSTALLER: '1' });
+    expect(r.stdout.split('\n')).to.deep.equal(['exit=0', '"ok": true', 'aarch64', '1', 'flags: PF']);
+    expect(r.stderr.split('\n')).to.deep.equal([
+      `qemu-aarch64: enabled: ${QEMU} flags=PF`,
+      `notice: mounted binfmt_misc on ${BINFMT} (it stays mounted)`,
+      `notice: ${PRIVATE_NAMESPACE_NOTICE}`,
+    ]);
+  });
+
+  it('outside installer mode it succeeds, with the notice that the table is private', async function () {
+    const r = await inContainer(this, `${cli} enable aarch64 --mount; echo "exit=$?"`, {});
+    expect(r.stdout.split('\n')).to.deep.equal([`qemu-aarch64: enabled: ${QEMU} flags=PF`, 'exit=0']);
+    expect(r.stderr).to.include(`notice: ${PRIVATE_NAMESPACE_NOTICE}`);
+  });
+});

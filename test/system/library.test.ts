@@ -1,0 +1,14 @@
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { ROOT } from '../helpers/paths.js';
+
+describe('library entry point', () => {
+  it('imports by package name (package.json exports), with the documented functions', async () => {
+    const script = `const lib = await import('qemu-binfmt'); console.log(JSON.stringify(Object.fromEntries(Object.entries(lib).map(([k, v]) => [k, typeof v]))), lib.PLATFORMS.length);`;
+    const r = await execa(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
+    const [exports, count] = r.stdout.split(' ');
+    const types = JSON.parse(exports!) as Record<string, string>;
+    for (const fn of ['enable', 'disable', 'status', 'formatRegisterLine', 'findPlatform', 'openBinfmtTable']) expect(types[fn], fn).to.equal('function');
+    expect(Number(count)).to.equal(34);
+  });
+});

@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { skipOrFail } from '../helpers/paths.js';
+import { PrivateInstance } from '../helpers/private-instance.js';
+import { measureWork, type Work } from '../helpers/strace.js';
+
+/**
+ * Work budgets, counted with strace on the built CLI in a private instance (deterministic, not
+ * timed): interpreters are read for their headers only, no file is opened twice, and only the
+ * named processes are started.
+ */
+const HEADER_BUDGET = 4096;
+/** Files opened more than once by Node itself, or by design: register takes one write per entry. */
+const MAY_REOPEN = [/\/binfmt_misc\/register$/, /^\/dev\/null$/, /^\/proc\/self\/maps$/, /\/package\.json$/];
+const isInterpreter = (path: string) => /^\/usr\/(bin\/qemu-|libexec\/qemu-binfmt\/)/.test(path);
+
+function figures(work: Work): string {
+  const interp = [...work.bytesRead].filter(([p]) => isInterpreter(p));
+  const most = Math.max(0, ...interp.map(([, n]) => n));
+  const total = interp.reduce((sum, [, n]) => sum + n, 0);
+  return `${interp.length} interpreters, ${total} bytes read from them (at most ${most} from one), ${work.spawned.length} processes`;
+}
+
+function assertBudget(work: Work, spawnBudget: number): void {
+  expect(work.exitCode).to.equal(0);
+  for (const [path, bytes] of work.bytesRead) {
+    if (isInterpreter(path)) expect(bytes, `bytes read from ${path}`).to.be.at.most(HEADER_BUDGET);
+  }
+  const twice = [...work.opens].filter(([path, n]) => n > 1 && !MAY_REOPEN.some((re) => re.test(path)));
+  expect(twice, 'files opened more than once').to.deep.equal([]);
+  expect(work.spawned, 'processes started').to.have.length.at.most(spawnBudget);
+}
+
+describe('work budgets (strace, private binfmt_misc instance)', function () {
+  this.timeout(120_000);
+  let instance: PrivateInstance | undefined;
+
+  before(async function () {
+    if (!existsSync('/usr/bin/strace')) skipOrFail(this, 'strace is missing: apt-get install strace (make test does)');
+    if (!existsSync('/usr/bin/qemu-aarch64-static')) skipOrFail(this, 'qemu-user-static is missing (make test installs it)');
+    instance = await PrivateInstance.start(this);
+  });
+  after(async () => {
+    await instance?.stop();
+  });
+
+  // QEMU is asked for its version (P support) only where Debian ships no -binfmt-P wrapper:
+  // aarch64_be, microblazeel and or1k in Debian 12.
+  const ENABLE_SPAWNS = 3;
+
+  it(`enable all: headers only, each file opened once, at most ${ENABLE_SPAWNS} processes`, async function () {
+    const work = await measureWork(['enable', 'all'], instance!.prefix);
+    this.test!.title += ` [${figures(work)}]`;
+    assertBudget(work, ENABLE_SPAWNS);
+  });
+
+  it('status: headers only, each file opened once, no process', async function () {
+    const work = await measureWork(['status'], instance!.prefix);
+    this.test!.title += ` [${figures(work)}]`;
+    assertBudget(work, 0);
+  });
+
+  it('disable all: reads no interpreter, opens each entry once, no process', async function () {
+    const work = await measureWork(['disable', 'all'], instance!.prefix);
+    this.test!.title += ` [${figures(work)}]`;
+    assertBudget(work, 0);
+    expect([...work.bytesRead.keys()].filter(isInterpreter)).to.deep.equal([]);
+  });
+});
