@@ -8,11 +8,22 @@ engine=${ENGINE:-docker}
 image=${IMAGE:-qemu-binfmt:latest}
 base=${BASE:-qemu-binfmt-base:bookworm-node}
 
+# The Debian mirror this machine's apt uses (deb822 .sources or a sources.list line); MIRROR overrides.
+debian_mirror() {
+	[ -n "${MIRROR:-}" ] && { echo "$MIRROR"; return; }
+	m=$( { sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | tr ' ' '\n'
+		sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]*\)\{0,1\}\([^[:space:]]*\).*/\2/p' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+	} | grep -E '^[a-z]+://.*/debian/?$' | head -1)
+	[ -n "$m" ] || { echo "image: found no Debian mirror in /etc/apt; set MIRROR=URL" >&2; exit 1; }
+	echo "$m"
+}
+
 if ! $engine image inspect "$base" >/dev/null 2>&1 && ! $engine pull "$base" >/dev/null 2>&1; then
 	tree=$(mktemp -d)
 	trap 'rm -rf "$tree"' EXIT
 	echo "image: making $base with debootstrap (minbase) and $(command -v node)"
-	debootstrap --variant=minbase bookworm "$tree/root" http://deb.debian.org/debian >/dev/null
+	mirror=$(debian_mirror)
+	debootstrap --variant=minbase bookworm "$tree/root" "$mirror" >/dev/null
 	chroot "$tree/root" sh -c 'apt-get install -y -qq --no-install-recommends libstdc++6 >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*'
 	cp "$(command -v node)" "$tree/root/usr/local/bin/node"
 	tar -C "$tree/root" -c . | $engine import - "$base"

@@ -1,6 +1,6 @@
 import type { Entry } from './entry.js';
 import { flagString } from './flags.js';
-import { bytesToHex } from './hex.js';
+import { bytesToHex } from '../table/hex.js';
 import type { Registration } from './register-line.js';
 import { overlaps, sameRule } from '../table/rule.js';
 

@@ -1,5 +1,5 @@
 import { flagString, parseFlagString, type Flags } from './flags.js';
-import { bytesToHex, hexToBytes } from './hex.js';
+import { bytesToHex, hexToBytes } from '../table/hex.js';
 import type { Registration } from './register-line.js';
 import type { MagicRule } from '../table/rule.js';
 

@@ -1,6 +1,6 @@
 import { QemuBinfmtError } from '../errors.js';
 import { flagString, parseFlagString, type Flags } from './flags.js';
-import { escapeBytes } from './hex.js';
+import { escapeBytes } from '../table/hex.js';
 import type { MagicRule } from '../table/rule.js';
 
 /** Limits from fs/binfmt_misc.c and Documentation/admin-guide/binfmt-misc.rst. */

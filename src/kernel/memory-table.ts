@@ -1,5 +1,5 @@
 import { parseEntry, type Entry } from '../codec/entry.js';
-import { bytesToHex } from '../codec/hex.js';
+import { bytesToHex } from '../table/hex.js';
 import { decodeBytes, KERNEL_LIMITS } from '../codec/register-line.js';
 import { matches } from '../table/rule.js';
 import { CONTROL_FILES, type BinfmtTable, type ControlAction } from './binfmt-table.js';

@@ -1,3 +1,4 @@
+import type { Skipped } from '../plan/plan.js';
 import type { ChrootResult } from '../sandbox/chroot.js';
 import { errorInfo, type ErrorInfo, type QemuBinfmtError } from '../errors.js';
 
@@ -30,11 +31,6 @@ export interface TargetResult {
   warnings: string[];
 }
 
-export interface Skipped {
-  platform: string;
-  reason: 'native' | 'no-interpreter';
-  detail: string;
-}
 
 export interface Report {
   command: 'enable' | 'disable';

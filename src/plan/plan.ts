@@ -13,7 +13,6 @@ import {
 } from './interpreter.js';
 import { isAll, resolvePlatforms, type Platform } from '../table/platforms.js';
 import { formatRegisterLine, type Registration } from '../codec/register-line.js';
-import type { Skipped } from '../operations/report.js';
 
 /** Flag choices; undefined means "the documented default". */
 export interface FlagOptions {
@@ -42,6 +41,13 @@ export interface PlannedTarget {
   line: string;
   /** What was checked before writing, in words. */
   checks: string[];
+}
+
+/** A platform that all left out, and why. */
+export interface Skipped {
+  platform: string;
+  reason: 'native' | 'no-interpreter';
+  detail: string;
 }
 
 export interface Plan {

@@ -1,5 +1,5 @@
 import probes from '../../platforms/probes.json' with { type: 'json' };
-import { hexToBytes } from '../codec/hex.js';
+import { hexToBytes } from '../table/hex.js';
 import { E_ENTRY, E_MACHINE, E_TYPE, E_VERSION, ELF_MAGIC, ELFCLASS, ELFDATA, ET_EXEC, EV_CURRENT, LAYOUT, PF_R, PF_X, PHDR, PT_LOAD } from '../elf/layout.js';
 import type { Platform } from '../table/platforms.js';
 

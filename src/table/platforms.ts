@@ -1,6 +1,6 @@
 import table from '../../platforms/platforms.json' with { type: 'json' };
 import { QemuBinfmtError } from '../errors.js';
-import { hexToBytes } from '../codec/hex.js';
+import { hexToBytes } from './hex.js';
 import type { MagicRule } from './rule.js';
 
 export type AliasKind = 'debian' | 'docker' | 'uname' | 'nix' | 'go';

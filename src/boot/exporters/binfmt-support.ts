@@ -1,6 +1,6 @@
 import { QemuBinfmtError } from '../../errors.js';
 import { header } from '../file-mark.js';
-import { escapeBytes } from '../../codec/hex.js';
+import { escapeBytes } from '../../table/hex.js';
 import type { Exporter } from './types.js';
 
 const yesNo = (value: boolean) => (value ? 'yes' : 'no');
