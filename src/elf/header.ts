@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { BINPRM_BUF_SIZE, E_MACHINE, E_TYPE, EI, ELF_MAGIC, ELFCLASS, ELFDATA, LAYOUT, PHDR, PT_INTERP } from './layout.js';
+import { RULE_WINDOW, E_MACHINE, E_TYPE, EI, ELF_MAGIC, ELFCLASS, ELFDATA, LAYOUT, PHDR, PT_INTERP } from './layout.js';
 
 export interface ElfHeader {
   class: 32 | 64;
@@ -47,7 +47,7 @@ export interface ElfFileInfo {
 export function readElfInfo(path: string): ElfFileInfo {
   const fd = openSync(path, 'r');
   try {
-    const buffer = new Uint8Array(BINPRM_BUF_SIZE);
+    const buffer = new Uint8Array(RULE_WINDOW);
     const head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0));
     const header = parseElfHeader(head);
     // No program headers to read (or nonsense sizes): not a usable static executable.

@@ -36,5 +36,5 @@ export const PF_R = 4;
 export const EF_MIPS_ABI2 = 0x20;
 /** Dynamic section tags. */
 export const DT = { NULL: 0, NEEDED: 1, STRTAB: 5, STRSZ: 10, RPATH: 15, RUNPATH: 29 } as const;
-/** What binfmt_misc reads of a binary (BINPRM_BUF_SIZE): no rule can look further. */
-export const BINPRM_BUF_SIZE = 128;
+/** The bytes of a binary a rule may look at on every kernel (BINPRM_BUF_SIZE before Linux 5.1; 256 since). */
+export const RULE_WINDOW = 128;

@@ -26,6 +26,8 @@ interface Stored {
 }
 
 const FLAG_ORDER = 'POCF';
+/** What the kernel reads of a binary since Linux 5.1 (128 before; register-line.ts keeps to that). */
+const BINPRM_BUF_SIZE = 256;
 
 /**
  * An in-memory binfmt_misc that answers as fs/binfmt_misc.c does: the same checks of a register
@@ -93,7 +95,6 @@ export class MemoryBinfmtTable implements BinfmtTable {
     if (fields.length < 6 || fields.length > 7) throw refuse('EINVAL');
     const [name = '', type, offsetText = '', magicText = '', maskText = '', interpreter = '', flagText = ''] = fields;
     if (!name || name === '.' || name === '..' || name.includes('/')) throw refuse('EINVAL');
-    if (CONTROL_FILES.has(name) || this.entries.some((e) => e.name === name)) throw refuse('EEXIST');
     if (!interpreter || [...flagText].some((f) => !FLAG_ORDER.includes(f))) throw refuse('EINVAL');
     const letters = new Set(flagText);
     if (letters.has('C')) letters.add('O');
@@ -108,9 +109,11 @@ export class MemoryBinfmtTable implements BinfmtTable {
       stored.magic = decodeBytes(magicText);
       if (maskText) stored.mask = decodeBytes(maskText);
       if (!stored.magic.length || (stored.mask && stored.mask.length !== stored.magic.length)) throw refuse('EINVAL');
-      if (stored.offset + stored.magic.length > KERNEL_LIMITS.maxMagicEnd) throw refuse('EINVAL');
+      if (stored.offset + stored.magic.length > BINPRM_BUF_SIZE) throw refuse('EINVAL');
     } else throw refuse('EINVAL');
+    // As bm_register_write does: parse, then open the interpreter (F), then look the name up.
     if (letters.has('F') && !this.interpreterExists(interpreter)) throw refuse('ENOENT');
+    if (CONTROL_FILES.has(name) || this.entries.some((e) => e.name === name)) throw refuse('EEXIST');
     this.entries.push(stored);
   }
 

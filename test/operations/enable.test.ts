@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { MemoryBinfmtTable } from '../../src/kernel/memory-table.js';
+import { enable, type EnableOptions } from '../../src/operations/enable.js';
+import { PLATFORMS } from '../../src/table/platforms.js';
+import { caughtAsync } from '../helpers/caught.js';
+import { fakeInterpreterDir, PYTHON_LINE } from '../helpers/memory.js';
+
+describe('operations/enable, on the in-memory table', () => {
+  let fake: Awaited<ReturnType<typeof fakeInterpreterDir>>;
+  let table: MemoryBinfmtTable;
+  let options: EnableOptions;
+  before(async () => {
+    fake = await fakeInterpreterDir();
+  });
+  after(() => fake.remove());
+  beforeEach(() => {
+    table = new MemoryBinfmtTable();
+    options = { table, interpreterDir: fake.dir, preserveArgv0: true, host: { machine: 'x86_64', executables: [] } };
+  });
+  const qemu = (binary: string) => join(fake.dir, `${binary}-static`);
+
+  it('registers with F (static) and P, reads back, and a second run writes nothing', async () => {
+    const first = await enable(['arm64'], options);
+    expect(first.results.map((r) => [r.entry, r.outcome, r.flags])).to.deep.equal([['qemu-aarch64', 'enabled', 'PF']]);
+    expect(table.text('qemu-aarch64')).to.match(new RegExp(`^enabled\\ninterpreter ${qemu('qemu-aarch64')}\\nflags: PF\\n`));
+    const writes = table.writes.length;
+    const again = await enable(['aarch64'], options);
+    expect(again.results[0]?.outcome).to.equal('unchanged');
+    expect(table.writes.length).to.equal(writes);
+  });
+
+  it('all registers every platform not of the host family, once each, in table order', async () => {
+    const report = await enable(['all'], options);
+    const native = PLATFORMS.filter((p) => p.family === 'i386').map((p) => p.name);
+    expect(report.skipped.map((s) => s.platform)).to.deep.equal(native);
+    expect(report.results.map((r) => r.platform)).to.deep.equal(PLATFORMS.filter((p) => !native.includes(p.name)).map((p) => p.name));
+    expect(table.writes.filter(([file]) => file === 'register')).to.have.length(report.results.length);
+    expect(report.ok).to.equal(true);
+  });
+
+  it("keeps a differing same-named entry (exit 1 for it), replaces it with --force, and never touches another tool's entry", async () => {
+    table.register(PYTHON_LINE);
+    table.register(`:qemu-arm:M::\\x7fELF\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x28\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/opt/old/qemu-arm:\n`);
+    const python = table.text('python3.11');
+    const kept = await enable(['arm', 'aarch64'], options);
+    expect(kept.results.map((r) => [r.platform, r.outcome, r.error?.code])).to.deep.equal([
+      ['arm', 'failed', 'EXISTS_DIFFERENT'],
+      ['aarch64', 'enabled', undefined],
+    ]);
+    expect(kept.ok).to.equal(false);
+    const forced = await enable(['arm'], { ...options, force: true });
+    expect(forced.results[0]?.outcome).to.equal('replaced');
+    expect(table.read('qemu-arm')?.interpreter).to.equal(qemu('qemu-arm'));
+    expect(table.text('python3.11')).to.equal(python);
+  });
+
+  it('re-enables an identical disabled entry; a dry run writes nothing', async () => {
+    await enable(['riscv64'], options);
+    table.control('qemu-riscv64', '0');
+    const writes = table.writes.length;
+    const dry = await enable(['riscv64', 's390x'], { ...options, dryRun: true });
+    expect(dry.results.map((r) => r.outcome)).to.deep.equal(['would-enable', 'would-enable']);
+    expect(table.writes.length).to.equal(writes);
+    expect((await enable(['riscv64'], options)).results[0]?.detail).to.equal('was disabled; enabled it');
+  });
+
+  it('refuses bad input before writing anything', async () => {
+    for (const names of [['bogus'], ['x86_64'], []]) {
+      const err = await caughtAsync(() => enable(names, options));
+      expect(err.exitCode, names.join(' ')).to.equal(2);
+    }
+    expect(table.writes).to.deep.equal([]);
+  });
+
+  it('fails NOT_MOUNTED without a mount, and mounts with mount', async () => {
+    const unmounted = new MemoryBinfmtTable({ mounted: false });
+    expect((await caughtAsync(() => enable(['aarch64'], { ...options, table: unmounted }))).code).to.equal('NOT_MOUNTED');
+    const report = await enable(['aarch64'], { ...options, table: unmounted, mount: true });
+    expect(report.notices[0]).to.match(/^mounted binfmt_misc on /);
+    expect(report.ok).to.equal(true);
+  });
+});
