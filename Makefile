@@ -1,5 +1,5 @@
 # Everything installs what it needs: Debian packages (as root) and npm packages.
-.PHONY: setup build test demo bench readme image image-test clean
+.PHONY: setup build test test-fast demo bench readme image image-test clean
 
 STAMP := node_modules/.installed
 
@@ -13,9 +13,13 @@ $(STAMP): package.json package-lock.json
 build: $(STAMP)
 	npm run build
 
-test: setup build
-	npx tsc -p tsconfig.json
-	npx mocha
+# Everything: build, lint, type-check, unit and system tests (the README's test command).
+test: setup
+	npm test
+
+# The unit tier alone (no kernel, no root): seconds.
+test-fast: $(STAMP)
+	npm run test:fast
 
 demo: setup build
 	sh scripts/demo.sh

@@ -4,8 +4,5 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const table = execFileSync(process.execPath, ['dist/cli.js', 'platforms', '--markdown'], { encoding: 'utf8' });
 const readme = readFileSync('README.md', 'utf8');
-const updated = readme.replace(
-  /(<!-- platforms:start -->\n)[\s\S]*?(<!-- platforms:end -->)/,
-  (_, start, end) => `${start}${table}${end}`,
-);
+const updated = readme.replace(/(<!-- platforms:start -->\n)[\s\S]*?(<!-- platforms:end -->)/, (_, start, end) => `${start}${table}${end}`);
 writeFileSync('README.md', updated);

@@ -97,9 +97,7 @@ export function asQemuBinfmtError(err: unknown): QemuBinfmtError {
 }
 
 export function errnoOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
-    ? err.code
-    : undefined;
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }
 
 /** An error as data, for reports and JSON. */

@@ -33,7 +33,12 @@ export interface ExportResult {
 export async function exportFiles(names: readonly string[], options: ExportOptions): Promise<ExportResult> {
   const plan = await planEnable(names, options);
   const enableArgs = planArgs(options);
-  const command = options.regenerateWith ?? ['export', '--format', options.format, ...(options.output !== undefined ? ['--output', resolve(options.output)] : [])];
+  const command = options.regenerateWith ?? [
+    'export',
+    '--format',
+    options.format,
+    ...(options.output !== undefined ? ['--output', resolve(options.output)] : []),
+  ];
   const regenerate = ['qemu-binfmt', ...command, ...names, ...enableArgs].map(shellQuote).join(' ');
   const files = EXPORTERS[options.format]({
     targets: plan.targets,

@@ -35,5 +35,11 @@ export function readIfOurs(path: string): string | undefined {
 
 export function createdDirsOf(content: string): string[] {
   const line = content.split('\n', 6).find((l) => l.startsWith(`# ${CREATED}`));
-  return line ? line.slice(CREATED.length + 2).trim().split(/\s+/).filter(Boolean) : [];
+  return line
+    ? line
+        .slice(CREATED.length + 2)
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+    : [];
 }

@@ -24,7 +24,11 @@ export interface Persisted {
 export function readPersisted(root: string): Map<string, Persisted> {
   const found = new Map<string, Persisted>();
   const binfmtD = join(root, LOCATIONS['binfmt.d'].dir);
-  const files = existsSync(binfmtD) ? readdirSync(binfmtD).filter((n) => n.endsWith('.conf')).map((n) => join(binfmtD, n)) : [];
+  const files = existsSync(binfmtD)
+    ? readdirSync(binfmtD)
+        .filter((n) => n.endsWith('.conf'))
+        .map((n) => join(binfmtD, n))
+    : [];
   for (const loc of [LOCATIONS.unit, LOCATIONS.openrc]) files.push(join(root, loc.dir, loc.link!.name));
   for (const file of files) {
     const content = readIfOurs(file);

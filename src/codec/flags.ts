@@ -24,7 +24,9 @@ export function normalizeFlags(flags: Flags): Flags {
 
 export function flagString(flags: Flags): string {
   const normal = normalizeFlags(flags);
-  return LETTERS.filter(([key]) => normal[key]).map(([, letter]) => letter).join('');
+  return LETTERS.filter(([key]) => normal[key])
+    .map(([, letter]) => letter)
+    .join('');
 }
 
 /** Parses letters as the kernel prints or accepts them; undefined if one is unknown. */

@@ -80,7 +80,7 @@ export function formatRegisterLine(reg: Registration): string {
 /** Decodes a binfmt_misc byte field: \xHH escapes, other characters as themselves. */
 export function decodeBytes(field: string): Uint8Array {
   const bytes: number[] = [];
-  for (let i = 0; i < field.length; ) {
+  for (let i = 0; i < field.length;) {
     const escape = /^\\x([0-9a-fA-F]{2})/.exec(field.slice(i, i + 4));
     bytes.push(escape ? parseInt(escape[1]!, 16) : field.charCodeAt(i));
     i += escape ? 4 : 1;

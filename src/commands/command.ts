@@ -58,7 +58,10 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
       return y;
     },
     handler: async (argv) => {
-      const options = readOptions(argv, uses.map(([name]) => name));
+      const options = readOptions(
+        argv,
+        uses.map(([name]) => name),
+      );
       const platforms = Array.isArray(argv.platforms) ? argv.platforms.map(String) : [];
       const daemon = typeof argv.daemon === 'string' ? argv.daemon : undefined;
       done(await spec.run({ platforms, daemon, options }, io));
@@ -84,6 +87,9 @@ export function globalOptions(y: Argv): Argv {
   return y;
 }
 
+/** yargs gives strings for string options; anything else is shown as JSON. */
+const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
 /** Maps parsed argv to library options by the definitions; a single-value option given twice is bad input. */
 export function readOptions<N extends OptionName>(argv: Readonly<Record<string, unknown>>, names: readonly N[]): OptionValues<N> {
   const values: Record<string, unknown> = {};
@@ -92,9 +98,13 @@ export function readOptions<N extends OptionName>(argv: Readonly<Record<string, 
     const value = argv[name];
     if (value === undefined) continue;
     if (def.kind !== 'strings' && Array.isArray(value)) {
-      throw usageError(`--${name} was given more than once (${value.map((v) => JSON.stringify(String(v))).join(', ')})`, `give --${name} once`);
+      throw usageError(
+        `--${name} was given more than once (${value.map((v) => JSON.stringify(text(v))).join(', ')})`,
+        `give --${name} once`,
+      );
     }
-    values[def.key] = def.kind === 'strings' ? (Array.isArray(value) ? value : [value]).map(String) : def.kind === 'string' ? String(value) : value;
+    values[def.key] =
+      def.kind === 'strings' ? (Array.isArray(value) ? value : [value]).map(text) : def.kind === 'string' ? text(value) : value;
   }
   return values as OptionValues<N>;
 }

@@ -9,7 +9,11 @@ export const platformsCommand = defineCommand({
   positionals: [],
   options: [['json', 'print the table as JSON'], 'markdown'],
   run: ({ options }, io) => {
-    if (options.json) writeJson(io, PLATFORMS.map(({ rule: _rule, ...record }) => record));
+    if (options.json)
+      writeJson(
+        io,
+        PLATFORMS.map(({ rule: _rule, ...record }) => record),
+      );
     else write(io, { stdout: options.markdown ? platformsMarkdown(PLATFORMS) : formatPlatforms(PLATFORMS), stderr: [] });
     return 0;
   },

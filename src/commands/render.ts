@@ -26,7 +26,10 @@ const LABELS: Record<Outcome, string> = {
 export function formatReport(report: Report): Output {
   const out: Output = { stdout: [], stderr: report.notices.map((n) => `notice: ${n}`) };
   for (const r of report.results.filter((x) => x.outcome !== 'absent')) {
-    const what = r.outcome === 'failed' ? r.error?.message : [r.interpreter, r.flags !== undefined ? `flags=${r.flags}` : ''].filter(Boolean).join(' ');
+    const what =
+      r.outcome === 'failed'
+        ? r.error?.message
+        : [r.interpreter, r.flags !== undefined ? `flags=${r.flags}` : ''].filter(Boolean).join(' ');
     out.stdout.push(`${r.entry}: ${LABELS[r.outcome]}${what ? `: ${what}` : ''}`);
     if (r.outcome === 'failed' && r.error?.hint) out.stdout.push(`  hint: ${r.error.hint}`);
     else if (r.detail && r.outcome !== 'unchanged') out.stdout.push(`  ${r.detail}`);
@@ -37,7 +40,8 @@ export function formatReport(report: Report): Output {
   if (absent.length) out.stdout.push(`not registered (nothing to remove): ${absent.join(' ')}`);
   for (const reason of ['native', 'no-interpreter'] as const) {
     const names = report.skipped.filter((s) => s.reason === reason).map((s) => s.platform);
-    if (names.length) out.stdout.push(`skipped (${reason === 'native' ? 'native on this host' : 'no interpreter found'}): ${names.join(' ')}`);
+    if (names.length)
+      out.stdout.push(`skipped (${reason === 'native' ? 'native on this host' : 'no interpreter found'}): ${names.join(' ')}`);
   }
   for (const c of report.chroots ?? []) {
     if (c.error) out.stdout.push(`${c.dir}: ${c.platform}: failed: ${c.error.message}`);
@@ -54,7 +58,12 @@ export function formatReport(report: Report): Output {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function notes(p: PlatformStatus): string {
@@ -97,7 +106,7 @@ export function formatStatus(report: StatusReport, named: boolean): Output {
   const absent = report.platforms.filter((p) => !p.registered && !p.drift && !named).map((p) => p.platform);
   if (absent.length) stdout.push(`not registered: ${absent.join(' ')}`);
   if (report.foreign.length) {
-    stdout.push('other entries (not qemu-binfmt\'s, never touched):');
+    stdout.push("other entries (not qemu-binfmt's, never touched):");
     stdout.push(...table(report.foreign.map((f) => [`  ${f.name}`, f.enabled ? 'enabled' : 'disabled', f.flags || '-', f.interpreter])));
   }
   return { stdout, stderr };
@@ -133,6 +142,9 @@ export function formatProbeReport(report: ProbeReport): Output {
   const stdout = report.results.map((r) => `${r.entry}: ${label(r.outcome)}: ${r.detail}`);
   if (!report.results.length) stdout.push('nothing to test: no qemu-binfmt entry is registered');
   const failed = report.results.filter((r) => r.outcome !== 'pass' && r.outcome !== 'no-probe').length;
-  const stderr = [...report.notices.map((n) => `notice: ${n}`), ...(failed ? [`qemu-binfmt: ${failed} of ${report.results.length} failed`] : [])];
+  const stderr = [
+    ...report.notices.map((n) => `notice: ${n}`),
+    ...(failed ? [`qemu-binfmt: ${failed} of ${report.results.length} failed`] : []),
+  ];
   return { stdout, stderr };
 }

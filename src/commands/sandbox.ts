@@ -15,10 +15,16 @@ export const sandboxCommand = defineCommand({
   options: ['binfmt-dir', 'write'],
   run: async ({ daemon, platforms, options: { write: nixConf, ...options } }, io) => {
     const needs = await sandboxNeeds(platforms, options);
-    const stderr = needs.missing.map((p) => `qemu-binfmt: ${p.name} is not registered by qemu-binfmt here; enable it first (qemu-binfmt enable ${p.name})`);
+    const stderr = needs.missing.map(
+      (p) => `qemu-binfmt: ${p.name} is not registered by qemu-binfmt here; enable it first (qemu-binfmt enable ${p.name})`,
+    );
     let stdout: string[];
     if (daemon === 'nix') {
-      stderr.push(...needs.platforms.filter(({ platform }) => !platform.aliases.nix?.length).map(({ platform }) => `notice: ${platform.name} has no Nix system name; left out`));
+      stderr.push(
+        ...needs.platforms
+          .filter(({ platform }) => !platform.aliases.nix?.length)
+          .map(({ platform }) => `notice: ${platform.name} has no Nix system name; left out`),
+      );
       const settings = nixSettings(needs);
       if (nixConf === undefined || settings.length === 0) stdout = settings;
       else {
@@ -30,7 +36,12 @@ export const sandboxCommand = defineCommand({
     } else {
       const options = guixOptions([...new Set(needs.platforms.flatMap(({ paths }) => paths))]);
       stdout = options.length
-        ? ['# guix-daemon options:', ...options, '# systemd drop-in, /etc/systemd/system/guix-daemon.service.d/qemu-binfmt.conf:', guixDropIn(options).trimEnd()]
+        ? [
+            '# guix-daemon options:',
+            ...options,
+            '# systemd drop-in, /etc/systemd/system/guix-daemon.service.d/qemu-binfmt.conf:',
+            guixDropIn(options).trimEnd(),
+          ]
         : ['# nothing to add: every interpreter is registered with F from a static file, which the kernel holds open'];
     }
     write(io, { stdout, stderr });

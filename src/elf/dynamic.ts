@@ -41,7 +41,12 @@ export function readDynamicInfo(path: string): DynamicInfo | undefined {
     const field = PHDR[header.class];
     const phdrs = Array.from({ length: Math.floor(table.length / header.phentsize) }, (_, i) => {
       const at = i * header.phentsize;
-      return { type: ph.u32(at + field.type), offset: ph.word(at + field.offset), vaddr: ph.word(at + field.vaddr), filesz: ph.word(at + field.filesz) };
+      return {
+        type: ph.u32(at + field.type),
+        offset: ph.word(at + field.offset),
+        vaddr: ph.word(at + field.vaddr),
+        filesz: ph.word(at + field.filesz),
+      };
     });
     const cString = (bytes: Uint8Array, at: number) => {
       const end = bytes.indexOf(0, at);
@@ -63,7 +68,9 @@ export function readDynamicInfo(path: string): DynamicInfo | undefined {
     }
     const value = (tag: number) => entries.find(([t]) => t === tag)?.[1];
     const strtabVaddr = value(DT.STRTAB);
-    const load = phdrs.find((p) => p.type === PT_LOAD && strtabVaddr !== undefined && strtabVaddr >= p.vaddr && strtabVaddr < p.vaddr + p.filesz);
+    const load = phdrs.find(
+      (p) => p.type === PT_LOAD && strtabVaddr !== undefined && strtabVaddr >= p.vaddr && strtabVaddr < p.vaddr + p.filesz,
+    );
     if (strtabVaddr === undefined || !load) return info;
     const strtab = read(load.offset + (strtabVaddr - load.vaddr), Math.min(value(DT.STRSZ) ?? MAX_STRTAB, MAX_STRTAB));
     for (const [tag, offset] of entries) {

@@ -38,7 +38,9 @@ export async function accessTable(options: TableOptions, mayMount = true, requir
     throw new QemuBinfmtError(
       'PRIVATE_NAMESPACE',
       'this container runs in a user namespace of its own (rootless docker or podman, or --userns): on Linux >= 6.7 registrations made here are private to it and vanish when it exits, so nothing was registered',
-      { hint: 'run it rootful without a user namespace (docker run --privileged, or --cap-add SYS_ADMIN), or add --allow-private to register in the private table anyway' },
+      {
+        hint: 'run it rootful without a user namespace (docker run --privileged, or --cap-add SYS_ADMIN), or add --allow-private to register in the private table anyway',
+      },
     );
   }
   let mounted = table.isMounted();

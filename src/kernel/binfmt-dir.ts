@@ -137,7 +137,7 @@ function readAll(fd: number, path: string): string {
   const chunks: Buffer[] = [];
   const buffer = Buffer.alloc(4096);
   try {
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) chunks.push(Buffer.from(buffer.subarray(0, n)));
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0;) chunks.push(Buffer.from(buffer.subarray(0, n)));
   } catch (err) {
     throw systemError(err, path, 'read');
   }

@@ -41,11 +41,15 @@ export function systemError(err: unknown, path: string, action: string): QemuBin
 
 /** The write itself failed: the kernel refused the text. */
 export function kernelRefused(path: string, text: string, errno: string | undefined, cause?: unknown): QemuBinfmtError {
-  return new QemuBinfmtError('KERNEL_REJECTED', `the kernel refused ${JSON.stringify(text.trimEnd())} written to ${path}${errno ? ` (${errno})` : ''}`, {
-    path,
-    ...(errno ? { errno } : {}),
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return new QemuBinfmtError(
+    'KERNEL_REJECTED',
+    `the kernel refused ${JSON.stringify(text.trimEnd())} written to ${path}${errno ? ` (${errno})` : ''}`,
+    {
+      path,
+      ...(errno ? { errno } : {}),
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
 }
 
 /** What a failed register write means for this registration. */
@@ -54,15 +58,19 @@ export function registerFailed(err: QemuBinfmtError, dir: string, reg: Registrat
   if (err.code !== 'KERNEL_REJECTED') return err;
   if (reg.flags.fixBinary && (err.errno === 'ENOENT' || err.errno === 'EACCES')) {
     // With F the kernel opens the interpreter during the write.
-    return new QemuBinfmtError('INTERPRETER_NOT_FOUND', `the kernel could not open the interpreter ${reg.interpreter} (${err.errno}, flag F)`, {
-      path: reg.interpreter,
-      errno: err.errno,
-      cause: err,
-      hint:
-        err.errno === 'ENOENT'
-          ? 'with F the interpreter must exist when registering; install it or check the path'
-          : 'the interpreter must be executable, and not on a noexec mount',
-    });
+    return new QemuBinfmtError(
+      'INTERPRETER_NOT_FOUND',
+      `the kernel could not open the interpreter ${reg.interpreter} (${err.errno}, flag F)`,
+      {
+        path: reg.interpreter,
+        errno: err.errno,
+        cause: err,
+        hint:
+          err.errno === 'ENOENT'
+            ? 'with F the interpreter must exist when registering; install it or check the path'
+            : 'the interpreter must be executable, and not on a noexec mount',
+      },
+    );
   }
   if (err.errno === 'EINVAL') {
     return new QemuBinfmtError('KERNEL_REJECTED', `the kernel rejected the line for ${reg.name} (EINVAL): ${line.trim()}`, {

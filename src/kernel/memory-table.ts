@@ -55,8 +55,9 @@ export class MemoryBinfmtTable implements BinfmtTable {
     return this.mounted;
   }
 
-  async mount(): Promise<void> {
+  mount(): Promise<void> {
     this.mounted = true;
+    return Promise.resolve();
   }
 
   kernelEnabled(): boolean {
@@ -139,9 +140,10 @@ export class MemoryBinfmtTable implements BinfmtTable {
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const e = this.entries[i]!;
       if (!e.enabled) continue;
-      const hit = e.extension !== undefined
-        ? fileName.endsWith(`.${e.extension}`)
-        : matches({ offset: e.offset, magic: e.magic!, mask: e.mask ?? new Uint8Array(e.magic!.length).fill(0xff) }, file);
+      const hit =
+        e.extension !== undefined
+          ? fileName.endsWith(`.${e.extension}`)
+          : matches({ offset: e.offset, magic: e.magic!, mask: e.mask ?? new Uint8Array(e.magic!.length).fill(0xff) }, file);
       if (hit) return this.read(e.name);
     }
     return undefined;

@@ -64,7 +64,9 @@ function putBack(table: BinfmtTable, restore: { line: string; registration: Regi
     table.register(restore.line);
     if (!enabled) table.control(name, '0');
     const back = table.read(name);
-    return back && back.enabled === enabled && differences(back, restore.registration).length === 0 ? 'the previous entry was put back' : lost;
+    return back && back.enabled === enabled && differences(back, restore.registration).length === 0
+      ? 'the previous entry was put back'
+      : lost;
   } catch {
     return lost;
   }
@@ -74,7 +76,11 @@ function putBack(table: BinfmtTable, restore: { line: string; registration: Regi
  * Removes an entry when `when` says so, reading and writing it through one open; gone is gone.
  * Returns the entry as it was, and whether it was removed.
  */
-export function removeEntry(table: BinfmtTable, name: string, when: (entry: Entry) => boolean): { entry: Entry | undefined; removed: boolean } {
+export function removeEntry(
+  table: BinfmtTable,
+  name: string,
+  when: (entry: Entry) => boolean,
+): { entry: Entry | undefined; removed: boolean } {
   let removed = false;
   const entry = table.controlIf(name, '-1', (e) => (removed = when(e)));
   if (removed && table.read(name)) throw stillThere(table.dir, name);

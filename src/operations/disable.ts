@@ -26,18 +26,19 @@ export async function disable(names: readonly string[], options: DisableOptions 
   const chroots = (options.chroots ?? []).map(checkChrootDir);
   const { table, notices } = await accessTable(options);
   // Unbind first, while the entries still say which interpreter each platform uses.
-  const unbound = options.dryRun || chroots.length === 0
-    ? []
-    : await applyToChroots(
-        'unbind',
-        chroots,
-        platforms.flatMap((p) => {
-          const interpreter = table.read(p.entryName)?.interpreter ?? findInterpreter(p, {});
-          return interpreter ? [{ platform: p.name, interpreter }] : [];
-        }),
-        // Files that platforms staying registered still need (shared libraries) stay bound.
-        PLATFORMS.filter((p) => !platforms.includes(p)).flatMap((p) => table.read(p.entryName)?.interpreter ?? []),
-      );
+  const unbound =
+    options.dryRun || chroots.length === 0
+      ? []
+      : await applyToChroots(
+          'unbind',
+          chroots,
+          platforms.flatMap((p) => {
+            const interpreter = table.read(p.entryName)?.interpreter ?? findInterpreter(p, {});
+            return interpreter ? [{ platform: p.name, interpreter }] : [];
+          }),
+          // Files that platforms staying registered still need (shared libraries) stay bound.
+          PLATFORMS.filter((p) => !platforms.includes(p)).flatMap((p) => table.read(p.entryName)?.interpreter ?? []),
+        );
   const results: TargetResult[] = [];
   for (const platform of platforms) results.push(disableOne(table, platform, options));
   return {

@@ -46,12 +46,28 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
   }
   results.sort((a, b) => tableIndex(a.platform) - tableIndex(b.platform));
   const registered = results.filter((r) => ['enabled', 'replaced', 'unchanged'].includes(r.outcome));
-  const bound = dryRun ? [] : await applyToChroots('bind', chroots, registered.map((r) => ({ platform: r.platform, interpreter: r.interpreter! })));
+  const bound = dryRun
+    ? []
+    : await applyToChroots(
+        'bind',
+        chroots,
+        registered.map((r) => ({ platform: r.platform, interpreter: r.interpreter! })),
+      );
   if (options.verify && !dryRun && registered.length) {
-    const probes = await testPlatforms(registered.map((r) => r.platform), options);
+    const probes = await testPlatforms(
+      registered.map((r) => r.platform),
+      options,
+    );
     for (const probe of probes.results.filter((p) => p.outcome !== 'pass' && p.outcome !== 'no-probe')) {
       const r = results.find((x) => x.platform === probe.platform)!;
-      Object.assign(r, failed(r, new QemuBinfmtError('PROBE_FAILED', `registered, but its probe failed: ${probe.detail}`, { hint: 'see qemu-binfmt test' }), r.warnings));
+      Object.assign(
+        r,
+        failed(
+          r,
+          new QemuBinfmtError('PROBE_FAILED', `registered, but its probe failed: ${probe.detail}`, { hint: 'see qemu-binfmt test' }),
+          r.warnings,
+        ),
+      );
     }
   }
   return {

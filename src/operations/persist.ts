@@ -42,10 +42,12 @@ function conflict(path: string, what: string): QemuBinfmtError {
 function oursIn(dir: string): Map<string, string> {
   if (!existsSync(dir)) return new Map();
   const files = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && d.name.startsWith('qemu-'));
-  return new Map(files.flatMap((d) => {
-    const content = readIfOurs(join(dir, d.name));
-    return content === undefined ? [] : [[d.name, content] as const];
-  }));
+  return new Map(
+    files.flatMap((d) => {
+      const content = readIfOurs(join(dir, d.name));
+      return content === undefined ? [] : [[d.name, content] as const];
+    }),
+  );
 }
 
 /** Writes the boot-time registrations for this system (or an image tree), then registers now. */

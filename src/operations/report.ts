@@ -3,16 +3,7 @@ import type { ChrootResult } from '../sandbox/chroot.js';
 import { errorInfo, type ErrorInfo, type QemuBinfmtError } from '../errors.js';
 
 export type Outcome =
-  | 'enabled'
-  | 'replaced'
-  | 'unchanged'
-  | 'would-enable'
-  | 'would-replace'
-  | 'removed'
-  | 'would-remove'
-  | 'absent'
-  | 'kept'
-  | 'failed';
+  'enabled' | 'replaced' | 'unchanged' | 'would-enable' | 'would-replace' | 'removed' | 'would-remove' | 'absent' | 'kept' | 'failed';
 
 /** What happened to one platform. */
 export interface TargetResult {
@@ -30,7 +21,6 @@ export interface TargetResult {
   error?: ErrorInfo;
   warnings: string[];
 }
-
 
 export interface Report {
   command: 'enable' | 'disable';

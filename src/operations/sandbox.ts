@@ -19,7 +19,8 @@ export async function sandboxNeeds(names: readonly string[], options: TableOptio
   const needs: SandboxNeeds = { platforms: [], missing: [] };
   for (const platform of platforms) {
     const entry = table.read(platform.entryName);
-    if (entry?.rule && entry.enabled && sameRule(entry.rule, platform.rule)) needs.platforms.push({ platform, entry, paths: sandboxPaths(entry) });
+    if (entry?.rule && entry.enabled && sameRule(entry.rule, platform.rule))
+      needs.platforms.push({ platform, entry, paths: sandboxPaths(entry) });
     else if (!all) needs.missing.push(platform);
   }
   return needs;

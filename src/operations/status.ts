@@ -73,7 +73,12 @@ export async function status(names: readonly string[], options: StatusOptions = 
     kernelEnabled,
     privateNamespace: access.privateNamespace,
     platforms: platforms.map((p) =>
-      platformStatus(p, entries.find((e) => e.name === p.entryName), nativeReason(p, host)?.reason, persisted.get(p.entryName)),
+      platformStatus(
+        p,
+        entries.find((e) => e.name === p.entryName),
+        nativeReason(p, host)?.reason,
+        persisted.get(p.entryName),
+      ),
     ),
     foreign: entries
       .filter((e) => !ourNames.has(e.name))

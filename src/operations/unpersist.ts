@@ -47,7 +47,9 @@ export async function unpersist(names: readonly string[], options: UnpersistOpti
     const path = join(root, loc.dir, link.name);
     const content = readIfOurs(path);
     if (content === undefined) continue;
-    const others = registrationsIn(content).filter((r) => !wanted.has(r.name)).map((r) => r.name);
+    const others = registrationsIn(content)
+      .filter((r) => !wanted.has(r.name))
+      .map((r) => r.name);
     if (others.length) {
       report.kept.push({ path, reason: `it also registers ${others.join(' ')}` });
       continue;

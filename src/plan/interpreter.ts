@@ -95,11 +95,15 @@ export async function inspectInterpreter(path: string, askP = true, root = '/'):
   try {
     isStatic = readElfInfo(join(root, path)).isStatic;
   } catch (err) {
-    throw new QemuBinfmtError('INTERPRETER_NOT_FOUND', `cannot read the interpreter ${path}: ${err instanceof Error ? err.message : String(err)}`, {
-      path,
-      ...(errnoOf(err) ? { errno: errnoOf(err)! } : {}),
-      hint: 'the interpreter must be a readable executable file',
-    });
+    throw new QemuBinfmtError(
+      'INTERPRETER_NOT_FOUND',
+      `cannot read the interpreter ${path}: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        path,
+        ...(errnoOf(err) ? { errno: errnoOf(err)! } : {}),
+        hint: 'the interpreter must be a readable executable file',
+      },
+    );
   }
   return { path, isStatic, supportsPreserveArgv0: askP ? await supportsP(path, root) : false };
 }
@@ -107,7 +111,12 @@ export async function inspectInterpreter(path: string, askP = true, root = '/'):
 async function supportsP(path: string, root: string): Promise<boolean> {
   if (basename(path).endsWith('-binfmt-P')) return true;
   // Debian ships <arch>-binfmt-P as a link to the same emulator when that emulator handles P.
-  const wrapper = join(BINFMT_P_DIR, `${basename(path).replace(/^qemu-/, '').replace(/-static$/, '')}-binfmt-P`);
+  const wrapper = join(
+    BINFMT_P_DIR,
+    `${basename(path)
+      .replace(/^qemu-/, '')
+      .replace(/-static$/, '')}-binfmt-P`,
+  );
   if (realpathOrUndefined(join(root, wrapper)) === realpathSync(join(root, path))) return true;
   return qemuMajorVersion(join(root, path)).then((major) => major !== undefined && major >= 6);
 }

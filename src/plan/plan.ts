@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { QemuBinfmtError, usageError } from '../errors.js';
+import { asQemuBinfmtError, QemuBinfmtError, usageError } from '../errors.js';
 import type { Flags } from '../codec/flags.js';
 import { detectHost, nativeReason, type HostOptions } from './host.js';
 import {
@@ -70,7 +70,10 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
     throw usageError('--interpreter and --interpreter-dir exclude each other', 'give one of them');
   }
   if (options.interpreter !== undefined && !isExecutableFile(join(options.root ?? '/', resolve(options.interpreter)))) {
-    throw usageError(`--interpreter ${options.interpreter} is not an executable file`, 'name the emulator binary itself, e.g. /usr/bin/qemu-aarch64-static');
+    throw usageError(
+      `--interpreter ${options.interpreter} is not an executable file`,
+      'name the emulator binary itself, e.g. /usr/bin/qemu-aarch64-static',
+    );
   }
   const host = detectHost(options.host);
   const plan: Plan = { targets: [], missing: [], skipped: [] };
@@ -84,7 +87,10 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
     } else if (native?.reason === 'family' && !options.includeNative) {
       const detail = `the host (${host.machine}) is of the ${platform.family} family and runs it natively`;
       if (all) plan.skipped.push({ platform: platform.name, reason: 'native', detail });
-      else throw new QemuBinfmtError('NATIVE_PLATFORM', `refusing ${platform.name}: ${detail}`, { hint: 'add --include-native to register it anyway' });
+      else
+        throw new QemuBinfmtError('NATIVE_PLATFORM', `refusing ${platform.name}: ${detail}`, {
+          hint: 'add --include-native to register it anyway',
+        });
     } else {
       candidates.push(platform);
     }
@@ -92,7 +98,7 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
   const found = candidates.map((p) => findInterpreter(p, options));
   const askP = options.preserveArgv0 === undefined;
   const infos = await Promise.all(
-    found.map((path) => (path === undefined ? undefined : inspectInterpreter(path, askP, options.root).catch((err: QemuBinfmtError) => err))),
+    found.map(async (path) => (path === undefined ? undefined : inspectInterpreter(path, askP, options.root).catch(asQemuBinfmtError))),
   );
   candidates.forEach((platform, i) => {
     const info = infos[i];
@@ -121,9 +127,13 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
     plan.targets.push({ platform, interpreter: info, registration, line, checks });
   });
   if (all && plan.targets.length === 0 && plan.missing.length === 0) {
-    throw new QemuBinfmtError('INTERPRETER_NOT_FOUND', `no interpreter found for any platform (looked in ${describeSearch(platforms[0]!, options).replace(/^.* in /, '')})`, {
-      hint: installHint(platforms[0]!),
-    });
+    throw new QemuBinfmtError(
+      'INTERPRETER_NOT_FOUND',
+      `no interpreter found for any platform (looked in ${describeSearch(platforms[0]!, options).replace(/^.* in /, '')})`,
+      {
+        hint: installHint(platforms[0]!),
+      },
+    );
   }
   return plan;
 }

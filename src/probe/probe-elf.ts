@@ -1,6 +1,21 @@
 import probes from '../../platforms/probes.json' with { type: 'json' };
 import { hexToBytes } from '../table/hex.js';
-import { E_ENTRY, E_MACHINE, E_TYPE, E_VERSION, ELF_MAGIC, ELFCLASS, ELFDATA, ET_EXEC, EV_CURRENT, LAYOUT, PF_R, PF_X, PHDR, PT_LOAD } from '../elf/layout.js';
+import {
+  E_ENTRY,
+  E_MACHINE,
+  E_TYPE,
+  E_VERSION,
+  ELF_MAGIC,
+  ELFCLASS,
+  ELFDATA,
+  ET_EXEC,
+  EV_CURRENT,
+  LAYOUT,
+  PF_R,
+  PF_X,
+  PHDR,
+  PT_LOAD,
+} from '../elf/layout.js';
 import type { Platform } from '../table/platforms.js';
 
 /** One record of platforms/probes.json: a tiny static program that writes the message and exits 0. */
@@ -44,7 +59,8 @@ export function probeElf(platform: Platform, probe: ProbeRecord): Uint8Array {
   const file = new Uint8Array(ehsize + phentsize + text.length);
   const view = new DataView(file.buffer);
   const le = platform.endianness === 'little';
-  const word = (offset: number, value: number) => (cls === 64 ? view.setBigUint64(offset, BigInt(value), le) : view.setUint32(offset, value, le));
+  const word = (offset: number, value: number) =>
+    cls === 64 ? view.setBigUint64(offset, BigInt(value), le) : view.setUint32(offset, value, le);
   file.set([...ELF_MAGIC, ELFCLASS[cls], ELFDATA[platform.endianness], EV_CURRENT]);
   view.setUint16(E_TYPE, ET_EXEC, le);
   view.setUint16(E_MACHINE, platform.machine, le);

@@ -36,9 +36,18 @@ export interface ProbeResult {
  */
 export async function probeOne(platform: Platform, entries: readonly Entry[], kernelOn: boolean, dir: string): Promise<ProbeResult> {
   const base = { platform: platform.name, entry: platform.entryName };
-  const say = (outcome: ProbeOutcome, detail: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({ ...base, outcome, detail, ...extra });
+  const say = (outcome: ProbeOutcome, detail: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
+    ...base,
+    outcome,
+    detail,
+    ...extra,
+  });
   const record = probeRecord(platform);
-  if (!record) return say('no-probe', `no probe for ${platform.name}: ${(PROBES.probes[platform.name] as { missing?: string })?.missing ?? 'none recorded'}`);
+  if (!record)
+    return say(
+      'no-probe',
+      `no probe for ${platform.name}: ${(PROBES.probes[platform.name] as { missing?: string })?.missing ?? 'none recorded'}`,
+    );
   const elf = probeElf(platform, record);
   const size = elf.length;
   const ours = entries.find((e) => e.name === platform.entryName);
@@ -48,9 +57,15 @@ export async function probeOne(platform: Platform, entries: readonly Entry[], ke
   const claimedBy = entries.filter((e) => e !== ours && e.enabled && e.rule && matches(e.rule, elf)).map((e) => e.name);
   const oursMatches = ours.rule !== undefined && matches(ours.rule, elf);
   if (!oursMatches) {
-    if (claimedBy.length) return say('claimed-by-other', `claimed by ${claimedBy.join(', ')}: ${platform.entryName}'s rule does not match the probe`, { size, claimedBy });
+    if (claimedBy.length)
+      return say('claimed-by-other', `claimed by ${claimedBy.join(', ')}: ${platform.entryName}'s rule does not match the probe`, {
+        size,
+        claimedBy,
+      });
     const why = ours.rule && !sameRule(ours.rule, platform.rule) ? "its magic/mask are not this table's" : 'its rule does not match';
-    return say('exec-format-error', `Exec format error: ${platform.entryName} does not match a ${platform.name} executable (${why})`, { size });
+    return say('exec-format-error', `Exec format error: ${platform.entryName} does not match a ${platform.name} executable (${why})`, {
+      size,
+    });
   }
   if (!ours.flags.fixBinary && !isExecutableFile(ours.interpreter)) {
     return say('interpreter-missing', `the interpreter ${ours.interpreter} is missing (and the entry has no F)`, { size });
@@ -75,7 +90,8 @@ export async function probeOne(platform: Platform, entries: readonly Entry[], ke
       : result.exitCode === undefined
         ? `it could not be started: ${result.stderr || 'unknown error'}`
         : `exit ${result.exitCode}, output ${JSON.stringify(result.stdout)}`;
-  if (claimedBy.length) return say('claimed-by-other', `claimed by ${claimedBy.join(', ')} (newer, matched first): ${got}`, { size, claimedBy });
+  if (claimedBy.length)
+    return say('claimed-by-other', `claimed by ${claimedBy.join(', ')} (newer, matched first): ${got}`, { size, claimedBy });
   if (result.signal || result.timedOut) return say('crashed', `the interpreter ${ours.interpreter} crashed: ${got}`, { size });
   return say('wrong-output', `expected ${JSON.stringify(PROBES.message)}, got ${got}`, { size });
 }

@@ -17,7 +17,8 @@ export function mountPoints(mountinfo = '/proc/self/mountinfo'): Set<string> {
 /** A chroot directory to bind into: an existing directory, and never / itself. */
 export function checkChrootDir(dir: string): string {
   const path = resolve(dir);
-  if (path === '/') throw usageError('--chroot / would bind the interpreter onto itself', 'name the root directory of the chroot or build sandbox');
+  if (path === '/')
+    throw usageError('--chroot / would bind the interpreter onto itself', 'name the root directory of the chroot or build sandbox');
   let isDir = false;
   try {
     isDir = statSync(path).isDirectory();

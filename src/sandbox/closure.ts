@@ -20,7 +20,11 @@ export function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set<string>())
     const pattern = include[1]!.startsWith('/') ? include[1]! : join(dirname(file), include[1]!);
     const dir = dirname(pattern);
     const re = new RegExp(`^${basenameGlob(pattern)}$`);
-    const files = existsSync(dir) ? readdirSync(dir).filter((n) => re.test(n)).sort() : [];
+    const files = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((n) => re.test(n))
+          .sort()
+      : [];
     for (const f of files) dirs.push(...ldSoConfDirs(join(dir, f), seen));
   }
   return dirs;
@@ -28,7 +32,10 @@ export function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set<string>())
 
 function basenameGlob(pattern: string): string {
   const base = pattern.slice(pattern.lastIndexOf('/') + 1);
-  return base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return base
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
 }
 
 const DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/lib', '/usr/lib'] };

@@ -5,7 +5,11 @@ export function guixOptions(paths: readonly string[]): string[] {
   return paths.map((p) => `--chroot-directory=${p}`);
 }
 
-export const GUIX_DAEMON_UNITS = ['/etc/systemd/system/guix-daemon.service', '/lib/systemd/system/guix-daemon.service', '/usr/lib/systemd/system/guix-daemon.service'];
+export const GUIX_DAEMON_UNITS = [
+  '/etc/systemd/system/guix-daemon.service',
+  '/lib/systemd/system/guix-daemon.service',
+  '/usr/lib/systemd/system/guix-daemon.service',
+];
 const GUIX_DEFAULT_EXEC = '/var/guix/profiles/per-user/root/current-guix/bin/guix-daemon --build-users-group=guixbuild --discover=no';
 
 /** A systemd drop-in for guix-daemon.service that adds the options to its command line. */

@@ -4,7 +4,8 @@ import { hexToBytes } from '../../src/table/hex.js';
 
 describe('entry files', () => {
   it('parse a magic entry as the kernel prints it', () => {
-    const text = 'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: POCF\noffset 0\nmagic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n';
+    const text =
+      'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: POCF\noffset 0\nmagic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n';
     const entry = parseEntry('qemu-aarch64', text)!;
     expect(entry).to.deep.include({ name: 'qemu-aarch64', enabled: true, interpreter: '/usr/bin/qemu-aarch64-static' });
     expect(entry.flags).to.deep.equal({ preserveArgv0: true, openBinary: true, credentials: true, fixBinary: true });

@@ -39,7 +39,12 @@ describe('register line', () => {
       [{ preserveArgv0: true, openBinary: true, credentials: true, fixBinary: true }, 'POCF'],
       [{ ...NONE, openBinary: true }, 'O'],
     ] as const) {
-      expect(formatRegisterLine({ ...base, flags }).trimEnd().split(':').pop()).to.equal(text);
+      expect(
+        formatRegisterLine({ ...base, flags })
+          .trimEnd()
+          .split(':')
+          .pop(),
+      ).to.equal(text);
       expect(parseFlagString(text)).to.deep.equal({ ...NONE, ...flags, openBinary: true });
     }
     expect(parseFlagString('X')).to.equal(undefined);
@@ -53,7 +58,11 @@ describe('register line', () => {
       ['the name status', { name: 'status' }, /not be register or status/],
       ['the name register', { name: 'register' }, /not be register or status/],
       ['a : in the name', { name: 'a:b' }, /must not contain/],
-      ['a mask of another length', { rule: { ...aarch64.rule, mask: aarch64.rule.mask.subarray(1) } }, /mask must be as long as the magic \(20 bytes\)/],
+      [
+        'a mask of another length',
+        { rule: { ...aarch64.rule, mask: aarch64.rule.mask.subarray(1) } },
+        /mask must be as long as the magic \(20 bytes\)/,
+      ],
       ['offset + length beyond 128', { rule: { ...aarch64.rule, offset: 109 } }, /offset \+ magic length must be <= 128 \(got 129\)/],
       ['a negative offset', { rule: { ...aarch64.rule, offset: -1 } }, /offset must be a whole number/],
       ['a relative interpreter', { interpreter: 'qemu-aarch64' }, /absolute path/],

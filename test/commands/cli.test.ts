@@ -23,7 +23,11 @@ describe('cli: main(argv, io) returns the exit code', () => {
     expect(r.code).to.equal(2);
     expect(r.stderr).to.match(/^qemu-binfmt: unknown platform bogus\nhint: valid names: /);
     const twice = await cli(['enable', 'aarch64', '--interpreter', '/a', '--interpreter', '/b']);
-    expect(twice).to.deep.equal({ code: 2, stdout: '', stderr: 'qemu-binfmt: --interpreter was given more than once ("/a", "/b")\nhint: give --interpreter once\n' });
+    expect(twice).to.deep.equal({
+      code: 2,
+      stdout: '',
+      stderr: 'qemu-binfmt: --interpreter was given more than once ("/a", "/b")\nhint: give --interpreter once\n',
+    });
   });
 
   it('a JSON error for --json', async () => {

@@ -25,8 +25,20 @@ export async function measureWork(args: readonly string[], prefix: readonly stri
   try {
     const command = [
       ...prefix,
-      'strace', '-f', '-ff', '-qq', '-s', '0', '-yy', '-e', 'trace=open,openat,read,pread64,execve', '-o', join(dir, 't'),
-      process.execPath, CLI, ...args,
+      'strace',
+      '-f',
+      '-ff',
+      '-qq',
+      '-s',
+      '0',
+      '-yy',
+      '-e',
+      'trace=open,openat,read,pread64,execve',
+      '-o',
+      join(dir, 't'),
+      process.execPath,
+      CLI,
+      ...args,
     ];
     const r = await execa(command[0]!, command.slice(1), {
       reject: false,

@@ -41,4 +41,3 @@ export function play(table: BinfmtTable): { answers: string[]; left: unknown } {
   });
   return { answers, left: JSON.parse(JSON.stringify(table.list(), (_, v: unknown) => (v instanceof Uint8Array ? [...v] : v))) };
 }
-

@@ -7,8 +7,10 @@ import { caught } from '../helpers/caught.js';
 import { PYTHON_LINE } from '../helpers/memory.js';
 
 const aarch64 = findPlatform('aarch64')!;
-const line = (interpreter = '/usr/bin/qemu-aarch64-static', flags = { preserveArgv0: true, openBinary: false, credentials: false, fixBinary: true }) =>
-  formatRegisterLine({ name: aarch64.entryName, rule: aarch64.rule, interpreter, flags });
+const line = (
+  interpreter = '/usr/bin/qemu-aarch64-static',
+  flags = { preserveArgv0: true, openBinary: false, credentials: false, fixBinary: true },
+) => formatRegisterLine({ name: aarch64.entryName, rule: aarch64.rule, interpreter, flags });
 const errnoOf = (fn: () => unknown) => caught(fn).errno;
 
 describe('kernel/memory-table: an in-memory binfmt_misc', () => {

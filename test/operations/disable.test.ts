@@ -14,7 +14,12 @@ describe('operations/disable, on the in-memory table', () => {
   async function registered(): Promise<MemoryBinfmtTable> {
     const table = new MemoryBinfmtTable();
     table.register(PYTHON_LINE);
-    await enable(['aarch64', 'riscv64'], { table, interpreterDir: fake.dir, preserveArgv0: false, host: { machine: 'x86_64', executables: [] } });
+    await enable(['aarch64', 'riscv64'], {
+      table,
+      interpreterDir: fake.dir,
+      preserveArgv0: false,
+      host: { machine: 'x86_64', executables: [] },
+    });
     // Same name, another rule: not ours.
     table.register(':qemu-s390x:M::\\x7fELF::/usr/bin/other:\n');
     return table;

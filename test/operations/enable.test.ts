@@ -41,7 +41,9 @@ describe('operations/enable, on the in-memory table', () => {
 
   it("keeps a differing same-named entry (exit 1 for it), replaces it with --force, and never touches another tool's entry", async () => {
     table.register(PYTHON_LINE);
-    table.register(`:qemu-arm:M::\\x7fELF\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x28\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/opt/old/qemu-arm:\n`);
+    table.register(
+      `:qemu-arm:M::\\x7fELF\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x28\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/opt/old/qemu-arm:\n`,
+    );
     const python = table.text('python3.11');
     const kept = await enable(['arm', 'aarch64'], options);
     expect(kept.results.map((r) => [r.platform, r.outcome, r.error?.code])).to.deep.equal([

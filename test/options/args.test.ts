@@ -7,7 +7,11 @@ import { caught } from '../helpers/caught.js';
 
 describe('options: argv to library options and back', () => {
   it('maps each option to its library key by the definitions', () => {
-    const values = readOptions({ 'fix-binary': false, 'interpreter-dir': 'dir', chroot: 'one', 'dry-run': true, other: 1 }, [...PLAN_OPTIONS, 'chroot', 'dry-run']);
+    const values = readOptions({ 'fix-binary': false, 'interpreter-dir': 'dir', chroot: 'one', 'dry-run': true, other: 1 }, [
+      ...PLAN_OPTIONS,
+      'chroot',
+      'dry-run',
+    ]);
     expect(values).to.deep.equal({ fixBinary: false, interpreterDir: 'dir', chroots: ['one'], dryRun: true });
   });
 
@@ -17,13 +21,9 @@ describe('options: argv to library options and back', () => {
   });
 
   it('turns plan options back into the arguments that give them, paths absolute, defaults left out', () => {
-    expect(planArgs({ interpreterDir: 'dir', fixBinary: false, preserveArgv0: true, allowDynamic: false, includeNative: true })).to.deep.equal([
-      '--interpreter-dir',
-      resolve('dir'),
-      '--no-fix-binary',
-      '--preserve-argv0',
-      '--include-native',
-    ]);
+    expect(
+      planArgs({ interpreterDir: 'dir', fixBinary: false, preserveArgv0: true, allowDynamic: false, includeNative: true }),
+    ).to.deep.equal(['--interpreter-dir', resolve('dir'), '--no-fix-binary', '--preserve-argv0', '--include-native']);
     const argv = { 'fix-binary': true, credentials: false, chroot: ['/a', '/b'] };
     const names = ['fix-binary', 'credentials', 'chroot'] as const;
     expect(readOptions(argv, names)).to.deep.equal({ fixBinary: true, credentials: false, chroots: ['/a', '/b'] });

@@ -55,7 +55,7 @@ describe('interpreters', () => {
     expect((await inspectInterpreter(wrapper)).supportsPreserveArgv0).to.equal(true);
   });
 
-  it('defaults F on for a static interpreter only, and refuses F with a dynamic one unless allowed', async () => {
+  it('defaults F on for a static interpreter only, and refuses F with a dynamic one unless allowed', () => {
     const dynamic = { path: join(dir, 'qemu-aarch64'), isStatic: false, supportsPreserveArgv0: true };
     const stat = { ...dynamic, isStatic: true };
     expect(chooseFlags(aarch64, stat, {})).to.deep.equal({ preserveArgv0: true, openBinary: false, credentials: false, fixBinary: true });

@@ -23,7 +23,10 @@ describe('probes (platforms/probes.json and the ELF writer)', () => {
   it('each make an ELF that exactly one entry claims: their own platform', () => {
     for (const p of withProbe) {
       const elf = probeElf(p, probeRecord(p)!);
-      expect(PLATFORMS.filter((q) => matches(q.rule, elf)).map((q) => q.name), p.name).to.deep.equal([p.name]);
+      expect(
+        PLATFORMS.filter((q) => matches(q.rule, elf)).map((q) => q.name),
+        p.name,
+      ).to.deep.equal([p.name]);
       expect(parseElfHeader(elf), p.name).to.include({ class: p.class, endianness: p.endianness, machine: p.machine, type: 2 });
     }
   });
@@ -47,7 +50,10 @@ describe('probes (platforms/probes.json and the ELF writer)', () => {
           const file = join(dir, p.name);
           await writeFile(file, probeElf(p, probeRecord(p)!), { mode: 0o755 });
           const r = await execa(qemu, [file], { reject: false, stripFinalNewline: false });
-          return [p.name, r.exitCode === 0 && r.stdout === PROBES.message ? 'ok' : `exit ${r.exitCode} ${JSON.stringify(r.stdout)} ${r.stderr}`];
+          return [
+            p.name,
+            r.exitCode === 0 && r.stdout === PROBES.message ? 'ok' : `exit ${r.exitCode} ${JSON.stringify(r.stdout)} ${r.stderr}`,
+          ];
         }),
       );
       const failures = outcomes.filter(([, o]) => o !== 'ok');

@@ -189,7 +189,10 @@ describe('CLI on the real kernel, in a private binfmt_misc instance', function (
       flags: 'PF',
       matchesTable: true,
     });
-    expect(report.platforms.find((p: { platform: string }) => p.platform === 'x86_64')).to.include({ native: true, nativeReason: 'captures-host' });
+    expect(report.platforms.find((p: { platform: string }) => p.platform === 'x86_64')).to.include({
+      native: true,
+      nativeReason: 'captures-host',
+    });
     expect(report.foreign.map((f: { name: string }) => f.name)).to.deep.equal(['python3.11']);
   });
 
@@ -244,13 +247,7 @@ describe('CLI where binfmt_misc is not mounted (fresh /proc in new namespaces)',
       env: { QEMU_BINFMT_DIR: '', QEMU_BINFMT_HOST_ARCH: '' },
     });
     if (r.stdout === '' && r.exitCode !== 0) skipOrFail(this, `cannot make new namespaces: ${r.stderr}`);
-    expect(r.stdout.split('\n')).to.deep.equal([
-      'exit=1',
-      `qemu-aarch64: enabled: ${QEMU} flags=PF`,
-      'exit=0',
-      '1',
-      'aarch64',
-    ]);
+    expect(r.stdout.split('\n')).to.deep.equal(['exit=1', `qemu-aarch64: enabled: ${QEMU} flags=PF`, 'exit=0', '1', 'aarch64']);
     expect(r.stderr.split('\n')).to.deep.equal([
       `qemu-binfmt: binfmt_misc is not mounted at ${BINFMT} (no ${BINFMT}/register)`,
       `hint: add --mount, or run: mount -t binfmt_misc binfmt_misc ${BINFMT}`,

@@ -46,7 +46,8 @@ describe('CLI on a temp directory', () => {
     await symlink(target, join(interpreters, name));
   }
 
-  const files = async () => Object.fromEntries(await Promise.all((await readdir(dir)).sort().map(async (n) => [n, await readFile(join(dir, n), 'utf8')])));
+  const files = async () =>
+    Object.fromEntries(await Promise.all((await readdir(dir)).sort().map(async (n) => [n, await readFile(join(dir, n), 'utf8')])));
 
   it('status reads entries, flags what differs from the table, and lists other entries as foreign', async () => {
     const r = await runCli(['status', 'arm', 'aarch64', 'riscv64', '--binfmt-dir', dir, '--root', root]);
@@ -88,7 +89,9 @@ describe('CLI on a temp directory', () => {
       drift: null,
       driftDetail: null,
     });
-    expect(report.foreign).to.deep.equal([{ name: 'python3.11', enabled: true, interpreter: '/usr/bin/python3.11', flags: '', type: 'magic' }]);
+    expect(report.foreign).to.deep.equal([
+      { name: 'python3.11', enabled: true, interpreter: '/usr/bin/python3.11', flags: '', type: 'magic' },
+    ]);
   });
 
   it('disable all writes -1 only to entries that are ours, and leaves the rest alone', async () => {
@@ -99,7 +102,13 @@ describe('CLI on a temp directory', () => {
       "  its magic and mask are not qemu-binfmt's for arm, so it was left alone; --force removes it anyway",
       'qemu-aarch64: removed: /opt/missing/qemu-aarch64-static',
     ]);
-    expect(await files()).to.deep.equal({ 'python3.11': PYTHON, 'qemu-aarch64': '-1', 'qemu-arm': NOT_OURS, register: '', status: 'enabled\n' });
+    expect(await files()).to.deep.equal({
+      'python3.11': PYTHON,
+      'qemu-aarch64': '-1',
+      'qemu-arm': NOT_OURS,
+      register: '',
+      status: 'enabled\n',
+    });
   });
 
   it('enable writes one line to register, and fails honestly when it cannot read the entry back', async function () {
@@ -196,7 +205,9 @@ describe('CLI on a temp directory', () => {
   it('enable all that finds no interpreter at all fails (exit 1) instead of reporting success', async () => {
     const r = await runCli(['enable', 'all', '--interpreter-dir', interpreters, '--binfmt-dir', dir]);
     expect(r.exitCode).to.equal(1);
-    expect(r.stderr).to.match(new RegExp(`^qemu-binfmt: no interpreter found for any platform \\(looked in ${interpreters}\\)\nhint: install QEMU`));
+    expect(r.stderr).to.match(
+      new RegExp(`^qemu-binfmt: no interpreter found for any platform \\(looked in ${interpreters}\\)\nhint: install QEMU`),
+    );
   });
 
   it('enable --json reports every target, failures included, and still does the others', async function () {
@@ -285,7 +296,10 @@ describe('CLI on a temp directory', () => {
   it('without binfmt_misc mounted: enable and disable exit 1 with the fix, status says so', async () => {
     const empty = join(root, 'empty');
     await mkdir(empty);
-    for (const args of [['enable', 'aarch64'], ['disable', 'all']]) {
+    for (const args of [
+      ['enable', 'aarch64'],
+      ['disable', 'all'],
+    ]) {
       const r = await runCli([...args, '--binfmt-dir', empty]);
       expect(r.exitCode, args.join(' ')).to.equal(1);
       expect(r.stderr).to.equal(

@@ -51,7 +51,9 @@ describe('export: boot-time formats on the real tools, in private binfmt_misc in
     expect(r.exitCode).to.equal(0);
     const files = ENTRIES.map((e) => join(out, `${e}.conf`));
     expect(r.stdout.split('\n').sort()).to.deep.equal(files.map((f) => `wrote ${f}`).sort());
-    expect(await readFile(files[0]!, 'utf8')).to.match(/^# Written by qemu-binfmt .*\n# Regenerate with: qemu-binfmt export --format binfmt.d --output /);
+    expect(await readFile(files[0]!, 'utf8')).to.match(
+      /^# Written by qemu-binfmt .*\n# Regenerate with: qemu-binfmt export --format binfmt.d --output /,
+    );
     const loaded = await instance!.sh(`${systemdBinfmt} ${files.join(' ')}`);
     expect(loaded.exitCode, loaded.stderr).to.equal(0);
     expect(await entries(instance!, ENTRIES)).to.deep.equal(reference);
@@ -119,7 +121,8 @@ describe('export: boot-time formats on the real tools, in private binfmt_misc in
     expect(verify.exitCode, verify.stderr).to.equal(0);
     expect(verify.stderr).to.not.include('qemu-binfmt.service');
     const text = await readFile(unit, 'utf8');
-    for (const line of ['Type=oneshot', 'RemainAfterExit=yes', 'After=systemd-binfmt.service binfmt-support.service']) expect(text).to.include(line);
+    for (const line of ['Type=oneshot', 'RemainAfterExit=yes', 'After=systemd-binfmt.service binfmt-support.service'])
+      expect(text).to.include(line);
     const start = /^ExecStart=(.*)$/m.exec(text)![1]!;
     const stop = /^ExecStop=(.*)$/m.exec(text)![1]!;
     expect(start).to.match(/ enable --mount --force --no-preserve-argv0 arm aarch64 riscv64$/);

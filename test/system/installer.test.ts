@@ -26,7 +26,9 @@ describe('installer mode (QEMU_BINFMT_INSTALLER=1), in a simulated container', f
   it('refuses a user-namespaced container with the explanation, and registers nothing', async function () {
     const r = await inContainer(this, `${cli} enable aarch64; echo "exit=$?"; ls ${BINFMT} | wc -l`, { QEMU_BINFMT_INSTALLER: '1' });
     expect(r.stdout.split('\n')).to.deep.equal(['exit=1', '0']);
-    expect(r.stderr).to.match(/^qemu-binfmt: this container runs in a user namespace of its own .* so nothing was registered\nhint: run it rootful without a user namespace/);
+    expect(r.stderr).to.match(
+      /^qemu-binfmt: this container runs in a user namespace of its own .* so nothing was registered\nhint: run it rootful without a user namespace/,
+    );
   });
 
   it('with --allow-private: mounts binfmt_misc, registers with F, keeps working with the interpreter hidden, never unmounts', async function () {

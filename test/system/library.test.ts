@@ -8,7 +8,8 @@ describe('library entry point', () => {
     const r = await execa(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
     const [exports, count] = r.stdout.split(' ');
     const types = JSON.parse(exports!) as Record<string, string>;
-    for (const fn of ['enable', 'disable', 'status', 'formatRegisterLine', 'findPlatform', 'openBinfmtTable']) expect(types[fn], fn).to.equal('function');
+    for (const fn of ['enable', 'disable', 'status', 'formatRegisterLine', 'findPlatform', 'openBinfmtTable'])
+      expect(types[fn], fn).to.equal('function');
     expect(Number(count)).to.equal(34);
   });
 });

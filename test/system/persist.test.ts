@@ -45,9 +45,20 @@ describe('persist and unpersist on an image tree (--root)', () => {
         const before = await snapshot(root);
         const r = await runCli(['persist', '--root', root, 'aarch64', 'arm']);
         expect(r.exitCode, r.stderr).to.equal(0);
-        expect(r.stdout.split('\n').filter((l) => l.startsWith('wrote ')).sort()).to.deep.equal(files.map((f) => `wrote ${join(root, f)}`).sort());
-        for (const f of files) expect(await readFile(join(root, f), 'utf8')).to.match(new RegExp(`^(#!.*\\n)?# Written by qemu-binfmt .*\\n# Regenerate with: qemu-binfmt persist --via ${via} --root `));
-        if (via === 'unit') expect(await readlink(join(root, 'etc/systemd/system/multi-user.target.wants/qemu-binfmt.service'))).to.equal('/etc/systemd/system/qemu-binfmt.service');
+        expect(
+          r.stdout
+            .split('\n')
+            .filter((l) => l.startsWith('wrote '))
+            .sort(),
+        ).to.deep.equal(files.map((f) => `wrote ${join(root, f)}`).sort());
+        for (const f of files)
+          expect(await readFile(join(root, f), 'utf8')).to.match(
+            new RegExp(`^(#!.*\\n)?# Written by qemu-binfmt .*\\n# Regenerate with: qemu-binfmt persist --via ${via} --root `),
+          );
+        if (via === 'unit')
+          expect(await readlink(join(root, 'etc/systemd/system/multi-user.target.wants/qemu-binfmt.service'))).to.equal(
+            '/etc/systemd/system/qemu-binfmt.service',
+          );
         if (via === 'openrc') expect(await readlink(join(root, 'etc/runlevels/default/qemu-binfmt'))).to.equal('/etc/init.d/qemu-binfmt');
         // The interpreter is the image's own path.
         expect(await readFile(join(root, files[0]!), 'utf8')).to.include(':/usr/bin/qemu-arm-static:PF');
@@ -172,7 +183,9 @@ describe('persist on a live system (private binfmt_misc instance, /etc on a priv
 
       const persisted = await instance.cli(['persist', 'aarch64'], env);
       expect(persisted.exitCode, persisted.stderr).to.equal(0);
-      expect(persisted.stdout).to.equal('wrote /etc/binfmt.d/qemu-aarch64.conf\nqemu-aarch64: enabled: /usr/bin/qemu-aarch64-static flags=PF');
+      expect(persisted.stdout).to.equal(
+        'wrote /etc/binfmt.d/qemu-aarch64.conf\nqemu-aarch64: enabled: /usr/bin/qemu-aarch64-static flags=PF',
+      );
       expect((await instance.sh(`${busybox} uname -m`)).stdout).to.equal('aarch64');
 
       const status = async () => JSON.parse((await instance.cli(['status', 'aarch64', '--json'], env)).stdout).platforms[0];
@@ -181,7 +194,9 @@ describe('persist on a live system (private binfmt_misc instance, /etc on a priv
       await instance.cli(['disable', 'aarch64'], env);
       expect(await status()).to.include({ drift: 'not-registered' });
       const text = await instance.cli(['status'], env);
-      expect(text.stdout).to.include('aarch64   -      absent  -      -            persisted in /etc/binfmt.d/qemu-aarch64.conf, but not registered now');
+      expect(text.stdout).to.include(
+        'aarch64   -      absent  -      -            persisted in /etc/binfmt.d/qemu-aarch64.conf, but not registered now',
+      );
 
       await instance.cli(['enable', 'aarch64', '--no-preserve-argv0'], env);
       expect(await status()).to.include({ drift: 'differs', driftDetail: 'flags F (ours: PF)' });

@@ -29,7 +29,9 @@ describe('qemu-binfmt test, through the kernel in a private binfmt_misc instance
     const report = JSON.parse(r.stdout) as { results: Array<{ platform: string; outcome: string; size?: number }> };
     const passed = report.results.filter((x) => x.outcome === 'pass').map((x) => x.platform);
     expect(passed.length).to.be.at.least(25);
-    expect(report.results.filter((x) => x.outcome !== 'pass').map((x) => [x.platform, x.outcome])).to.deep.equal([['xtensaeb', 'no-probe']]);
+    expect(report.results.filter((x) => x.outcome !== 'pass').map((x) => [x.platform, x.outcome])).to.deep.equal([
+      ['xtensaeb', 'no-probe'],
+    ]);
     expect(await readdir(tmp)).to.deep.equal([]);
   });
 

@@ -133,7 +133,10 @@ describe('build chroots and daemon sandboxes, in private binfmt_misc instances',
 
     it('registered without F: the build fails, and succeeds once `sandbox nix --write` settings are in nix.conf', async () => {
       await instance.cli(['enable', 'aarch64', '--no-fix-binary']);
-      await writeFile(join(work, 'conf/nix.conf'), `${await readFile(join(work, 'conf/nix.conf'), 'utf8')}extra-platforms = aarch64-linux\n`);
+      await writeFile(
+        join(work, 'conf/nix.conf'),
+        `${await readFile(join(work, 'conf/nix.conf'), 'utf8')}extra-platforms = aarch64-linux\n`,
+      );
       const failing = await build();
       expect(failing.exitCode).to.not.equal(0);
       expect(failing.stderr).to.include('No such file or directory');
@@ -187,7 +190,10 @@ describe('build chroots and daemon sandboxes, in private binfmt_misc instances',
     await instance.cli(['enable', 'riscv64']);
     const guix = await instance.cli(['sandbox', 'guix', 'all']);
     expect(guix.exitCode).to.equal(0);
-    expect(guix.stdout.split('\n').slice(0, 2)).to.deep.equal(['# guix-daemon options:', '--chroot-directory=/usr/bin/qemu-aarch64-static']);
+    expect(guix.stdout.split('\n').slice(0, 2)).to.deep.equal([
+      '# guix-daemon options:',
+      '--chroot-directory=/usr/bin/qemu-aarch64-static',
+    ]);
     expect(guix.stdout).to.match(/\nExecStart=\nExecStart=\S*guix-daemon .* --chroot-directory=\/usr\/bin\/qemu-aarch64-static$/);
     const status = JSON.parse((await instance.cli(['status', 'aarch64', 'riscv64', '--json'])).stdout);
     expect(status.platforms.map((p: { sandboxVisible: string }) => p.sandboxVisible)).to.deep.equal(['if-bound-or-listed', 'yes']);

@@ -97,11 +97,13 @@ describe('platform table', () => {
         .map((l) => l.split('\t'));
 
     it('names the QEMU source and date it was taken from in its first line', () => {
-      expect(readFileSync(tsv, 'utf8').split('\n', 1)[0]).to.match(/^# Snapshot of QEMU's .*scripts\/qemu-binfmt-conf\.sh.*\d{4}-\d{2}-\d{2}/);
+      expect(readFileSync(tsv, 'utf8').split('\n', 1)[0]).to.match(
+        /^# Snapshot of QEMU's .*scripts\/qemu-binfmt-conf\.sh.*\d{4}-\d{2}-\d{2}/,
+      );
       expect(rows()).to.have.length(34);
     });
 
-    it('agrees byte for byte, except where a recorded fix replaces QEMU\'s bytes', () => {
+    it("agrees byte for byte, except where a recorded fix replaces QEMU's bytes", () => {
       for (const [name, family, binary, magic, mask] of rows()) {
         const p = findPlatform(name!)!;
         expect([p.name, p.family, p.binary], name).to.deep.equal([name, family, binary]);
@@ -122,7 +124,7 @@ describe('platform table', () => {
     });
   });
 
-  it('matches a hand-built big-endian microblaze ELF header with the fixed entry, not with QEMU\'s', () => {
+  it("matches a hand-built big-endian microblaze ELF header with the fixed entry, not with QEMU's", () => {
     // Fields written one by one from the ELF spec: ELFCLASS32, ELFDATA2MSB, ET_EXEC, EM_MICROBLAZE (0xbaab).
     const header = new Uint8Array(52);
     header.set([0x7f, 0x45, 0x4c, 0x46, 1, 2, 1, 0]);
