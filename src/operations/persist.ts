@@ -6,7 +6,7 @@ import { QemuBinfmtError } from '../errors.js';
 import { exportFiles } from '../boot/export.js';
 import { createdDirsOf, readIfOurs } from '../boot/file-mark.js';
 import { imageHost } from '../plan/host.js';
-import { registrationsIn } from '../boot/persisted.js';
+import { registrationsIn } from '../boot/persisted-registrations.js';
 import { PLATFORMS } from '../table/platforms.js';
 import type { Report } from './report.js';
 import { assertNoLinks, isPresent, missingDirs, pointsTo } from '../boot/image-tree.js';

@@ -4,7 +4,7 @@ import { readElfInfo } from '../elf/header.js';
 import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
 import { PLATFORMS, resolvePlatforms, type Platform } from '../table/platforms.js';
 import { differences } from '../codec/compare.js';
-import { readPersisted, type Persisted } from '../boot/persisted.js';
+import { readPersisted, type Persisted } from '../boot/persisted-registrations.js';
 import { sameRule } from '../table/rule.js';
 import { interpreterVisibility, type Visibility } from '../sandbox/visibility.js';
 import { accessTable, binfmtDirOf, type TableOptions } from '../kernel/access.js';

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { LOCATIONS } from '../boot/locations.js';
 import { disable, type DisableOptions } from './disable.js';
 import { createdDirsOf, readIfOurs } from '../boot/file-mark.js';
-import { registrationsIn } from '../boot/persisted.js';
+import { registrationsIn } from '../boot/persisted-registrations.js';
 import { PLATFORMS, resolvePlatforms } from '../table/platforms.js';
 import type { Report } from './report.js';
 import { isPresent, pointsTo } from '../boot/image-tree.js';
