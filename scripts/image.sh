@@ -14,7 +14,7 @@ debian_mirror() {
 	m=$( { sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | tr ' ' '\n'
 		sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]*\)\{0,1\}\([^[:space:]]*\).*/\2/p' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
 	} | grep -E '^[a-z]+://.*/debian/?$' | head -1)
-	[ -n "$m" ] || { echo "image: found no Debian mirror in /etc/apt; set MIRROR=URL" >&2; exit 1; }
+	[ -n "$m" ] || { echo "image: found no Debian mirror in /etc/apt (a non-Debian host?); set MIRROR=URL of one" >&2; exit 1; }
 	echo "$m"
 }
 

@@ -1,19 +1,18 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import pkg from '../package.json' with { type: 'json' };
 import { globalOptions, type Command } from './commands/command.js';
 import { disableCommand } from './commands/disable.js';
 import { enableCommand } from './commands/enable.js';
 import { exportCommand } from './commands/export.js';
-import { processIo, writeJson, type Io } from './commands/output.js';
+import { printable, processIo, writeJson, type Io } from './commands/output.js';
 import { persistCommand, unpersistCommand } from './commands/persist.js';
 import { platformsCommand } from './commands/platforms.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
 import { testCommand } from './commands/test.js';
-import { asQemuBinfmtError, errorInfo, usageError } from './errors.js';
+import { asQemuBinfmtError, errorInfo, usageError, type QemuBinfmtError } from './errors.js';
 
 const COMMANDS: readonly Command[] = [
   enableCommand,
@@ -29,14 +28,20 @@ const COMMANDS: readonly Command[] = [
 
 /** Runs the command line and returns its exit code: 0 ok, 1 a target or the system failed, 2 bad input. */
 export async function main(args: readonly string[], io: Io = processIo): Promise<number> {
+  const cwdGone = workingDirectoryGone();
+  // yargs reads the working directory as it loads; relative paths are refused (options/read.ts).
+  if (cwdGone) process.chdir('/');
   let exitCode = 0;
-  const cli = globalOptions(
-    yargs([...args])
-      .scriptName('qemu-binfmt')
-      .usage('$0 <command> [options]\n\nRegister QEMU user-mode emulators with binfmt_misc, and only touch what it registered.'),
-  );
-  for (const command of COMMANDS) cli.command(command(io, (code) => (exitCode = code)));
+  let shown = '';
   try {
+    const { default: yargs } = await import('yargs');
+    const cli = globalOptions(
+      yargs([...args])
+        .scriptName('qemu-binfmt')
+        .version(pkg.version)
+        .usage('$0 <command> [options]\n\nRegister QEMU user-mode emulators with binfmt_misc, and only touch what it registered.'),
+    );
+    for (const command of COMMANDS) cli.command(command({ io, words: args, cwdGone, done: (code) => (exitCode = code) }));
     await cli
       .demandCommand(1, 'name a command')
       .strict()
@@ -46,24 +51,46 @@ export async function main(args: readonly string[], io: Io = processIo): Promise
         throw err ?? usageError(message, 'see qemu-binfmt --help');
       })
       .wrap(Math.min(110, process.stdout.columns ?? 100))
-      .parseAsync();
+      // With a callback yargs hands over --help and --version text instead of printing it.
+      .parseAsync([...args], {}, (_err, _argv, output) => void (shown = output));
+    if (shown) io.stdout(`${shown}\n`);
     return exitCode;
   } catch (err) {
-    const error = asQemuBinfmtError(err);
+    return report(asQemuBinfmtError(err), args, io);
+  }
+}
+
+/** Says what went wrong (as JSON too with --json) and gives the error's exit code; a failing report changes nothing. */
+function report(error: QemuBinfmtError, args: readonly string[], io: Io): number {
+  try {
     if (args.includes('--json')) writeJson(io, { ok: false, error: errorInfo(error) });
+  } catch {
+    // standard output is gone: standard error still says it
+  }
+  try {
     const stack = error.code === 'INTERNAL' && error.cause instanceof Error ? `${error.cause.stack}\n` : '';
-    io.stderr(`qemu-binfmt: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}${stack}`);
-    return error.exitCode;
+    io.stderr(printable(`qemu-binfmt: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`) + stack);
+  } catch {
+    // nowhere left to say it
+  }
+  return error.exitCode;
+}
+
+function workingDirectoryGone(): boolean {
+  try {
+    process.cwd();
+    return false;
+  } catch {
+    return true;
   }
 }
 
 /** True when this module is the program node runs (not imported by a test). */
 function isProgram(): boolean {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
+  const self = fileURLToPath(import.meta.url);
+  const script = process.argv[1];
+  // node finds `qemu-binfmt/dist/cli` as cli.js, and the bin through its link.
+  return script !== undefined && [script, `${script}.js`].some((p) => existsSync(p) && realpathSync(p) === self);
 }
 
-if (isProgram()) process.exitCode = await main(hideBin(process.argv));
+if (isProgram()) process.exitCode = await main(process.argv.slice(2));

@@ -66,7 +66,7 @@ export class QemuBinfmtError extends Error {
 
   /** The same error with more said before its message (its code, path, hint and cause kept). */
   withContext(message: string): QemuBinfmtError {
-    return new QemuBinfmtError(this.code, message, { ...detailsOf(this), cause: this.cause ?? this });
+    return new QemuBinfmtError(this.code, message, { ...detailsOf(this), cause: this });
   }
 }
 
@@ -96,8 +96,11 @@ export function asQemuBinfmtError(err: unknown): QemuBinfmtError {
   return new QemuBinfmtError('INTERNAL', `internal error: ${message}`, { hint: REPORT_HINT, cause: err });
 }
 
+/** The errno name (ENOENT, EACCES, ...) of a system error; undefined for anything else. */
 export function errnoOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+  if (err instanceof QemuBinfmtError) return err.errno;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }
 
 /** An error as data, for reports and JSON. */

@@ -8,14 +8,49 @@ export interface RunResult {
   timedOut: boolean;
 }
 
+/** How long after the kill to wait for pipes that a process outside the group still holds. */
+const PIPE_GRACE_MS = 500;
+
+/**
+ * Runs a program in a process group of its own. At the timeout the whole group is killed, and
+ * the result does not wait for pipes that an escaped grandchild still holds open.
+ */
 export async function run(file: string, args: readonly string[], timeoutMs = 10_000): Promise<RunResult> {
   const { execa } = await import('execa');
-  const result = await execa(file, args, { reject: false, timeout: timeoutMs, stdin: 'ignore' });
+  const child = execa(file, args, { reject: false, stdin: 'ignore', detached: true, cleanup: true });
+  let timedOut = false;
+  let grace: NodeJS.Timeout | undefined;
+  const gone = new Promise<undefined>((resolve) => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+      grace = setTimeout(() => resolve(undefined), PIPE_GRACE_MS);
+      grace.unref();
+    }, timeoutMs);
+    timer.unref();
+    void child.finally(() => clearTimeout(timer));
+  });
+  const result = await Promise.race([child, gone]);
+  if (grace) clearTimeout(grace);
+  if (!result) {
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    return { exitCode: undefined, signal: 'SIGKILL', timedOut: true, stdout: '', stderr: '' };
+  }
   return {
     exitCode: result.exitCode,
     signal: result.signal,
-    timedOut: result.timedOut,
+    timedOut: timedOut || result.timedOut,
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
   };
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }

@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { QemuBinfmtError } from '../errors.js';
+import { usageError, type QemuBinfmtError } from '../errors.js';
 import { EXPORTERS, type ExportFormat } from './exporters/index.js';
 import type { ExportFile } from './exporters/types.js';
 import { planArgs } from '../options/args.js';
@@ -49,9 +49,13 @@ export async function exportFiles(names: readonly string[], options: ExportOptio
   });
   const written: string[] = [];
   if (options.output !== undefined && files.length > 0) {
+    const paths = files.map((file) => resolve(join(options.output!, file.name)));
+    const blocked = paths.find((path) => existsSync(path) && !statSync(path).isFile());
+    if (blocked)
+      throw usageError(`${blocked} exists and is not a file, so nothing was written`, 'move it away, or choose another --output directory');
     mkdirSync(options.output, { recursive: true });
-    for (const file of files) {
-      const path = resolve(join(options.output, file.name));
+    for (const [i, file] of files.entries()) {
+      const path = paths[i]!;
       writeFileSync(path, file.content, { mode: file.mode });
       chmodSync(path, file.mode);
       written.push(path);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import pkg from '../../package.json' with { type: 'json' };
 
 /** Every file qemu-binfmt writes starts with this mark; it removes only files that carry it. */
@@ -28,7 +28,8 @@ export function writtenByUs(content: string): boolean {
 
 /** A file's content when qemu-binfmt wrote it; undefined when it is missing or not ours. */
 export function readIfOurs(path: string): string | undefined {
-  if (!existsSync(path)) return undefined;
+  // A directory or device where a file of ours would be is not ours.
+  if (!existsSync(path) || !statSync(path).isFile()) return undefined;
   const content = readFileSync(path, 'utf8');
   return writtenByUs(content) ? content : undefined;
 }

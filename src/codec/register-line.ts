@@ -1,3 +1,4 @@
+import { RULE_WINDOW } from '../elf/layout.js';
 import { QemuBinfmtError } from '../errors.js';
 import { flagString, parseFlagString, type Flags } from './flags.js';
 import { escapeBytes } from '../table/hex.js';
@@ -9,7 +10,7 @@ export const KERNEL_LIMITS = {
   minLine: 11,
   maxLine: 1920,
   /** offset + magic length must fit in the bytes the kernel reads from a binary (BINPRM_BUF_SIZE). */
-  maxMagicEnd: 128,
+  maxMagicEnd: RULE_WINDOW,
   /** Documented limit for the interpreter path. */
   maxInterpreter: 127,
 } as const;

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { usageError } from '../errors.js';
 import { OPTIONS, type OptionDef, type OptionName, type OptionValues } from '../options/definitions.js';
+import { readOptions } from '../options/read.js';
 import type { Io } from './output.js';
 
 export interface Positional {
@@ -30,17 +30,26 @@ export interface CommandSpec<N extends OptionName> {
   run(input: CommandInput<N>, io: Io): Promise<number> | number;
 }
 
-/** A command ready for yargs: given where to write and where to put its exit code. */
-export type Command = (io: Io, done: (exitCode: number) => void) => CommandModule;
+/** What a command is run with: where to write, the words of the command line, where its exit code goes. */
+export interface RunContext {
+  io: Io;
+  words: readonly string[];
+  /** The working directory was deleted (main moved to /): relative paths are refused. */
+  cwdGone: boolean;
+  done: (exitCode: number) => void;
+}
+
+/** A command ready for yargs. */
+export type Command = (context: RunContext) => CommandModule;
 
 export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>): Command {
   const uses = spec.options.map((use) => (typeof use === 'string' ? ([use, undefined] as const) : use));
-  const words = spec.positionals.map((p) => {
+  const usage = spec.positionals.map((p) => {
     const word = `${p.name}${p.variadic ? '..' : ''}`;
     return p.demand ? `<${word}>` : `[${word}]`;
   });
-  return (io, done) => ({
-    command: [spec.name, ...words].join(' '),
+  return ({ io, words, cwdGone, done }) => ({
+    command: [spec.name, ...usage].join(' '),
     describe: spec.describe,
     builder: (y: Argv) => {
       for (const p of spec.positionals) {
@@ -59,7 +68,7 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
     },
     handler: async (argv) => {
       const options = readOptions(
-        argv,
+        { argv, words, cwdGone },
         uses.map(([name]) => name),
       );
       const platforms = Array.isArray(argv.platforms) ? argv.platforms.map(String) : [];
@@ -87,24 +96,10 @@ export function globalOptions(y: Argv): Argv {
   return y;
 }
 
-/** yargs gives strings for string options; anything else is shown as JSON. */
-const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
-
-/** Maps parsed argv to library options by the definitions; a single-value option given twice is bad input. */
-export function readOptions<N extends OptionName>(argv: Readonly<Record<string, unknown>>, names: readonly N[]): OptionValues<N> {
-  const values: Record<string, unknown> = {};
-  for (const name of names) {
-    const def: OptionDef = OPTIONS[name];
-    const value = argv[name];
-    if (value === undefined) continue;
-    if (def.kind !== 'strings' && Array.isArray(value)) {
-      throw usageError(
-        `--${name} was given more than once (${value.map((v) => JSON.stringify(text(v))).join(', ')})`,
-        `give --${name} once`,
-      );
-    }
-    values[def.key] =
-      def.kind === 'strings' ? (Array.isArray(value) ? value : [value]).map(text) : def.kind === 'string' ? text(value) : value;
-  }
-  return values as OptionValues<N>;
+/**
+ * The options exactly as a core function takes them: a key it does not know (a typo in
+ * options/definitions.ts, say) is a compile error rather than an option silently dropped.
+ */
+export function exactly<T>() {
+  return <V extends T>(values: V & Record<Exclude<keyof V, keyof T>, never>): T => values;
 }

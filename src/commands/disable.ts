@@ -1,5 +1,5 @@
-import { disable } from '../operations/disable.js';
-import { defineCommand } from './command.js';
+import { disable, type DisableOptions } from '../operations/disable.js';
+import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
 import { finish } from './output.js';
 
@@ -16,5 +16,5 @@ export const disableCommand = defineCommand({
     'json',
   ],
   run: async ({ platforms, options: { allowPrivate, json, ...options } }, io) =>
-    finish(io, await disable(platforms, { ...options, ...installerOptions(allowPrivate) }), json),
+    finish(io, await disable(platforms, exactly<DisableOptions>()({ ...options, ...installerOptions(allowPrivate) })), json),
 });

@@ -1,6 +1,6 @@
-import { enable } from '../operations/enable.js';
+import { enable, type EnableOptions } from '../operations/enable.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
-import { defineCommand } from './command.js';
+import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
 import { finish } from './output.js';
 
@@ -10,5 +10,5 @@ export const enableCommand = defineCommand({
   positionals: [{ name: 'platforms', variadic: true, demand: true, describe: 'platforms or aliases, or all' }],
   options: [...PLAN_OPTIONS, 'binfmt-dir', 'mount', 'force', 'dry-run', 'chroot', 'verify', 'allow-private', 'json'],
   run: async ({ platforms, options: { allowPrivate, json, ...options } }, io) =>
-    finish(io, await enable(platforms, { ...options, ...installerOptions(allowPrivate) }), json),
+    finish(io, await enable(platforms, exactly<EnableOptions>()({ ...options, ...installerOptions(allowPrivate) })), json),
 });

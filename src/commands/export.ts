@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
-import { exportFiles } from '../boot/export.js';
+import { exportFiles, type ExportOptions } from '../boot/export.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
-import { defineCommand } from './command.js';
+import { defineCommand, exactly } from './command.js';
 import { write } from './output.js';
 
 /** How boot units run this qemu-binfmt: this node and this CLI, by absolute path. */
@@ -15,7 +15,7 @@ export const exportCommand = defineCommand({
   positionals: [{ name: 'platforms', variadic: true, demand: true, describe: 'platforms or aliases, or all' }],
   options: [...PLAN_OPTIONS, 'format', 'output'],
   run: async ({ platforms, options: { format, ...options } }, io) => {
-    const result = await exportFiles(platforms, { ...options, format: format!, command: selfCommand() });
+    const result = await exportFiles(platforms, exactly<ExportOptions>()({ ...options, format: format!, command: selfCommand() }));
     const stdout =
       options.output !== undefined
         ? result.written.map((path) => `wrote ${path}`)

@@ -1,3 +1,5 @@
+import { writeSync } from 'node:fs';
+import { errnoOf, QemuBinfmtError } from '../errors.js';
 import type { Report } from '../operations/report.js';
 import { formatReport, type Output } from './render.js';
 
@@ -7,14 +9,48 @@ export interface Io {
   stderr(text: string): void;
 }
 
-export const processIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+/**
+ * Writes the whole text to a file descriptor, synchronously (so output and exit code stay in
+ * order); a closed pipe (EPIPE), a full disk (ENOSPC) or any other failure is a named error.
+ */
+export function writeFd(fd: number, name: string, text: string): void {
+  const data = Buffer.from(text);
+  for (let done = 0; done < data.length;) {
+    try {
+      done += writeSync(fd, data, done);
+    } catch (err) {
+      const errno = errnoOf(err);
+      // A non-blocking descriptor that is full: wait a moment and go on.
+      if (errno === 'EAGAIN') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      else
+        throw new QemuBinfmtError('IO', `cannot write to ${name}${errno ? ` (${errno})` : ''}`, {
+          cause: err,
+          hint: OUTPUT_HINTS[errno ?? ''] ?? 'check where the output goes',
+        });
+    }
+  }
+}
+
+const OUTPUT_HINTS: Record<string, string> = {
+  EPIPE: 'the reader of the output went away before it was written',
+  ENOSPC: 'the disk the output goes to is full',
+  EISDIR: 'the output goes to a directory',
 };
 
+export const processIo: Io = {
+  stdout: (text) => writeFd(1, 'standard output', text),
+  stderr: (text) => writeFd(2, 'standard error', text),
+};
+
+/** Text for a terminal or a log: control bytes (terminal escapes) shown as \xHH; newlines and tabs kept. */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Writes text lines, with names, paths and entry text from outside shown printable. */
 export function write(io: Io, output: Output): void {
-  if (output.stdout.length) io.stdout(`${output.stdout.join('\n')}\n`);
-  if (output.stderr.length) io.stderr(`${output.stderr.join('\n')}\n`);
+  if (output.stdout.length) io.stdout(`${printable(output.stdout.join('\n'))}\n`);
+  if (output.stderr.length) io.stderr(`${printable(output.stderr.join('\n'))}\n`);
 }
 
 export function writeJson(io: Io, value: unknown): void {

@@ -1,8 +1,8 @@
-import { persist } from '../operations/persist.js';
+import { persist, type PersistOptions } from '../operations/persist.js';
 import type { Report } from '../operations/report.js';
-import { unpersist } from '../operations/unpersist.js';
+import { unpersist, type UnpersistOptions } from '../operations/unpersist.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
-import { defineCommand } from './command.js';
+import { defineCommand, exactly } from './command.js';
 import { selfCommand } from './export.js';
 import { write, writeJson, type Io } from './output.js';
 import { formatReport } from './render.js';
@@ -31,7 +31,7 @@ export const persistCommand = defineCommand({
     ['json', 'print a JSON report'],
   ],
   run: async ({ platforms, options: { json, ...options } }, io) => {
-    const report = await persist(platforms, { ...options, mount: true, command: selfCommand() });
+    const report = await persist(platforms, exactly<PersistOptions>()({ ...options, mount: true, command: selfCommand() }));
     const lines = [...report.written.map((p) => `wrote ${p}`), ...report.linked.map((p) => `linked ${p}`)];
     return finishWith(io, lines, report.enabled, json, report);
   },
@@ -43,7 +43,7 @@ export const unpersistCommand = defineCommand({
   positionals: [{ name: 'platforms', variadic: true, describe: 'platforms or aliases (default: all)' }],
   options: ['binfmt-dir', 'root', 'now', ['json', 'print a JSON report']],
   run: async ({ platforms, options: { json, ...options } }, io) => {
-    const report = await unpersist(platforms, options);
+    const report = await unpersist(platforms, exactly<UnpersistOptions>()(options));
     const lines = [
       ...report.removed.map((p) => `removed ${p}`),
       ...report.kept.map((k) => `kept ${k.path}: ${k.reason}`),

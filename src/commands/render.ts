@@ -33,6 +33,7 @@ export function formatReport(report: Report): Output {
     out.stdout.push(`${r.entry}: ${LABELS[r.outcome]}${what ? `: ${what}` : ''}`);
     if (r.outcome === 'failed' && r.error?.hint) out.stdout.push(`  hint: ${r.error.hint}`);
     else if (r.detail && r.outcome !== 'unchanged') out.stdout.push(`  ${r.detail}`);
+    if (r.note) out.stdout.push(`  note: ${r.note}`);
     if (report.dryRun && r.line) out.stdout.push(`  line: ${r.line.trimEnd()}`, `  checks: ${r.checks?.join('; ')}`);
     out.stderr.push(...r.warnings.map((w) => `warning: ${w}`));
   }

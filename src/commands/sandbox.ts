@@ -1,8 +1,9 @@
+import type { TableOptions } from '../kernel/access.js';
 import { sandboxNeeds } from '../operations/sandbox.js';
 import { DAEMONS, DEFAULT_NIX_CONF } from '../options/definitions.js';
 import { guixDropIn, guixOptions } from '../sandbox/guix.js';
 import { nixSettings, writeNixConf } from '../sandbox/nix.js';
-import { defineCommand } from './command.js';
+import { defineCommand, exactly } from './command.js';
 import { write } from './output.js';
 
 export const sandboxCommand = defineCommand({
@@ -14,7 +15,7 @@ export const sandboxCommand = defineCommand({
   ],
   options: ['binfmt-dir', 'write'],
   run: async ({ daemon, platforms, options: { write: nixConf, ...options } }, io) => {
-    const needs = await sandboxNeeds(platforms, options);
+    const needs = await sandboxNeeds(platforms, exactly<TableOptions>()(options));
     const stderr = needs.missing.map(
       (p) => `qemu-binfmt: ${p.name} is not registered by qemu-binfmt here; enable it first (qemu-binfmt enable ${p.name})`,
     );

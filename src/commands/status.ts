@@ -1,5 +1,5 @@
-import { status } from '../operations/status.js';
-import { defineCommand } from './command.js';
+import { status, type StatusOptions } from '../operations/status.js';
+import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
 import { write, writeJson } from './output.js';
 import { formatStatus } from './render.js';
@@ -11,7 +11,7 @@ export const statusCommand = defineCommand({
   options: ['binfmt-dir', ['root', 'where to look for persisted registrations [default: /]'], ['json', 'print JSON (shape in the README)']],
   run: async ({ platforms, options: { json, ...options } }, io) => {
     // In the container image, status mounts binfmt_misc too, so that it can read the host's table.
-    const report = await status(platforms, { ...options, ...installerOptions(true) });
+    const report = await status(platforms, exactly<StatusOptions>()({ ...options, ...installerOptions(true) }));
     if (json) writeJson(io, report);
     else write(io, formatStatus(report, platforms.length > 0));
     return report.mounted ? 0 : 1;

@@ -1,5 +1,6 @@
+import type { TableOptions } from '../kernel/access.js';
 import { testPlatforms } from '../operations/test.js';
-import { defineCommand } from './command.js';
+import { defineCommand, exactly } from './command.js';
 import { write, writeJson } from './output.js';
 import { formatProbeReport } from './render.js';
 
@@ -9,7 +10,7 @@ export const testCommand = defineCommand({
   positionals: [{ name: 'platforms', variadic: true, describe: 'platforms or aliases (default: all registered)' }],
   options: ['binfmt-dir', ['json', 'print a JSON report']],
   run: async ({ platforms, options: { json, ...options } }, io) => {
-    const report = await testPlatforms(platforms, options);
+    const report = await testPlatforms(platforms, exactly<TableOptions>()(options));
     if (json) writeJson(io, report);
     else write(io, formatProbeReport(report));
     return report.ok ? 0 : 1;

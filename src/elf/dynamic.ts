@@ -10,9 +10,9 @@ export interface DynamicInfo {
   runpath: string[];
 }
 
-/** Bounds for what is read of a dynamic segment and a string table (real ones are a few KiB). */
+/** Bounds for what is read: a dynamic segment (real ones are a few KiB), one string. */
 const MAX_DYNAMIC = 64 * 1024;
-const MAX_STRTAB = 1024 * 1024;
+const MAX_STRING = 4096;
 
 /**
  * Reads PT_INTERP and the dynamic section (DT_NEEDED, DT_RPATH, DT_RUNPATH) of an ELF file:
@@ -72,11 +72,17 @@ export function readDynamicInfo(path: string): DynamicInfo | undefined {
       (p) => p.type === PT_LOAD && strtabVaddr !== undefined && strtabVaddr >= p.vaddr && strtabVaddr < p.vaddr + p.filesz,
     );
     if (strtabVaddr === undefined || !load) return info;
-    const strtab = read(load.offset + (strtabVaddr - load.vaddr), Math.min(value(DT.STRSZ) ?? MAX_STRTAB, MAX_STRTAB));
+    const strtab = load.offset + (strtabVaddr - load.vaddr);
+    const size = value(DT.STRSZ);
+    // Each string is read where it stands, up to its NUL: a string table can be megabytes.
+    const string = (offset: number) =>
+      size !== undefined && offset >= size
+        ? ''
+        : cString(read(strtab + offset, size === undefined ? MAX_STRING : Math.min(MAX_STRING, size - offset)), 0);
     for (const [tag, offset] of entries) {
-      if (tag === DT.NEEDED) info.needed.push(cString(strtab, offset));
-      if (tag === DT.RPATH) info.rpath.push(...cString(strtab, offset).split(':'));
-      if (tag === DT.RUNPATH) info.runpath.push(...cString(strtab, offset).split(':'));
+      if (tag === DT.NEEDED) info.needed.push(string(offset));
+      if (tag === DT.RPATH) info.rpath.push(...string(offset).split(':'));
+      if (tag === DT.RUNPATH) info.runpath.push(...string(offset).split(':'));
     }
     return info;
   } finally {

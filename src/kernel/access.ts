@@ -43,13 +43,14 @@ export async function accessTable(options: TableOptions, mayMount = true, requir
       },
     );
   }
-  let mounted = table.isMounted();
+  const state = table.mountState();
+  let mounted = state === 'mounted';
   if (!mounted && options.mount && mayMount) {
     await table.mount();
     mounted = true;
     notices.push(`mounted binfmt_misc on ${table.dir} (it stays mounted)`);
   }
-  if (!mounted && requireMounted) throw notMounted(table.dir);
+  if (!mounted && requireMounted) throw notMounted(table.dir, state === 'plain');
   if (privateNamespace) notices.push(PRIVATE_NAMESPACE_NOTICE);
   return { table, mounted, privateNamespace, notices };
 }

@@ -1,14 +1,19 @@
 import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEntry, type Entry } from '../codec/entry.js';
-import { errnoOf, QemuBinfmtError } from '../errors.js';
+import { errnoOf, QemuBinfmtError, REPORT_HINT } from '../errors.js';
 import { run } from '../exec.js';
-import { CONTROL_FILES, type BinfmtTable, type ControlAction } from './binfmt-table.js';
+import { CONTROL_FILES, type BinfmtTable, type ControlAction, type MountState } from './binfmt-table.js';
 import { kernelRefused, mountFailed, systemError } from './errors.js';
 
 export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 /** statfs f_type of a binfmt_misc mount (include/uapi/linux/magic.h). */
 const BINFMTFS_MAGIC = 0x42494e4d;
+/**
+ * Test hook: with this set to 1, a plain directory with a `register` file stands in for
+ * binfmt_misc. Without it, nothing is written to a directory that is not a binfmt_misc mount.
+ */
+export const PLAIN_DIR_HOOK = 'QEMU_BINFMT_PLAIN_DIR_FOR_TESTS';
 
 /** The kernel's table at a directory: the only code that opens binfmt_misc files. */
 export function openBinfmtTable(dir = DEFAULT_BINFMT_DIR): BinfmtTable {
@@ -18,19 +23,20 @@ export function openBinfmtTable(dir = DEFAULT_BINFMT_DIR): BinfmtTable {
 class BinfmtDir implements BinfmtTable {
   constructor(readonly dir: string) {}
 
-  isMounted(): boolean {
+  /** binfmt_misc is mounted here: register exists (touching it triggers an autofs) on a binfmt_misc filesystem. */
+  mountState(): MountState {
     try {
-      // Touching register also triggers an autofs mount point.
       accessSync(join(this.dir, 'register'));
-      return true;
     } catch {
-      return false;
+      return 'absent';
     }
+    this.binfmtFs = undefined;
+    return this.isBinfmtFs() || process.env[PLAIN_DIR_HOOK] === '1' ? 'mounted' : 'plain';
   }
 
   async mount(): Promise<void> {
     const result = await run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', this.dir]);
-    if (result.exitCode !== 0 || !this.isMounted()) throw mountFailed(this.dir, result.stderr.trim());
+    if (result.exitCode !== 0 || this.mountState() !== 'mounted') throw mountFailed(this.dir, result.stderr.trim());
   }
 
   kernelEnabled(): boolean {
@@ -88,6 +94,10 @@ class BinfmtDir implements BinfmtTable {
     return entry;
   }
 
+  isKernel(): boolean {
+    return this.isBinfmtFs();
+  }
+
   private binfmtFs: boolean | undefined;
 
   private isBinfmtFs(): boolean {
@@ -103,7 +113,8 @@ class BinfmtDir implements BinfmtTable {
 
   /** Writes the action to an entry; with `when`, reads it first through the same open. */
   private write(name: string, action: ControlAction, when?: (entry: Entry) => boolean): Entry | undefined {
-    if (CONTROL_FILES.has(name)) throw new QemuBinfmtError('INTERNAL', `refusing to write to ${name}: it acts on every entry`);
+    if (CONTROL_FILES.has(name))
+      throw new QemuBinfmtError('INTERNAL', `refusing to write to ${name}: it acts on every entry`, { hint: REPORT_HINT });
     const path = join(this.dir, name);
     let fd: number;
     try {

@@ -1,5 +1,7 @@
 import type { Entry } from '../codec/entry.js';
 
+export type MountState = 'mounted' | 'absent' | 'plain';
+
 /** What may be written to an entry: enable, disable, remove. */
 export type ControlAction = '1' | '0' | '-1';
 
@@ -10,7 +12,13 @@ export type ControlAction = '1' | '0' | '-1';
  */
 export interface BinfmtTable {
   readonly dir: string;
-  isMounted(): boolean;
+  /** mounted; absent (no register file); plain (a register file, but not a binfmt_misc filesystem). */
+  mountState(): MountState;
+  /**
+   * The kernel's own table (or a stand-in that behaves as it does): a write that succeeded took
+   * effect, so an entry that then reads back otherwise was changed by another process.
+   */
+  isKernel(): boolean;
   /** Mounts binfmt_misc on the directory. It is never unmounted afterwards. */
   mount(): Promise<void>;
   /** Whether the kernel handles entries at all (the global `status` file). */

@@ -10,17 +10,20 @@ const ERRNO_HINTS: Record<string, string> = {
   EROFS: 'binfmt_misc is mounted read-only here; run on the host or in a privileged container',
 };
 
-export function notMounted(dir: string): QemuBinfmtError {
-  return new QemuBinfmtError('NOT_MOUNTED', `binfmt_misc is not mounted at ${dir} (no ${dir}/register)`, {
+/** Not mounted; `plain` when the directory has a register file but is no binfmt_misc mount. */
+export function notMounted(dir: string, plain = false, cause?: QemuBinfmtError): QemuBinfmtError {
+  const why = plain ? `${dir} is a plain directory, not a binfmt_misc mount, so nothing is written there` : `no ${dir}/register`;
+  return new QemuBinfmtError('NOT_MOUNTED', `binfmt_misc is not mounted at ${dir} (${why})`, {
     path: dir,
     hint: `add --mount, or run: mount -t binfmt_misc binfmt_misc ${dir}`,
+    ...(cause ? { cause } : {}),
   });
 }
 
 export function mountFailed(dir: string, reason: string): QemuBinfmtError {
   return new QemuBinfmtError('NOT_MOUNTED', `could not mount binfmt_misc on ${dir}: ${reason || 'mount failed'}`, {
     path: dir,
-    hint: 'run as root (or in a container with --privileged / --cap-add SYS_ADMIN)',
+    hint: ROOT_HINT,
   });
 }
 
@@ -54,7 +57,7 @@ export function kernelRefused(path: string, text: string, errno: string | undefi
 
 /** What a failed register write means for this registration. */
 export function registerFailed(err: QemuBinfmtError, dir: string, reg: Registration, line: string): QemuBinfmtError {
-  if (err.code === 'IO' && err.errno === 'ENOENT') return notMounted(dir);
+  if (err.code === 'IO' && err.errno === 'ENOENT') return notMounted(dir, false, err);
   if (err.code !== 'KERNEL_REJECTED') return err;
   if (reg.flags.fixBinary && (err.errno === 'ENOENT' || err.errno === 'EACCES')) {
     // With F the kernel opens the interpreter during the write.
@@ -92,10 +95,10 @@ export function existsDifferent(dir: string, name: string, diffs: readonly strin
   });
 }
 
-export function registeredMeanwhile(dir: string, name: string): QemuBinfmtError {
+export function registeredMeanwhile(dir: string, name: string, cause: QemuBinfmtError): QemuBinfmtError {
   return new QemuBinfmtError('EXISTS_DIFFERENT', `entry ${name} was registered meanwhile by another process, and differs`, {
     path: `${dir}/${name}`,
-    errno: 'EEXIST',
+    cause,
     hint: 'check it with qemu-binfmt status; add --force to replace it',
   });
 }

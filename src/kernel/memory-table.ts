@@ -1,8 +1,10 @@
 import { parseEntry, type Entry } from '../codec/entry.js';
+import { flagString, parseFlagString } from '../codec/flags.js';
 import { bytesToHex } from '../table/hex.js';
+import { DEFAULT_BINFMT_DIR } from './binfmt-dir.js';
 import { decodeBytes, KERNEL_LIMITS } from '../codec/register-line.js';
 import { matches } from '../table/rule.js';
-import { CONTROL_FILES, type BinfmtTable, type ControlAction } from './binfmt-table.js';
+import { CONTROL_FILES, type BinfmtTable, type ControlAction, type MountState } from './binfmt-table.js';
 import { errnoError, kernelRefused, systemError } from './errors.js';
 
 export interface MemoryTableOptions {
@@ -25,7 +27,6 @@ interface Stored {
   extension?: string;
 }
 
-const FLAG_ORDER = 'POCF';
 /** What the kernel reads of a binary since Linux 5.1 (128 before; register-line.ts keeps to that). */
 const BINPRM_BUF_SIZE = 256;
 
@@ -45,14 +46,18 @@ export class MemoryBinfmtTable implements BinfmtTable {
   private entries: Stored[] = [];
 
   constructor(options: MemoryTableOptions = {}) {
-    this.dir = options.dir ?? '/proc/sys/fs/binfmt_misc';
+    this.dir = options.dir ?? DEFAULT_BINFMT_DIR;
     this.mounted = options.mounted ?? true;
     this.enabled = options.enabled ?? true;
     this.interpreterExists = options.interpreterExists ?? (() => true);
   }
 
-  isMounted(): boolean {
-    return this.mounted;
+  isKernel(): boolean {
+    return true;
+  }
+
+  mountState(): MountState {
+    return this.mounted ? 'mounted' : 'absent';
   }
 
   mount(): Promise<void> {
@@ -96,10 +101,9 @@ export class MemoryBinfmtTable implements BinfmtTable {
     if (fields.length < 6 || fields.length > 7) throw refuse('EINVAL');
     const [name = '', type, offsetText = '', magicText = '', maskText = '', interpreter = '', flagText = ''] = fields;
     if (!name || name === '.' || name === '..' || name.includes('/')) throw refuse('EINVAL');
-    if (!interpreter || [...flagText].some((f) => !FLAG_ORDER.includes(f))) throw refuse('EINVAL');
-    const letters = new Set(flagText);
-    if (letters.has('C')) letters.add('O');
-    const flags = [...FLAG_ORDER].filter((f) => letters.has(f)).join('');
+    const parsed = parseFlagString(flagText);
+    if (!interpreter || !parsed) throw refuse('EINVAL');
+    const flags = flagString(parsed);
     const stored: Stored = { name, enabled: true, interpreter, flags, offset: 0 };
     if (type === 'E') {
       if (!magicText || magicText.includes('/')) throw refuse('EINVAL');
@@ -113,7 +117,7 @@ export class MemoryBinfmtTable implements BinfmtTable {
       if (stored.offset + stored.magic.length > BINPRM_BUF_SIZE) throw refuse('EINVAL');
     } else throw refuse('EINVAL');
     // As bm_register_write does: parse, then open the interpreter (F), then look the name up.
-    if (letters.has('F') && !this.interpreterExists(interpreter)) throw refuse('ENOENT');
+    if (parsed.fixBinary && !this.interpreterExists(interpreter)) throw refuse('ENOENT');
     if (CONTROL_FILES.has(name) || this.entries.some((e) => e.name === name)) throw refuse('EEXIST');
     this.entries.push(stored);
   }

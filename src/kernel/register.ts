@@ -7,30 +7,46 @@ import { cannotPutBack, readBackDiffers, readBackMissing, registeredMeanwhile, r
 
 /**
  * What the kernel's answers mean: every change to an entry is written once and read back, and
- * its errors are translated into what to do.
+ * its errors are translated into what to do. Other processes may change the table at the same
+ * time (another enable or disable, systemd-binfmt): what they did is told apart from a failure.
  */
 
-/** Registers a line; EEXIST from a process that registered the same name meanwhile is compared again. */
-export function registerEntry(table: BinfmtTable, reg: Registration, line: string): 'enabled' | 'unchanged' {
-  try {
-    table.register(line);
-  } catch (err) {
-    if (!(err instanceof QemuBinfmtError)) throw err;
-    if (err.errno === 'EEXIST') {
-      const now = table.read(reg.name);
-      if (now && now.enabled && differences(now, reg).length === 0) return 'unchanged';
-      throw registeredMeanwhile(table.dir, reg.name);
-    }
-    throw registerFailed(err, table.dir, reg, line);
-  }
-  readBack(table, reg);
-  return 'enabled';
+export interface Written {
+  outcome: 'enabled' | 'unchanged';
+  /** What another process did meanwhile, when it did something. */
+  warning?: string;
 }
 
-/** Enables an identical entry that is disabled. */
-export function enableEntry(table: BinfmtTable, reg: Registration): void {
-  table.control(reg.name, '1');
-  readBack(table, reg);
+/** Tries a register line this many times while other processes register and remove the same name. */
+const ATTEMPTS = 3;
+
+/** Registers a line; EEXIST from a process that registered the same name meanwhile is compared again. */
+export function registerEntry(table: BinfmtTable, reg: Registration, line: string): Written {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      table.register(line);
+    } catch (err) {
+      if (!(err instanceof QemuBinfmtError)) throw err;
+      if (err.errno !== 'EEXIST') throw registerFailed(err, table.dir, reg, line);
+      const now = table.read(reg.name);
+      // Removed again before it could be read: register once more.
+      if (!now && attempt < ATTEMPTS) continue;
+      if (now && now.enabled && differences(now, reg).length === 0) return { outcome: 'unchanged' };
+      throw registeredMeanwhile(table.dir, reg.name, err);
+    }
+    return readBack(table, reg);
+  }
+}
+
+/** Enables an identical entry that is disabled; one removed meanwhile is registered again. */
+export function enableEntry(table: BinfmtTable, reg: Registration, line: string): Written {
+  try {
+    table.control(reg.name, '1');
+  } catch (err) {
+    if (err instanceof QemuBinfmtError && err.errno === 'ENOENT') return registerEntry(table, reg, line);
+    throw err;
+  }
+  return readBack(table, reg);
 }
 
 /** The line that registers an entry again as it is; undefined for one this tool cannot write (an extension entry, say). */
@@ -44,12 +60,12 @@ function restoreLine(old: Entry): { line: string; registration: Registration } |
  * Removes the old entry and registers ours; if ours fails, the old entry is put back. An entry
  * that could not be put back is not replaced at all.
  */
-export function replaceEntry(table: BinfmtTable, reg: Registration, line: string, old: Entry): void {
+export function replaceEntry(table: BinfmtTable, reg: Registration, line: string, old: Entry): Written {
   const restore = restoreLine(old);
   if (!restore) throw cannotPutBack(table.dir, old.name);
-  table.control(old.name, '-1');
+  removeEntry(table, old.name, () => true);
   try {
-    registerEntry(table, reg, line);
+    return registerEntry(table, reg, line);
   } catch (err) {
     if (!(err instanceof QemuBinfmtError)) throw err;
     throw err.withContext(`${err.message} (${putBack(table, restore, old.enabled)})`);
@@ -58,39 +74,54 @@ export function replaceEntry(table: BinfmtTable, reg: Registration, line: string
 
 function putBack(table: BinfmtTable, restore: { line: string; registration: Registration }, enabled: boolean): string {
   const name = restore.registration.name;
-  const lost = `the previous entry was LOST; its line was ${restore.line.trimEnd()}`;
+  const lost = (why: string) => `the previous entry was LOST (${why}); its line was ${restore.line.trimEnd()}`;
   try {
     if (table.read(name)) table.control(name, '-1');
     table.register(restore.line);
     if (!enabled) table.control(name, '0');
     const back = table.read(name);
-    return back && back.enabled === enabled && differences(back, restore.registration).length === 0
-      ? 'the previous entry was put back'
-      : lost;
-  } catch {
-    return lost;
+    if (back && back.enabled === enabled && differences(back, restore.registration).length === 0) return 'the previous entry was put back';
+    return lost(back ? 'it reads back differently' : 'it is not there after registering it again');
+  } catch (err) {
+    return lost(err instanceof Error ? err.message : String(err));
   }
 }
 
+export interface Removed {
+  /** The entry as it was read, undefined when there was none. */
+  entry: Entry | undefined;
+  removed: boolean;
+  warning?: string;
+}
+
 /**
- * Removes an entry when `when` says so, reading and writing it through one open; gone is gone.
- * Returns the entry as it was, and whether it was removed.
+ * Removes an entry when `when` says so, reading and writing it through one open. Gone is gone:
+ * an entry another process removed first counts as removed.
  */
-export function removeEntry(
-  table: BinfmtTable,
-  name: string,
-  when: (entry: Entry) => boolean,
-): { entry: Entry | undefined; removed: boolean } {
+export function removeEntry(table: BinfmtTable, name: string, when: (entry: Entry) => boolean): Removed {
   let removed = false;
-  const entry = table.controlIf(name, '-1', (e) => (removed = when(e)));
-  if (removed && table.read(name)) throw stillThere(table.dir, name);
+  let entry: Entry | undefined;
+  try {
+    entry = table.controlIf(name, '-1', (e) => (removed = when(e)));
+  } catch (err) {
+    if (removed && table.read(name) === undefined) return { entry, removed };
+    throw err;
+  }
+  if (removed && table.read(name)) {
+    if (!table.isKernel()) throw stillThere(table.dir, name);
+    return { entry, removed, warning: `${name} was registered again by another process right after it was removed` };
+  }
   return { entry, removed };
 }
 
-/** Reads an entry back after writing it: it must exist, be enabled and read as registered. */
-export function readBack(table: BinfmtTable, reg: Registration): void {
+/** Reads an entry back after writing it: it must be enabled and read as registered. */
+export function readBack(table: BinfmtTable, reg: Registration): Written {
   const entry = table.read(reg.name);
-  if (!entry) throw readBackMissing(table.dir, reg.name);
+  if (!entry) {
+    if (!table.isKernel()) throw readBackMissing(table.dir, reg.name);
+    return { outcome: 'enabled', warning: `${reg.name} was removed by another process right after it was registered` };
+  }
   const diffs = differences(entry, reg);
   if (diffs.length > 0 || !entry.enabled) throw readBackDiffers(table.dir, reg.name, entry.enabled ? diffs.join('; ') : 'disabled');
+  return { outcome: 'enabled' };
 }

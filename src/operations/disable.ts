@@ -57,9 +57,10 @@ function disableOne(table: BinfmtTable, platform: Platform, options: DisableOpti
   const base = { platform: platform.name, entry: platform.entryName };
   const ours = (entry: Entry) => entry.rule !== undefined && sameRule(entry.rule, platform.rule);
   try {
-    const { entry, removed } = options.dryRun
-      ? { entry: table.read(platform.entryName), removed: false }
+    const { entry, removed, warning } = options.dryRun
+      ? { entry: table.read(platform.entryName), removed: false, warning: undefined }
       : removeEntry(table, platform.entryName, (e) => ours(e) || (options.force ?? false));
+    const warnings = warning ? [warning] : [];
     if (!entry) return { ...base, outcome: 'absent', detail: 'not registered', warnings: [] };
     const found = { ...base, interpreter: entry.interpreter };
     if (!ours(entry) && !options.force) {
@@ -70,7 +71,7 @@ function disableOne(table: BinfmtTable, platform: Platform, options: DisableOpti
         warnings: [],
       };
     }
-    return { ...found, outcome: removed ? 'removed' : 'would-remove', warnings: [] };
+    return { ...found, outcome: removed ? 'removed' : 'would-remove', warnings };
   } catch (err) {
     return failed(base, asQemuBinfmtError(err));
   }

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { differences, overlapping } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
 import { flagString } from '../codec/flags.js';
@@ -5,7 +6,9 @@ import { asQemuBinfmtError, QemuBinfmtError } from '../errors.js';
 import { accessTable, binfmtDirOf, type TableOptions } from '../kernel/access.js';
 import type { BinfmtTable } from '../kernel/binfmt-table.js';
 import { existsDifferent } from '../kernel/errors.js';
-import { enableEntry, registerEntry, replaceEntry } from '../kernel/register.js';
+import { enableEntry, registerEntry, removeEntry, replaceEntry, type Written } from '../kernel/register.js';
+import { isExecutableFile } from '../plan/interpreter.js';
+import { sameRule } from '../table/rule.js';
 import { planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
 import { applyToChroots, checkChrootDir } from '../sandbox/chroot.js';
 import { PLATFORMS } from '../table/platforms.js';
@@ -29,13 +32,18 @@ export async function enable(names: readonly string[], options: EnableOptions = 
   return enablePlanned(await planEnable(names, options), { ...options, chroots });
 }
 
-/** Registers a plan made by planEnable (persist plans once for its files and for this); chroots already checked. */
+/** Registers a plan made by planEnable (persist plans once for its files and for this). */
 export async function enablePlanned(plan: Plan, options: EnableOptions): Promise<Report> {
-  const chroots = options.chroots ?? [];
+  const chroots = (options.chroots ?? []).map(checkChrootDir);
   const dryRun = options.dryRun ?? false;
   const access = await accessTable(options, !dryRun, !dryRun);
   const notices = [...access.notices];
   if (!access.mounted) notices.push(`binfmt_misc is not mounted at ${access.table.dir}: existing entries were not checked`);
+  else if (!access.table.kernelEnabled()) {
+    notices.push(
+      `binfmt_misc is switched off as a whole (${access.table.dir}/status reads disabled): no entry runs anything until it is switched on (echo 1 > ${access.table.dir}/status)`,
+    );
+  }
   const existing = access.mounted ? access.table.list() : [];
 
   const results: TargetResult[] = plan.missing.map(({ platform, error }) =>
@@ -97,12 +105,19 @@ function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[],
   const warnings = overlapping(existing, reg).map(
     (e) => `${reg.name} overlaps entry ${e.name} (${e.interpreter}): both claim some files, and the newer entry is matched first`,
   );
-  const done = (outcome: TargetResult['outcome'], detail?: string): TargetResult => ({
+  const done = (outcome: TargetResult['outcome'], detail?: string, extra: Partial<TargetResult> = {}): TargetResult => ({
     ...base,
     outcome,
     ...(detail ? { detail } : {}),
+    ...extra,
     warnings,
   });
+  const written = ({ outcome, warning }: Written, as: 'enabled' | 'replaced', detail?: string): TargetResult => {
+    if (warning) warnings.push(warning);
+    if (outcome === 'unchanged') return done('unchanged', 'registered meanwhile by another process, identically');
+    if (!reg.flags.fixBinary) assertStillThere(table, reg);
+    return done(as, detail);
+  };
   try {
     const current = existing.find((e) => e.name === reg.name);
     if (current) {
@@ -110,18 +125,56 @@ function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[],
       if (diffs.length === 0 && current.enabled) return done('unchanged', 'already enabled');
       if (diffs.length === 0) {
         if (options.dryRun) return done('would-enable', 'the entry exists but is disabled; it would be enabled');
-        enableEntry(table, reg);
-        return done('enabled', 'was disabled; enabled it');
+        return written(enableEntry(table, reg, line), 'enabled', 'was disabled; enabled it');
       }
-      if (!options.force) throw existsDifferent(table.dir, reg.name, diffs);
+      if (!options.force && sameRegistration(current, reg)) {
+        // Debian's systemd-binfmt registers qemu-<arch> through a -binfmt-P link to the same static emulator.
+        return done('unchanged', 'already enabled', {
+          interpreter: current.interpreter,
+          flags: current.flagText,
+          note: `registered by another tool as ${current.interpreter}, the same file as ${reg.interpreter}${
+            current.flagText === base.flags ? '' : `, with flags ${current.flagText || '(none)'} (ours: ${base.flags || '(none)'})`
+          }; --force makes it exactly ours`,
+        });
+      }
+      if (!options.force) return failed(base, existsDifferent(table.dir, reg.name, diffs), warnings);
       if (options.dryRun) return done('would-replace', `would replace: ${diffs.join('; ')}`);
-      replaceEntry(table, reg, line, current);
-      return done('replaced', `replaced: ${diffs.join('; ')}`);
+      return written(replaceEntry(table, reg, line, current), 'replaced', `replaced: ${diffs.join('; ')}`);
     }
     if (options.dryRun) return done('would-enable');
-    const outcome = registerEntry(table, reg, line);
-    return done(outcome, outcome === 'unchanged' ? 'registered meanwhile by another process, identically' : undefined);
+    return written(registerEntry(table, reg, line), 'enabled');
   } catch (err) {
     return failed(base, asQemuBinfmtError(err), warnings);
   }
+}
+
+/** An enabled entry with our rule whose interpreter is the same file as ours (a link to it, say). */
+function sameRegistration(entry: Entry, reg: PlannedTarget['registration']): boolean {
+  if (!entry.enabled || !entry.rule || !sameRule(entry.rule, reg.rule)) return false;
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  const theirs = real(entry.interpreter);
+  return theirs !== undefined && theirs === real(reg.interpreter);
+}
+
+/**
+ * Without F the kernel opens the interpreter at each exec, so it must still be there after the
+ * write: one that vanished meanwhile leaves an entry that runs nothing, which is removed again.
+ */
+function assertStillThere(table: BinfmtTable, reg: PlannedTarget['registration']): void {
+  if (isExecutableFile(reg.interpreter)) return;
+  removeEntry(table, reg.name, (e) => differences(e, reg).length === 0);
+  throw new QemuBinfmtError(
+    'INTERPRETER_NOT_FOUND',
+    `the interpreter ${reg.interpreter} vanished while ${reg.name} was registered, so the entry was removed again`,
+    {
+      path: reg.interpreter,
+      hint: 'install the emulator again (or stop what removes it), then run enable again',
+    },
+  );
 }

@@ -18,6 +18,8 @@ export interface TargetResult {
   checks?: string[];
   /** A sentence for the person reading: why unchanged, kept, or failed. */
   detail?: string;
+  /** Something worth knowing about a target that needs nothing done (printed as a note). */
+  note?: string;
   error?: ErrorInfo;
   warnings: string[];
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QemuBinfmtError } from '../errors.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { probeOne, type ProbeResult } from '../probe/run-probe.js';
 import { isAll, PLATFORMS, resolvePlatforms } from '../table/platforms.js';
@@ -17,6 +18,19 @@ export interface ProbeReport {
  * Runs each platform's probe through the kernel, in a private temporary directory.
  * all (or no name): every platform with a registered qemu-<platform> entry.
  */
+/** A private directory for the probe files, in TMPDIR. */
+function probeDir(): string {
+  try {
+    return mkdtempSync(join(tmpdir(), 'qemu-binfmt-probe-'));
+  } catch (err) {
+    throw new QemuBinfmtError('IO', `cannot make a directory for the probes in ${tmpdir()}`, {
+      path: tmpdir(),
+      cause: err,
+      hint: 'set TMPDIR to a writable directory that exists',
+    });
+  }
+}
+
 export async function testPlatforms(names: readonly string[], options: TableOptions = {}): Promise<ProbeReport> {
   const all = names.length === 0 || isAll(names);
   const platforms = all ? [...PLATFORMS] : resolvePlatforms(names);
@@ -24,7 +38,7 @@ export async function testPlatforms(names: readonly string[], options: TableOpti
   const entries = access.table.list();
   const kernelOn = access.table.kernelEnabled();
   const chosen = all ? platforms.filter((p) => entries.some((e) => e.name === p.entryName)) : platforms;
-  const dir = mkdtempSync(join(tmpdir(), 'qemu-binfmt-probe-'));
+  const dir = probeDir();
   try {
     const results = await Promise.all(chosen.map((p) => probeOne(p, entries, kernelOn, dir)));
     // A platform without a probe is untested, not failed.

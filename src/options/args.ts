@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { OPTIONS, PLAN_OPTIONS, type OptionName, type PlanOptionValues } from './definitions.js';
+import { OPTIONS, PLAN_OPTIONS, type OptionDef, type OptionName, type PlanOptionValues } from './definitions.js';
 
 /**
  * The command-line arguments that give these option values back, so that a written file can
@@ -8,7 +8,7 @@ import { OPTIONS, PLAN_OPTIONS, type OptionName, type PlanOptionValues } from '.
 export function argsOf(values: Readonly<Record<string, unknown>>, names: readonly OptionName[]): string[] {
   const args: string[] = [];
   for (const name of names) {
-    const def: { kind: string; key: string; path?: boolean; implied?: boolean } = OPTIONS[name];
+    const def: OptionDef = OPTIONS[name];
     const value = values[def.key];
     if (value === undefined || value === def.implied) continue;
     if (typeof value === 'boolean') args.push(value ? `--${name}` : `--no-${name}`);

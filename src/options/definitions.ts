@@ -16,8 +16,15 @@ export interface OptionDef {
   readonly demand?: boolean;
   /** Accepted by every command. */
   readonly global?: boolean;
-  /** A path: written absolute when options are turned back into arguments. */
-  readonly path?: boolean;
+  /**
+   * A path, checked before any command runs (and written absolute when options are turned
+   * back into arguments): `dir` an existing directory, `file` an existing file, `new-dir` a
+   * directory or one that can be made, `new-file` a file or one that can be made, `any` a
+   * path that other checks judge (it may lie in an image tree).
+   */
+  readonly path?: 'dir' | 'file' | 'new-dir' | 'new-file' | 'any';
+  /** Given alone (`--write`), it takes its documented default. */
+  readonly valueOptional?: boolean;
   /** When the option is turned back into arguments, this value needs no argument. */
   readonly implied?: boolean;
 }
@@ -33,13 +40,14 @@ export const OPTIONS = {
     kind: 'string',
     key: 'binfmtDir',
     global: true,
+    path: 'dir',
     describe: 'binfmt_misc directory [default: $QEMU_BINFMT_DIR or /proc/sys/fs/binfmt_misc]',
   },
-  interpreter: { kind: 'string', key: 'interpreter', path: true, describe: 'the interpreter to register (one platform only)' },
+  interpreter: { kind: 'string', key: 'interpreter', path: 'any', describe: 'the interpreter to register (one platform only)' },
   'interpreter-dir': {
     kind: 'string',
     key: 'interpreterDir',
-    path: true,
+    path: 'any',
     describe: 'look for qemu-<binary>-static / qemu-<binary> only in this directory',
   },
   'fix-binary': {
@@ -81,6 +89,7 @@ export const OPTIONS = {
   chroot: {
     kind: 'strings',
     key: 'chroots',
+    path: 'dir',
     describe: 'bind each interpreter (and, if dynamic, its libraries) read-only into this chroot at the same path; repeatable',
   },
   verify: { kind: 'boolean', key: 'verify', describe: "run each platform's probe through the kernel afterwards (qemu-binfmt test)" },
@@ -93,6 +102,7 @@ export const OPTIONS = {
   root: {
     kind: 'string',
     key: 'root',
+    path: 'dir',
     describe: 'an offline image tree to work in; nothing is registered or removed in the kernel then',
   },
   via: {
@@ -103,11 +113,13 @@ export const OPTIONS = {
   },
   now: { kind: 'boolean', key: 'now', default: true, describe: 'also act on the kernel now (--no-now: only the files)' },
   format: { kind: 'string', key: 'format', choices: EXPORT_FORMATS, demand: true, describe: 'what to write' },
-  output: { kind: 'string', key: 'output', describe: 'write the files into this directory (default: print them)' },
+  output: { kind: 'string', key: 'output', path: 'new-dir', describe: 'write the files into this directory (default: print them)' },
   markdown: { kind: 'boolean', key: 'markdown', describe: 'print the table as Markdown (as in the README)' },
   write: {
     kind: 'string',
     key: 'write',
+    path: 'new-file',
+    valueOptional: true,
     describe: `nix: add or update a marked block in this nix.conf, leaving the rest as it is [default: ${DEFAULT_NIX_CONF}]`,
   },
 } as const satisfies Record<string, OptionDef>;

@@ -3,19 +3,30 @@ import { readElfInfo } from '../elf/header.js';
 import { join } from 'node:path';
 import { PLATFORMS, type Platform } from '../table/platforms.js';
 import { matches } from '../table/rule.js';
+import { usageError } from '../errors.js';
 
-/** QEMU's host-family rule: platforms of the host's own family are skipped. */
+/** QEMU's host-family rule: uname -m patterns and the family whose platforms are skipped there. */
+const FAMILY_RULES: ReadonlyArray<[RegExp, string]> = [
+  [/^(x86_64|amd64|i[3-6]86)$/, 'i386'],
+  [/^(armeb|armv\d+b|aarch64_be)$/, 'armeb'],
+  [/^(aarch64|arm64|arm.*)$/, 'arm'],
+  [/^(ppc64le|ppc64el)$/, 'ppcle'],
+  [/^(ppc|ppc64|powerpc.*)$/, 'ppc'],
+  [/^mips/, 'mips'],
+  [/^sparc/, 'sparc'],
+  [/^loongarch/, 'loongarch'],
+];
+
+/** The host family of a uname -m: QEMU's rule, otherwise the name itself. */
 export function hostFamily(uname: string): string {
   const m = uname.toLowerCase();
-  if (/^(x86_64|amd64|i[3-6]86)$/.test(m)) return 'i386';
-  if (/^(armeb|armv\d+b|aarch64_be)$/.test(m)) return 'armeb';
-  if (/^(aarch64|arm64|arm.*)$/.test(m)) return 'arm';
-  if (/^(ppc64le|ppc64el)$/.test(m)) return 'ppcle';
-  if (/^(ppc|ppc64|powerpc.*)$/.test(m)) return 'ppc';
-  if (m.startsWith('mips')) return 'mips';
-  if (m.startsWith('sparc')) return 'sparc';
-  if (m.startsWith('loongarch')) return 'loongarch';
-  return m;
+  return FAMILY_RULES.find(([re]) => re.test(m))?.[1] ?? m;
+}
+
+/** A uname -m this tool knows: one of the family rules, or a platform's name or uname alias. */
+export function isKnownMachine(uname: string): boolean {
+  const m = uname.toLowerCase();
+  return FAMILY_RULES.some(([re]) => re.test(m)) || PLATFORMS.some((p) => p.name === m || (p.aliases.uname ?? []).includes(m));
 }
 
 export interface HostOptions {
@@ -35,7 +46,15 @@ export interface Host {
 export const DEFAULT_HOST_EXECUTABLES = ['/proc/self/exe', '/bin/sh'];
 
 export function detectHost(options: HostOptions = {}): Host {
-  const arch = options.machine || process.env.QEMU_BINFMT_HOST_ARCH || machine();
+  const given = options.machine || process.env.QEMU_BINFMT_HOST_ARCH;
+  if (given && !isKnownMachine(given)) {
+    const what = options.machine ? `host machine ${JSON.stringify(given)}` : `QEMU_BINFMT_HOST_ARCH=${given}`;
+    throw usageError(
+      `${what} is not a machine name qemu-binfmt knows`,
+      `give the host's uname -m: x86_64, i686, aarch64, armv7l, ppc64le, ppc64, s390x, riscv64, mips64el, loongarch64, or a platform of qemu-binfmt platforms`,
+    );
+  }
+  const arch = given || machine();
   const paths = options.executables ?? DEFAULT_HOST_EXECUTABLES;
   const heads = paths.map((path) => {
     try {

@@ -1,7 +1,7 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { readElfInfo } from '../elf/header.js';
-import { errnoOf, QemuBinfmtError } from '../errors.js';
+import { QemuBinfmtError } from '../errors.js';
 import { run } from '../exec.js';
 import type { Platform } from '../table/platforms.js';
 
@@ -100,7 +100,7 @@ export async function inspectInterpreter(path: string, askP = true, root = '/'):
       `cannot read the interpreter ${path}: ${err instanceof Error ? err.message : String(err)}`,
       {
         path,
-        ...(errnoOf(err) ? { errno: errnoOf(err)! } : {}),
+        cause: err,
         hint: 'the interpreter must be a readable executable file',
       },
     );

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { asQemuBinfmtError, QemuBinfmtError, usageError } from '../errors.js';
 import type { Flags } from '../codec/flags.js';
@@ -66,8 +67,21 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
   if (options.interpreter !== undefined && (all || platforms.length !== 1)) {
     throw usageError('--interpreter names the interpreter of one platform', 'name exactly one platform, or use --interpreter-dir DIR');
   }
+  if (options.credentials && options.openBinary === false) {
+    throw usageError(
+      '--credentials implies O (the kernel opens the binary), so --no-open-binary contradicts it',
+      'drop --no-open-binary, or --credentials',
+    );
+  }
   if (options.interpreter !== undefined && options.interpreterDir !== undefined) {
     throw usageError('--interpreter and --interpreter-dir exclude each other', 'give one of them');
+  }
+  if (options.interpreterDir !== undefined && !isDirectory(join(options.root ?? '/', resolve(options.interpreterDir)))) {
+    const under = options.root !== undefined ? ` under ${resolve(options.root)}` : '';
+    throw usageError(
+      `--interpreter-dir ${options.interpreterDir} is not a directory${under}`,
+      'name the directory that holds qemu-<binary>-static or qemu-<binary>',
+    );
   }
   if (options.interpreter !== undefined && !isExecutableFile(join(options.root ?? '/', resolve(options.interpreter)))) {
     throw usageError(
@@ -155,4 +169,12 @@ export function chooseFlags(platform: Platform, info: InterpreterInfo, options: 
     credentials,
     fixBinary,
   };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

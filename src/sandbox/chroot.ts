@@ -19,12 +19,7 @@ export function checkChrootDir(dir: string): string {
   const path = resolve(dir);
   if (path === '/')
     throw usageError('--chroot / would bind the interpreter onto itself', 'name the root directory of the chroot or build sandbox');
-  let isDir = false;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch {
-    // reported below
-  }
+  const isDir = statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
   if (!isDir) throw usageError(`--chroot ${dir} is not a directory`, 'name the root directory of the chroot or build sandbox');
   const real = realpathSync(path);
   if (real === '/') throw usageError(`--chroot ${dir} is / itself`, 'name the root directory of the chroot or build sandbox');
@@ -158,11 +153,11 @@ export async function applyToChroots(
 ): Promise<ChrootResult[]> {
   if (dirs.length === 0) return [];
   // Each closure is computed once, whatever the number of chroots.
-  const closureOf = (interpreter: string): string[] | Error => {
+  const closureOf = (interpreter: string): string[] | QemuBinfmtError => {
     try {
       return runtimeClosure(interpreter);
     } catch (err) {
-      return err instanceof Error ? err : new Error(String(err));
+      return asQemuBinfmtError(err);
     }
   };
   const closures = new Map([...targets.map((t) => t.interpreter), ...staying].map((i) => [i, closureOf(i)] as const));
@@ -178,7 +173,7 @@ export async function applyToChroots(
       const result: ChrootResult = { dir, platform, interpreter, changed: [], already: [] };
       try {
         const files = closures.get(interpreter)!;
-        if (files instanceof Error) throw files;
+        if (files instanceof QemuBinfmtError) throw files;
         if (action === 'bind') {
           const { bound, already } = await bindInto(dir, files);
           Object.assign(result, { changed: bound, already });

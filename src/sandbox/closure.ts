@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
 import { readElfInfo, type ElfHeader } from '../elf/header.js';
-import { QemuBinfmtError } from '../errors.js';
+import { errnoOf, QemuBinfmtError } from '../errors.js';
 
 /** The directories /etc/ld.so.conf names (with its include lines), in order. */
 export function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set<string>()): string[] {
@@ -48,7 +48,7 @@ const DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/
  */
 export function runtimeClosure(program: string, ldDirs: readonly string[] = ldSoConfDirs()): string[] {
   const closure: string[] = [program];
-  const top = readDynamicInfo(program);
+  const top = readOrFail(program);
   if (!top?.interp) return closure;
   closure.push(top.interp);
   const queue: Array<[string, DynamicInfo]> = [[program, top]];
@@ -62,6 +62,8 @@ export function runtimeClosure(program: string, ldDirs: readonly string[] = ldSo
       .map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin))
       .concat(ldDirs, DEFAULT_DIRS[top.header.class]);
     for (const name of info.needed) {
+      if (!name)
+        throw new QemuBinfmtError('LIBRARY_NOT_FOUND', `${path} names a library that cannot be read (an empty DT_NEEDED)`, { path });
       if (done.has(name)) continue;
       const found = name.includes('/') ? name : search.map((d) => join(d, name)).find((c) => sameKind(c, top.header));
       if (!found) {
@@ -72,7 +74,7 @@ export function runtimeClosure(program: string, ldDirs: readonly string[] = ldSo
       }
       done.add(name);
       if (!closure.includes(found)) closure.push(found);
-      const sub = readDynamicInfo(found);
+      const sub = readOrFail(found);
       if (sub) queue.push([found, sub]);
     }
   }
@@ -85,5 +87,18 @@ function sameKind(path: string, like: ElfHeader): boolean {
     return h !== undefined && h.class === like.class && h.machine === like.machine;
   } catch {
     return false;
+  }
+}
+
+/** The dynamic info of a file of the closure; one that cannot be read is a named error. */
+function readOrFail(path: string): DynamicInfo | undefined {
+  try {
+    return readDynamicInfo(path);
+  } catch (err) {
+    throw new QemuBinfmtError(errnoOf(err) === 'ENOENT' ? 'INTERPRETER_NOT_FOUND' : 'IO', `cannot read ${path}`, {
+      path,
+      cause: err,
+      hint: 'the registered interpreter (or a library it needs) is missing or unreadable here; install it, or register it again',
+    });
   }
 }

@@ -51,9 +51,16 @@ export function findPlatform(name: string): Platform | undefined {
   return byName.get(name.toLowerCase());
 }
 
-/** Whether the names ask for every platform (`all`). */
+/** Whether the names ask for every platform (`all`, which stands alone). */
 export function isAll(names: readonly string[]): boolean {
-  return names.some((n) => n.toLowerCase() === 'all');
+  const all = names.some((n) => n.toLowerCase() === 'all');
+  if (all && names.length > 1) {
+    const others = names.filter((n) => n.toLowerCase() !== 'all');
+    throw new QemuBinfmtError('USAGE', `all names every platform, so it takes no other name (got also ${others.join(' ')})`, {
+      hint: 'give all alone, or name the platforms without all',
+    });
+  }
+  return all;
 }
 
 /** Resolves names and aliases (or `all`) to platforms, in table order, without duplicates. */
@@ -64,6 +71,9 @@ export function resolvePlatforms(names: readonly string[]): Platform[] {
     });
   }
   if (isAll(names)) return [...PLATFORMS];
+  if (names.some((n) => n.trim() === '')) {
+    throw new QemuBinfmtError('USAGE', 'an empty platform name', { hint: `valid names: ${PLATFORMS.map((p) => p.name).join(' ')}` });
+  }
   const unknown = names.filter((n) => !findPlatform(n));
   if (unknown.length > 0) {
     const suggestions = unknown

@@ -30,6 +30,15 @@ describe('cli: main(argv, io) returns the exit code', () => {
     });
   });
 
+  it('--help and --version through io', async () => {
+    expect((await cli(['status', '--help'])).stdout).to.match(/^qemu-binfmt status \[platforms\.\.\]\n/);
+    expect(await cli(['--version'])).to.deep.equal({
+      code: 0,
+      stdout: `${(await import('../../package.json', { with: { type: 'json' } })).default.version}\n`,
+      stderr: '',
+    });
+  });
+
   it('a JSON error for --json', async () => {
     const r = await cli(['disable', 'bogus', '--json']);
     expect(r.code).to.equal(2);

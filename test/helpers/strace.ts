@@ -64,7 +64,9 @@ export async function measureWork(args: readonly string[], prefix: readonly stri
       }
     }
     // The CLI's own node is not spawned by it.
-    work.spawned.splice(work.spawned.indexOf(process.execPath), 1);
+    const self = work.spawned.indexOf(process.execPath);
+    if (self < 0) throw new Error(`strace saw no execve of ${process.execPath}: ${work.spawned.join(' ')}`);
+    work.spawned.splice(self, 1);
     return work;
   } finally {
     await rm(dir, { recursive: true, force: true });

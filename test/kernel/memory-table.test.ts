@@ -69,7 +69,7 @@ describe('kernel/memory-table: an in-memory binfmt_misc', () => {
 
   it('fails like an unmounted directory when not mounted, and mounts', async () => {
     const table = new MemoryBinfmtTable({ mounted: false });
-    expect(table.isMounted()).to.equal(false);
+    expect(table.mountState()).to.equal('absent');
     const err = caught(() => table.register(line()));
     expect(err).to.be.instanceOf(QemuBinfmtError);
     expect(err.errno).to.equal('ENOENT');

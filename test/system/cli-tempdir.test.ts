@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { machine, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { PLAIN_DIR_HOOK } from '../../src/kernel/binfmt-dir.js';
+import { runCli as runAny } from '../helpers/cli.js';
 import { CLI, skipOrFail } from '../helpers/paths.js';
 
 // A temp directory laid out like binfmt_misc. The kernel does nothing here, so these tests check
@@ -19,6 +20,9 @@ const OURS = [
 ].join('\n');
 const NOT_OURS = OURS.replace('aarch64', 'arm').replace('mask ffffffffffffff00', 'mask ffffffffffffffff');
 const PYTHON = 'enabled\ninterpreter /usr/bin/python3.11\nflags: \noffset 0\nmagic a70d0d0a\n';
+
+/** The CLI with the test hook that lets a plain directory stand in for binfmt_misc. */
+const runCli: typeof runAny = (args, options = {}) => runAny(args, { ...options, env: { [PLAIN_DIR_HOOK]: '1', ...options.env } });
 
 describe('CLI on a temp directory', () => {
   let root: string;
@@ -165,7 +169,7 @@ describe('CLI on a temp directory', () => {
     const mask = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
     const oldLine = `:qemu-aarch64:M:0:${magic}:${mask}:/opt/missing/qemu-aarch64-static:PF`;
     expect(r.stdout.split('\n')[0]).to.equal(
-      `qemu-aarch64: failed: wrote qemu-aarch64 to ${dir}/register, but ${dir}/qemu-aarch64 does not exist (the previous entry was LOST; its line was ${oldLine})`,
+      `qemu-aarch64: failed: wrote qemu-aarch64 to ${dir}/register, but ${dir}/qemu-aarch64 does not exist (the previous entry was LOST (it is not there after registering it again); its line was ${oldLine})`,
     );
     expect((await files()).register).to.equal(`${oldLine}\n`);
   });

@@ -88,7 +88,7 @@ describe('build chroots and daemon sandboxes, in private binfmt_misc instances',
   it('--chroot refuses / and what is not a directory, before writing anything', async () => {
     for (const [dir, message] of [
       ['/', 'qemu-binfmt: --chroot / would bind the interpreter onto itself'],
-      [join(work, 'nothing'), `qemu-binfmt: --chroot ${join(work, 'nothing')} is not a directory`],
+      [join(work, 'nothing'), `qemu-binfmt: --chroot ${join(work, 'nothing')} does not exist`],
     ]) {
       const r = await instance.cli(['enable', 'aarch64', '--chroot', dir!]);
       expect(r.exitCode).to.equal(2);
