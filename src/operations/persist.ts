@@ -7,7 +7,7 @@ import { exportFiles } from '../boot/export.js';
 import { createdDirsOf, readIfOurs } from '../boot/file-mark.js';
 import { imageHost } from '../plan/host.js';
 import { registrationsIn } from '../boot/persisted-registrations.js';
-import { PLATFORMS } from '../table/platforms.js';
+import { PLATFORMS, resolvePlatforms } from '../table/platforms.js';
 import type { Report } from './report.js';
 import { assertNoLinks, isPresent, missingDirs, pointsTo } from '../boot/image-tree.js';
 
@@ -54,6 +54,8 @@ function oursIn(dir: string): Map<string, string> {
 export async function persist(names: readonly string[], options: PersistOptions): Promise<PersistReport> {
   const root = resolve(options.root ?? '/');
   const inImage = options.root !== undefined;
+  // Bad names are bad input whatever the root holds.
+  resolvePlatforms(names);
   const via = options.via ?? detectVia(root);
   if (!via) {
     throw new QemuBinfmtError('NO_BOOT_SYSTEM', `found neither systemd-binfmt, systemd nor OpenRC under ${root}`, {

@@ -10,7 +10,7 @@ export interface CliResult {
 /** Spawns the built CLI as a process (optionally through a prefix such as nsenter). */
 export async function runCli(
   args: readonly string[],
-  options: { prefix?: readonly string[]; env?: Record<string, string>; cli?: string } = {},
+  options: { prefix?: readonly string[]; env?: Record<string, string>; cli?: string; cwd?: string } = {},
 ): Promise<CliResult> {
   const prefix = options.prefix ?? [];
   const command = [...prefix, process.execPath, options.cli ?? CLI, ...args];
@@ -19,6 +19,7 @@ export async function runCli(
     env: { QEMU_BINFMT_DIR: '', QEMU_BINFMT_HOST_ARCH: '', ...options.env },
     extendEnv: true,
     stdin: 'ignore',
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
 }

@@ -72,8 +72,14 @@ export class PrivateInstance {
     return ['nsenter', '-t', String(this.pid), '-U', '-m', '--'];
   }
 
-  cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-    return runCli(args, { prefix: this.prefix, env });
+  cli(args: readonly string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): Promise<CliResult> {
+    return runCli(args, { prefix: this.prefix, env, ...options });
+  }
+
+  /** Every file of the instance's table with its text: what must not change. */
+  async snapshot(): Promise<string> {
+    const r = await this.sh(`cd ${BINFMT} && for f in *; do [ "$f" = register ] && continue; printf '== %s\n' "$f"; cat "$f"; done`);
+    return r.stdout;
   }
 
   /** Runs a shell script inside the instance. */

@@ -1,8 +1,12 @@
 import { expect } from 'chai';
+import { rmSync } from 'node:fs';
+import { copyFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseFlagString } from '../../src/codec/flags.js';
+import { formatRegisterLine } from '../../src/codec/register-line.js';
 import { MemoryBinfmtTable } from '../../src/kernel/memory-table.js';
 import { enable, type EnableOptions } from '../../src/operations/enable.js';
-import { PLATFORMS } from '../../src/table/platforms.js';
+import { findPlatform, PLATFORMS } from '../../src/table/platforms.js';
 import { caughtAsync } from '../helpers/caught.js';
 import { fakeInterpreterDir, PYTHON_LINE } from '../helpers/memory.js';
 
@@ -81,5 +85,53 @@ describe('operations/enable, on the in-memory table', () => {
     const report = await enable(['aarch64'], { ...options, table: unmounted, mount: true });
     expect(report.notices[0]).to.match(/^mounted binfmt_misc on /);
     expect(report.ok).to.equal(true);
+  });
+
+  it('an entry with our rule whose interpreter is a link to ours is already enabled, with a note; --force makes it ours', async () => {
+    const wrapper = join(fake.dir, 'aarch64-binfmt-P');
+    await symlink(qemu('qemu-aarch64'), wrapper);
+    table.register(
+      formatRegisterLine({
+        name: 'qemu-aarch64',
+        rule: findPlatform('aarch64')!.rule,
+        interpreter: wrapper,
+        flags: parseFlagString('OPF')!,
+      }),
+    );
+    const report = await enable(['aarch64'], options);
+    expect(report.ok).to.equal(true);
+    expect(report.results[0]).to.deep.include({ outcome: 'unchanged', interpreter: wrapper, flags: 'POF' });
+    expect(report.results[0]?.note).to.equal(
+      `registered by another tool as ${wrapper}, the same file as ${qemu('qemu-aarch64')}, with flags POF (ours: PF); --force makes it exactly ours`,
+    );
+    expect((await enable(['aarch64'], { ...options, force: true })).results[0]?.outcome).to.equal('replaced');
+    expect(table.read('qemu-aarch64')?.interpreter).to.equal(qemu('qemu-aarch64'));
+  });
+
+  it('says that nothing runs while binfmt_misc is switched off as a whole', async () => {
+    table.setKernelEnabled(false);
+    const report = await enable(['aarch64'], options);
+    expect(report.notices).to.deep.equal([
+      `binfmt_misc is switched off as a whole (${table.dir}/status reads disabled): no entry runs anything until it is switched on (echo 1 > ${table.dir}/status)`,
+    ]);
+  });
+
+  it('without F, an interpreter that vanishes while registering fails the platform and its entry is removed', async () => {
+    const victim = join(fake.dir, 'qemu-riscv64-static');
+    class Vanishing extends MemoryBinfmtTable {
+      override register(line: string): void {
+        rmSync(victim);
+        super.register(line);
+      }
+    }
+    const vanishing = new Vanishing();
+    try {
+      const report = await enable(['riscv64'], { ...options, table: vanishing, fixBinary: false });
+      expect(report.results[0]).to.deep.include({ outcome: 'failed' });
+      expect(report.results[0]?.error?.code).to.equal('INTERPRETER_NOT_FOUND');
+      expect(vanishing.list()).to.deep.equal([]);
+    } finally {
+      await copyFile(qemu('qemu-aarch64'), victim);
+    }
   });
 });
