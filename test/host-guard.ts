@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -19,13 +20,18 @@ async function snapshot(): Promise<string> {
 
 let before = '';
 const warnings: string[] = [];
+/** The interpreter version cache of every CLI and library call in the tests: never the machine's own. */
+let cache = '';
 
 export const mochaHooks = {
   async beforeAll(): Promise<void> {
+    cache = await mkdtemp(join(tmpdir(), 'qemu-binfmt-cache-'));
+    process.env.QEMU_BINFMT_CACHE_DIR = cache;
     before = await snapshot();
     process.on('warning', (w) => warnings.push(`${w.name}: ${w.message}`));
   },
   async afterAll(): Promise<void> {
+    await rm(cache, { recursive: true, force: true });
     const after = await snapshot();
     if (after !== before) throw new Error(`the host's ${HOST} changed during the tests:\nbefore:\n${before}\nafter:\n${after}`);
     if (warnings.length) throw new Error(`Node warnings during the tests:\n${warnings.join('\n')}`);

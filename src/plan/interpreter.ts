@@ -3,6 +3,7 @@ import { basename, delimiter, join, resolve } from 'node:path';
 import { readElfInfo } from '../elf/header.js';
 import { QemuBinfmtError } from '../errors.js';
 import { run } from '../exec.js';
+import { VersionCache } from './version-cache.js';
 import type { Platform } from '../table/platforms.js';
 
 /** Where distributions put QEMU's user-mode emulators, searched after $PATH. */
@@ -89,8 +90,11 @@ export interface InterpreterInfo {
   supportsPreserveArgv0: boolean;
 }
 
-/** Reads the interpreter's ELF headers; asks it about P only when askP (it may run it). */
-export async function inspectInterpreter(path: string, askP = true, root = '/'): Promise<InterpreterInfo> {
+/**
+ * Reads the interpreter's ELF headers; asks it about P only when askP (it may run it, once: the
+ * answer is remembered in the cache for the same file).
+ */
+export async function inspectInterpreter(path: string, askP = true, root = '/', cache = new VersionCache()): Promise<InterpreterInfo> {
   let isStatic: boolean;
   try {
     isStatic = readElfInfo(join(root, path)).isStatic;
@@ -105,10 +109,10 @@ export async function inspectInterpreter(path: string, askP = true, root = '/'):
       },
     );
   }
-  return { path, isStatic, supportsPreserveArgv0: askP ? await supportsP(path, root) : false };
+  return { path, isStatic, supportsPreserveArgv0: askP ? await supportsP(path, root, cache) : false };
 }
 
-async function supportsP(path: string, root: string): Promise<boolean> {
+async function supportsP(path: string, root: string, cache: VersionCache): Promise<boolean> {
   if (basename(path).endsWith('-binfmt-P')) return true;
   // Debian ships <arch>-binfmt-P as a link to the same emulator when that emulator handles P.
   const wrapper = join(
@@ -118,7 +122,13 @@ async function supportsP(path: string, root: string): Promise<boolean> {
       .replace(/-static$/, '')}-binfmt-P`,
   );
   if (realpathOrUndefined(join(root, wrapper)) === realpathSync(join(root, path))) return true;
-  return qemuMajorVersion(join(root, path)).then((major) => major !== undefined && major >= 6);
+  const file = join(root, path);
+  let major = cache.get(file);
+  if (major === undefined) {
+    major = (await qemuMajorVersion(file)) ?? null;
+    cache.set(file, major ?? undefined);
+  }
+  return major !== null && major >= 6;
 }
 
 function realpathOrUndefined(path: string): string | undefined {

@@ -14,6 +14,7 @@ import {
 } from './interpreter.js';
 import { isAll, resolvePlatforms, type Platform } from '../table/platforms.js';
 import { formatRegisterLine, type Registration } from '../codec/register-line.js';
+import { VersionCache } from './version-cache.js';
 
 /** Flag choices; undefined means "the documented default". */
 export interface FlagOptions {
@@ -111,9 +112,13 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
   }
   const found = candidates.map((p) => findInterpreter(p, options));
   const askP = options.preserveArgv0 === undefined;
+  const cache = new VersionCache();
   const infos = await Promise.all(
-    found.map(async (path) => (path === undefined ? undefined : inspectInterpreter(path, askP, options.root).catch(asQemuBinfmtError))),
+    found.map(async (path) =>
+      path === undefined ? undefined : inspectInterpreter(path, askP, options.root, cache).catch(asQemuBinfmtError),
+    ),
   );
+  cache.save();
   candidates.forEach((platform, i) => {
     const info = infos[i];
     if (info instanceof QemuBinfmtError) {

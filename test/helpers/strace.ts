@@ -20,7 +20,11 @@ const CALL = /^(\w+)\((.*)\) += (-?\d+)/;
 const FD_PATH = /^\d+<([^>]*)>/;
 
 /** Runs the built CLI under strace, optionally inside a namespace (prefix), and tallies its work. */
-export async function measureWork(args: readonly string[], prefix: readonly string[] = []): Promise<Work> {
+export async function measureWork(
+  args: readonly string[],
+  prefix: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<Work> {
   const dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-strace-'));
   try {
     const command = [
@@ -43,7 +47,7 @@ export async function measureWork(args: readonly string[], prefix: readonly stri
     const r = await execa(command[0]!, command.slice(1), {
       reject: false,
       stdin: 'ignore',
-      env: { QEMU_BINFMT_DIR: '', QEMU_BINFMT_HOST_ARCH: '' },
+      env: { QEMU_BINFMT_DIR: '', QEMU_BINFMT_HOST_ARCH: '', ...env },
     });
     const work: Work = { exitCode: r.exitCode ?? -1, opens: new Map(), bytesRead: new Map(), spawned: [] };
     const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);

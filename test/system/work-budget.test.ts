@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { skipOrFail } from '../helpers/paths.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 import { measureWork, type Work } from '../helpers/strace.js';
@@ -44,14 +47,26 @@ describe('work budgets (strace, private binfmt_misc instance)', function () {
     await instance?.stop();
   });
 
-  // QEMU is asked for its version (P support) only where Debian ships no -binfmt-P wrapper:
-  // aarch64_be, microblazeel and or1k in Debian 12.
-  const ENABLE_SPAWNS = 3;
+  // QEMU is asked for its version (P support) only where Debian ships no -binfmt-P wrapper
+  // (aarch64_be, microblazeel and or1k in Debian 12), and only while the cache does not know it.
+  const FIRST_ENABLE_SPAWNS = 3;
+  let cache = '';
+  before(async () => {
+    cache = await mkdtemp(join(tmpdir(), 'qemu-binfmt-budget-cache-'));
+  });
+  after(() => rm(cache, { recursive: true, force: true }));
 
-  it(`enable all: headers only, each file opened once, at most ${ENABLE_SPAWNS} processes`, async function () {
-    const work = await measureWork(['enable', 'all'], instance!.prefix);
+  it(`enable all with an empty cache: headers only, each file opened once, at most ${FIRST_ENABLE_SPAWNS} processes`, async function () {
+    const work = await measureWork(['enable', 'all'], instance!.prefix, { QEMU_BINFMT_CACHE_DIR: cache });
     this.test!.title += ` [${figures(work)}]`;
-    assertBudget(work, ENABLE_SPAWNS);
+    assertBudget(work, FIRST_ENABLE_SPAWNS);
+  });
+
+  it('enable all again (after disable all): no process at all', async function () {
+    expect((await instance!.cli(['disable', 'all'])).exitCode).to.equal(0);
+    const work = await measureWork(['enable', 'all'], instance!.prefix, { QEMU_BINFMT_CACHE_DIR: cache });
+    this.test!.title += ` [${figures(work)}]`;
+    assertBudget(work, 0);
   });
 
   it('status: headers only, each file opened once, no process', async function () {
