@@ -36,7 +36,7 @@ const lazyStartup = {
   setup(b) {
     b.onLoad({ filter: /[\\/](string-width[\\/]index|yargs[\\/]build[\\/]lib[\\/]command)\.js$/ }, (args) => {
       let text = readFileSync(args.path, 'utf8');
-      for (const { file, edits } of LAZY.filter((l) => l.file.test(args.path))) {
+      for (const { edits } of LAZY.filter((l) => l.file.test(args.path))) {
         for (const [from, to] of edits) {
           if (text.includes(from)) applied.add(from);
           text = text.replace(from, () => to);
