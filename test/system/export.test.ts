@@ -99,6 +99,22 @@ describe('export: boot-time formats on the real tools, in private binfmt_misc in
     });
   }
 
+  it('sh: start runs one program besides the shell, cat to read back (strace), and fails an entry that does not read back', async function () {
+    if (!existsSync('/usr/bin/strace')) skipOrFail(this, 'strace is missing');
+    const r = await runCli(['export', '--format', 'sh', '--output', out, ...PLATFORMS]);
+    expect(r.exitCode).to.equal(0);
+    const script = join(out, 'qemu-binfmt.sh');
+    const traced = await instance!.sh(
+      `strace -f -qq -e trace=execve -o ${out}/trace dash ${script} >/dev/null && grep -o 'execve("[^"]*"' ${out}/trace`,
+    );
+    expect(traced.stdout.split('\n'), 'programs started').to.deep.equal(['execve("/usr/bin/dash"', 'execve("/usr/bin/cat"']);
+    // A plain directory takes the lines but shows no entry: every one fails its read-back.
+    const plain = join(out, 'plain');
+    const run = await instance!.sh(`mkdir ${plain} && : > ${plain}/register && QEMU_BINFMT_DIR=${plain} dash ${script}`);
+    expect(run.exitCode).to.equal(1);
+    expect(run.stderr.split('\n')).to.deep.equal(ENTRIES.map((e) => `${e}: registered, but it reads back differently`));
+  });
+
   it('sh: exits non-zero when the kernel refuses a line (F with a vanished interpreter)', async function () {
     const bin = join(out, 'bin');
     await instance!.sh(`mkdir ${bin} && cp /usr/bin/qemu-riscv64-static /usr/bin/qemu-aarch64-static ${bin}/`);
