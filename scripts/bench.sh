@@ -69,3 +69,28 @@ ratio("qemu-binfmt status", node, "");
 ratio("exported sh script under dash", "sh printf loop (same lines)", "<= 1.2x");
 ratio("systemd-binfmt, exported binfmt.d", "systemd-binfmt, distro binfmt.d", "1.0x");
 ' "$work/results.json"
+
+# BENCH_IMAGE=1: the container image (make image first), on the host kernel as it is used: only
+# on a host with no qemu-* entry, and every entry it makes is removed again.
+if [ "${BENCH_IMAGE:-}" = 1 ]; then
+	image=${IMAGE:-qemu-binfmt:latest}
+	dir=/proc/sys/fs/binfmt_misc
+	mounted_here=
+	if [ ! -e "$dir/register" ]; then mount -t binfmt_misc binfmt_misc "$dir"; mounted_here=1; fi
+	if ls "$dir" | grep -q '^qemu-'; then
+		echo "bench: image skipped: this host already has qemu-* entries, which must not be touched"
+	else
+		run="docker run --cap-add SYS_ADMIN --rm $image"
+		hyperfine --style basic -N --warmup 2 --runs "${BENCH_RUNS:-10}" --export-json "$work/image.json" \
+			-n 'docker run IMAGE with node -e (container start)' "docker run --rm --entrypoint /usr/local/bin/node $image -e ''" \
+			--prepare "$run disable all" -n 'docker run IMAGE enable all' "$run enable all" >/dev/null
+		$run disable all >/dev/null 2>&1
+		node -e '
+const { results } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+for (const r of results) console.log(`${r.command.padEnd(48)} ${(r.median * 1000).toFixed(0).padStart(6)} ms`);
+console.log(`docker run IMAGE enable all: ${(results[1].median).toFixed(2)} s (target <= 0.5 s)`);
+' "$work/image.json"
+		docker image inspect "$image" --format '{{.Size}}' | awk '{ printf "image size: %.1f MB (target <= 450 MB)\n", $1 / 1e6 }'
+	fi
+	[ -z "$mounted_here" ] || umount "$dir"
+fi

@@ -1,4 +1,4 @@
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { readElfInfo } from '../elf/header.js';
 import { QemuBinfmtError } from '../errors.js';
@@ -50,8 +50,26 @@ export function isExecutableFile(path: string): boolean {
   }
 }
 
+/** The names in each directory, read once: one readdir per directory instead of a stat per candidate. */
+export class DirectoryIndex {
+  private readonly names = new Map<string, ReadonlySet<string>>();
+
+  has(dir: string, name: string): boolean {
+    let names = this.names.get(dir);
+    if (!names) {
+      try {
+        names = new Set(readdirSync(dir));
+      } catch {
+        names = new Set();
+      }
+      this.names.set(dir, names);
+    }
+    return names.has(name);
+  }
+}
+
 /** The interpreter to register: qemu-<binary>-static first, then qemu-<binary>, in search order. */
-export function findInterpreter(platform: Platform, search: InterpreterSearch): string | undefined {
+export function findInterpreter(platform: Platform, search: InterpreterSearch, index = new DirectoryIndex()): string | undefined {
   const root = search.root ?? '/';
   if (search.interpreter !== undefined) {
     const path = resolve(search.interpreter);
@@ -60,6 +78,7 @@ export function findInterpreter(platform: Platform, search: InterpreterSearch): 
   const dirs = searchDirsOf(search);
   for (const name of candidateNames(platform)) {
     for (const dir of dirs) {
+      if (!index.has(join(root, dir), name)) continue;
       const path = join(dir, name);
       if (isExecutableFile(join(root, path))) return path;
     }

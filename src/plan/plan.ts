@@ -5,6 +5,7 @@ import type { Flags } from '../codec/flags.js';
 import { detectHost, nativeReason, type HostOptions } from './host.js';
 import {
   describeSearch,
+  DirectoryIndex,
   findInterpreter,
   inspectInterpreter,
   isExecutableFile,
@@ -110,7 +111,8 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
       candidates.push(platform);
     }
   }
-  const found = candidates.map((p) => findInterpreter(p, options));
+  const index = new DirectoryIndex();
+  const found = candidates.map((p) => findInterpreter(p, options, index));
   const askP = options.preserveArgv0 === undefined;
   const cache = new VersionCache();
   const infos = await Promise.all(

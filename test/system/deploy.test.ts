@@ -30,6 +30,8 @@ describe('fleet deployment (deploy/)', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile).to.match(/^ARG BASE=/m);
     expect(dockerfile).to.match(/^FROM \$\{BASE\} AS qemu$/m);
+    // The image holds the files it needs and nothing else: no shell, no package manager.
+    expect(dockerfile).to.match(/^FROM scratch$/m);
     expect(dockerfile).to.match(/^ENV QEMU_BINFMT_INSTALLER=1$/m);
     expect(dockerfile).to.match(/^ENTRYPOINT \["node", "\/opt\/qemu-binfmt\/dist\/cli.js"\]$/m);
   });
