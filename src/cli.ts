@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { existsSync, realpathSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
 import pkg from '../package.json' with { type: 'json' };
 import { globalOptions, type Command } from './commands/command.js';
@@ -28,6 +29,9 @@ const COMMANDS: readonly Command[] = [
 
 /** Runs the command line and returns its exit code: 0 ok, 1 a target or the system failed, 2 bad input. */
 export async function main(args: readonly string[], io: Io = processIo): Promise<number> {
+  // Node >= 22.1 keeps compiled code between runs (for the modules loaded from here on); Node 20 has none.
+  const enableCompileCache: unknown = Reflect.get(nodeModule, 'enableCompileCache');
+  if (typeof enableCompileCache === 'function') Reflect.apply(enableCompileCache, nodeModule, []);
   const cwdGone = workingDirectoryGone();
   // yargs reads the working directory as it loads; relative paths are refused (options/read.ts).
   if (cwdGone) process.chdir('/');
