@@ -49,6 +49,8 @@ export async function main(args: readonly string[], io: Io = processIo): Promise
     await cli
       .demandCommand(1, 'name a command')
       .strict()
+      // --force.x=no would otherwise set --force to an object, read as on.
+      .parserConfiguration({ 'dot-notation': false })
       .exitProcess(false)
       .epilog('Exit codes: 0 ok, 1 a target or the system failed (every target is attempted), 2 bad input (nothing written).')
       .fail((message, err) => {
@@ -67,7 +69,9 @@ export async function main(args: readonly string[], io: Io = processIo): Promise
 /** Says what went wrong (as JSON too with --json) and gives the error's exit code; a failing report changes nothing. */
 function report(error: QemuBinfmtError, args: readonly string[], io: Io): number {
   try {
-    if (args.includes('--json')) writeJson(io, { ok: false, error: errorInfo(error) });
+    const end = args.indexOf('--');
+    if ((end < 0 ? args : args.slice(0, end)).some((a) => a === '--json' || a === '--json=true'))
+      writeJson(io, { ok: false, error: errorInfo(error) });
   } catch {
     // standard output is gone: standard error still says it
   }

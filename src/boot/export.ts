@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { usageError, type QemuBinfmtError } from '../errors.js';
+import { errnoOf, QemuBinfmtError, usageError } from '../errors.js';
 import { EXPORTERS, type ExportFormat } from './exporters/index.js';
 import type { ExportFile } from './exporters/types.js';
 import { planArgs } from '../options/args.js';
@@ -53,11 +53,28 @@ export async function exportFiles(names: readonly string[], options: ExportOptio
     const blocked = paths.find((path) => existsSync(path) && !statSync(path).isFile());
     if (blocked)
       throw usageError(`${blocked} exists and is not a file, so nothing was written`, 'move it away, or choose another --output directory');
-    mkdirSync(options.output, { recursive: true });
+    try {
+      mkdirSync(options.output, { recursive: true });
+    } catch (err) {
+      throw new QemuBinfmtError('IO', `cannot make ${resolve(options.output)}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}`, {
+        path: resolve(options.output),
+        cause: err,
+        hint: 'name a directory that can be made',
+      });
+    }
     for (const [i, file] of files.entries()) {
       const path = paths[i]!;
-      writeFileSync(path, file.content, { mode: file.mode });
-      chmodSync(path, file.mode);
+      try {
+        writeFileSync(path, file.content, { mode: file.mode });
+        chmodSync(path, file.mode);
+      } catch (err) {
+        const before = written.length ? `; written before it: ${written.join(' ')}` : '';
+        throw new QemuBinfmtError('IO', `cannot write ${path}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}${before}`, {
+          path,
+          cause: err,
+          hint: 'check that the directory is writable and its disk not full, then export again',
+        });
+      }
       written.push(path);
     }
   }

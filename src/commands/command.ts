@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { OPTIONS, type OptionDef, type OptionName, type OptionValues } from '../options/definitions.js';
 import { readOptions } from '../options/read.js';
+import { usageError } from '../errors.js';
 import type { Io } from './output.js';
 
 export interface Positional {
@@ -67,6 +68,10 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
       return y;
     },
     handler: async (argv) => {
+      // yargs takes a positional's name as an option too (--platforms arm): it is none.
+      const end = words.indexOf('--');
+      const named = (end < 0 ? words : words.slice(0, end)).find((w) => /^--(platforms|daemon)(=|$)/.test(w));
+      if (named) throw usageError(`Unknown argument: ${named.replace(/^--|=.*$/g, '')}`, 'see qemu-binfmt --help');
       const options = readOptions(
         { argv, words, cwdGone },
         uses.map(([name]) => name),

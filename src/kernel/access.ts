@@ -1,4 +1,6 @@
-import { QemuBinfmtError } from '../errors.js';
+import { statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { QemuBinfmtError, usageError } from '../errors.js';
 import { DEFAULT_BINFMT_DIR, openBinfmtTable } from './binfmt-dir.js';
 import type { BinfmtTable } from './binfmt-table.js';
 import { notMounted } from './errors.js';
@@ -31,6 +33,13 @@ export interface TableAccess {
  * Without a mount, and without permission to make one, it fails with a hint.
  */
 export async function accessTable(options: TableOptions, mayMount = true, requireMounted = true): Promise<TableAccess> {
+  const fromEnv = !options.table && !options.binfmtDir ? process.env.QEMU_BINFMT_DIR : undefined;
+  if (fromEnv && (!isAbsolute(fromEnv) || !statSync(fromEnv, { throwIfNoEntry: false })?.isDirectory())) {
+    throw usageError(
+      `QEMU_BINFMT_DIR=${fromEnv} is not ${isAbsolute(fromEnv) ? 'a directory' : 'an absolute path'}`,
+      'set it to the binfmt_misc directory, or unset it',
+    );
+  }
   const table = options.table ?? openBinfmtTable(binfmtDirOf(options));
   const notices: string[] = [];
   const privateNamespace = inChildUserNamespace();

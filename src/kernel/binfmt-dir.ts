@@ -4,7 +4,7 @@ import { parseEntry, type Entry } from '../codec/entry.js';
 import { errnoOf, QemuBinfmtError, REPORT_HINT } from '../errors.js';
 import { run } from '../exec.js';
 import { CONTROL_FILES, type BinfmtTable, type ControlAction, type MountState } from './binfmt-table.js';
-import { kernelRefused, mountFailed, systemError } from './errors.js';
+import { kernelRefused, mountFailed, mountRefused, systemError } from './errors.js';
 
 export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 /** statfs f_type of a binfmt_misc mount (include/uapi/linux/magic.h). */
@@ -35,6 +35,8 @@ class BinfmtDir implements BinfmtTable {
   }
 
   async mount(): Promise<void> {
+    // A binfmt_misc mount point is an empty directory: mounting over anything else would hide it.
+    if (readdirSync(this.dir).length > 0) throw mountRefused(this.dir);
     const result = await run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', this.dir]);
     if (result.exitCode !== 0 || this.mountState() !== 'mounted') throw mountFailed(this.dir, result.stderr.trim());
   }

@@ -3,6 +3,7 @@ import type { Registration } from '../codec/register-line.js';
 
 /** Every error about the kernel's table, each built here once with its hint. */
 
+const DEFAULT_DIR_HINT = 'usually /proc/sys/fs/binfmt_misc, the default';
 const ROOT_HINT = 'run as root (sudo), or in a container started with --privileged (or --cap-add SYS_ADMIN)';
 const ERRNO_HINTS: Record<string, string> = {
   EACCES: ROOT_HINT,
@@ -15,9 +16,20 @@ export function notMounted(dir: string, plain = false, cause?: QemuBinfmtError):
   const why = plain ? `${dir} is a plain directory, not a binfmt_misc mount, so nothing is written there` : `no ${dir}/register`;
   return new QemuBinfmtError('NOT_MOUNTED', `binfmt_misc is not mounted at ${dir} (${why})`, {
     path: dir,
-    hint: `add --mount, or run: mount -t binfmt_misc binfmt_misc ${dir}`,
+    hint: plain ? `name the binfmt_misc directory (${DEFAULT_DIR_HINT})` : `add --mount, or run: mount -t binfmt_misc binfmt_misc ${dir}`,
     ...(cause ? { cause } : {}),
   });
+}
+
+export function mountRefused(dir: string): QemuBinfmtError {
+  return new QemuBinfmtError(
+    'NOT_MOUNTED',
+    `refusing to mount binfmt_misc on ${dir}: it is not empty, and a mount would hide what is there`,
+    {
+      path: dir,
+      hint: `name the binfmt_misc directory (${DEFAULT_DIR_HINT})`,
+    },
+  );
 }
 
 export function mountFailed(dir: string, reason: string): QemuBinfmtError {

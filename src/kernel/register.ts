@@ -57,15 +57,24 @@ function restoreLine(old: Entry): { line: string; registration: Registration } |
 }
 
 /**
- * Removes the old entry and registers ours; if ours fails, the old entry is put back. An entry
- * that could not be put back is not replaced at all.
+ * Removes the old entry and registers ours; if ours fails (or `check` fails after it), the old
+ * entry is put back. An entry that could not be put back is not replaced at all.
  */
-export function replaceEntry(table: BinfmtTable, reg: Registration, line: string, old: Entry): Written {
+export function replaceEntry(
+  table: BinfmtTable,
+  reg: Registration,
+  line: string,
+  old: Entry,
+  check: () => void = () => undefined,
+): Written {
   const restore = restoreLine(old);
   if (!restore) throw cannotPutBack(table.dir, old.name);
   removeEntry(table, old.name, () => true);
   try {
-    return registerEntry(table, reg, line);
+    const written = registerEntry(table, reg, line);
+    // A check of what was written that fails puts the previous entry back too.
+    check();
+    return written;
   } catch (err) {
     if (!(err instanceof QemuBinfmtError)) throw err;
     throw err.withContext(`${err.message} (${putBack(table, restore, old.enabled)})`);

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { differences, overlapping } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
 import { flagString } from '../codec/flags.js';
@@ -65,7 +65,13 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
     const probes = await testPlatforms(
       registered.map((r) => r.platform),
       options,
-    );
+    ).catch((err: unknown) => {
+      // The probes could not run at all (TMPDIR missing, say): every platform is unverified.
+      const error = asQemuBinfmtError(err);
+      for (const r of registered)
+        Object.assign(r, failed(r, error.withContext(`registered, but not verified: ${error.message}`), r.warnings));
+      return { results: [] };
+    });
     for (const probe of probes.results.filter((p) => p.outcome !== 'pass' && p.outcome !== 'no-probe')) {
       const r = results.find((x) => x.platform === probe.platform)!;
       Object.assign(
@@ -112,10 +118,13 @@ function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[],
     ...extra,
     warnings,
   });
+  const stillThere = () => {
+    if (!reg.flags.fixBinary) assertStillThere(table, reg);
+  };
   const written = ({ outcome, warning }: Written, as: 'enabled' | 'replaced', detail?: string): TargetResult => {
     if (warning) warnings.push(warning);
     if (outcome === 'unchanged') return done('unchanged', 'registered meanwhile by another process, identically');
-    if (!reg.flags.fixBinary) assertStillThere(table, reg);
+    if (as === 'enabled') stillThere();
     return done(as, detail);
   };
   try {
@@ -127,7 +136,7 @@ function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[],
         if (options.dryRun) return done('would-enable', 'the entry exists but is disabled; it would be enabled');
         return written(enableEntry(table, reg, line), 'enabled', 'was disabled; enabled it');
       }
-      if (!options.force && sameRegistration(current, reg)) {
+      if (!options.force && sameRegistration(current, reg, options)) {
         // Debian's systemd-binfmt registers qemu-<arch> through a -binfmt-P link to the same static emulator.
         return done('unchanged', 'already enabled', {
           interpreter: current.interpreter,
@@ -139,7 +148,7 @@ function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[],
       }
       if (!options.force) return failed(base, existsDifferent(table.dir, reg.name, diffs), warnings);
       if (options.dryRun) return done('would-replace', `would replace: ${diffs.join('; ')}`);
-      return written(replaceEntry(table, reg, line, current), 'replaced', `replaced: ${diffs.join('; ')}`);
+      return written(replaceEntry(table, reg, line, current, stillThere), 'replaced', `replaced: ${diffs.join('; ')}`);
     }
     if (options.dryRun) return done('would-enable');
     return written(registerEntry(table, reg, line), 'enabled');
@@ -148,18 +157,22 @@ function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[],
   }
 }
 
-/** An enabled entry with our rule whose interpreter is the same file as ours (a link to it, say). */
-function sameRegistration(entry: Entry, reg: PlannedTarget['registration']): boolean {
-  if (!entry.enabled || !entry.rule || !sameRule(entry.rule, reg.rule)) return false;
-  const real = (path: string) => {
-    try {
-      return realpathSync(path);
-    } catch {
-      return undefined;
-    }
-  };
-  const theirs = real(entry.interpreter);
-  return theirs !== undefined && theirs === real(reg.interpreter);
+/**
+ * An enabled entry with our rule whose interpreter is another path to the same file as ours (a
+ * symbolic or hard link, as Debian's -binfmt-P): ours in all but name. Its flags may differ only
+ * while none was asked for explicitly.
+ */
+function sameRegistration(entry: Entry, reg: PlannedTarget['registration'], options: EnableOptions): boolean {
+  if (!entry.enabled || !entry.rule || !sameRule(entry.rule, reg.rule) || entry.interpreter === reg.interpreter) return false;
+  const asked =
+    options.fixBinary !== undefined ||
+    options.preserveArgv0 !== undefined ||
+    options.credentials !== undefined ||
+    options.openBinary !== undefined;
+  if (asked && entry.flagText !== flagString(reg.flags)) return false;
+  const theirs = statSync(entry.interpreter, { throwIfNoEntry: false });
+  const ours = statSync(reg.interpreter, { throwIfNoEntry: false });
+  return theirs !== undefined && ours !== undefined && theirs.dev === ours.dev && theirs.ino === ours.ino;
 }
 
 /**

@@ -1,6 +1,6 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statfsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { usageError } from '../errors.js';
+import { errnoOf, usageError } from '../errors.js';
 import { OPTIONS, type OptionDef, type OptionName, type OptionValues } from './definitions.js';
 
 /** What yargs parsed, and the words it parsed them from (to tell `--x=` from `--x`, and `--x=maybe`). */
@@ -45,6 +45,10 @@ export function readOptions<N extends OptionName>({ argv, words, cwdGone = false
           `--${bad.negated ? 'no-' : ''}${name} is a switch, not ${JSON.stringify(bad.value)}`,
           `give --${name} or --no-${name}`,
         );
+      const said = new Set(given.filter((g) => g.name === name).map((g) => !g.negated === (g.value !== 'false')));
+      if (said.size > 1) throw usageError(`--${name} and --no-${name} were both given`, `give one of them`);
+      if (typeof value !== 'boolean')
+        throw usageError(`--${name} is a switch, not ${JSON.stringify(text(value))}`, `give --${name} or --no-${name}`);
       values[def.key] = value;
       continue;
     }
@@ -54,11 +58,16 @@ export function readOptions<N extends OptionName>({ argv, words, cwdGone = false
         `give --${name} once`,
       );
     }
-    const list = (Array.isArray(value) ? value : [value]).map(text);
+    const list = (Array.isArray(value) ? value : [value]).map((v) => {
+      if (typeof v !== 'string' && typeof v !== 'number')
+        throw usageError(`--${name} takes a value, not ${JSON.stringify(v)}`, `give --${name} ${placeholder(def)}`);
+      return String(v);
+    });
     const explicitlyEmpty = given.some((g) => g.name === name && (g.value === '' || (g.value === undefined && g.next === '')));
     for (const v of list) {
       if (v === '' && def.valueOptional && !explicitlyEmpty) continue;
-      if (v === '') throw usageError(`--${name} needs a value (it was empty)`, `give --${name} ${placeholder(def)}`);
+      if (v.trim() === '')
+        throw usageError(`--${name} needs a value (it was ${v ? 'blank' : 'empty'})`, `give --${name} ${placeholder(def)}`);
       if (def.path) checkPath(name, def.path, v, cwdGone);
     }
     values[def.key] = def.kind === 'strings' ? list : list[0];
@@ -71,6 +80,12 @@ function placeholder(def: OptionDef): string {
 }
 
 type Kind = 'directory' | 'file' | 'other' | undefined;
+
+/** statfs f_type of the kernel's own filesystems (include/uapi/linux/magic.h): proc, sysfs, cgroup, debugfs and the like. */
+const KERNEL_FILESYSTEMS: ReadonlySet<number> = new Set([
+  0x9fa0, 0x62656572, 0x63677270, 0x27e0eb, 0x64626720, 0x73636673, 0x42494e4d, 0x74726163, 0x1cd1, 0x62656570, 0x6165676c, 0xcafe4a11,
+  0xde5e81e4,
+]);
 
 function kindOf(path: string): Kind {
   try {
@@ -101,10 +116,26 @@ function checkPath(name: string, must: NonNullable<OptionDef['path']>, value: st
     throw usageError(`${option} exists and is not a directory`, 'name a directory, or one to create');
   if (must === 'new-file' && kind !== undefined && kind !== 'file')
     throw usageError(`${option} exists and is not a file`, 'name a file, or one to create');
-  if (kind === undefined) {
-    // To be made: the nearest existing ancestor must be a directory.
-    let up = dirname(path);
+  if (must === 'new-dir' || must === 'new-file') {
+    // To be written: the nearest existing place must be a writable directory of a real filesystem.
+    let up = kind === undefined ? dirname(path) : path;
     while (kindOf(up) === undefined && up !== dirname(up)) up = dirname(up);
-    if (kindOf(up) !== 'directory') throw usageError(`${option} cannot be made: ${up} is not a directory`, 'name a path under a directory');
+    if (kind === undefined && kindOf(up) !== 'directory')
+      throw usageError(`${option} cannot be made: ${up} is not a directory`, 'name a path under a directory');
+    if (KERNEL_FILESYSTEMS.has(statfsSync(up).type)) {
+      throw usageError(
+        `${option} is on a kernel filesystem (${up}), where no file can be written`,
+        'name a path on a disk, such as under /tmp or /etc',
+      );
+    }
+    const dir = kindOf(up) === 'directory' ? up : dirname(up);
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch (err) {
+      throw usageError(
+        `${option} cannot be written: ${dir} is not writable${errnoOf(err) ? ` (${errnoOf(err)})` : ''}`,
+        'name a writable place',
+      );
+    }
   }
 }

@@ -23,10 +23,14 @@ export function hostFamily(uname: string): string {
   return FAMILY_RULES.find(([re]) => re.test(m))?.[1] ?? m;
 }
 
-/** A uname -m this tool knows: one of the family rules, or a platform's name or uname alias. */
+/** The uname -m values of Linux hosts beyond the platforms' own names and aliases. */
+const HOST_MACHINES =
+  /^(x86_64|amd64|i[3-6]86|arm|armeb|armv[4-9][a-z0-9]{0,4}|aarch64|aarch64_be|arm64|ppc|ppc64|ppc64le|ppc64el|powerpc|powerpc64|powerpc64le|mips|mipsel|mips64|mips64el|mipsn32|mipsn32el|sparc|sparc64|sparc32plus|loongarch64)$/;
+
+/** A uname -m this tool knows: a Linux host's, or a platform's name or uname alias. */
 export function isKnownMachine(uname: string): boolean {
   const m = uname.toLowerCase();
-  return FAMILY_RULES.some(([re]) => re.test(m)) || PLATFORMS.some((p) => p.name === m || (p.aliases.uname ?? []).includes(m));
+  return HOST_MACHINES.test(m) || PLATFORMS.some((p) => p.name === m || (p.aliases.uname ?? []).includes(m));
 }
 
 export interface HostOptions {

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { QemuBinfmtError } from '../errors.js';
+import { errnoOf, QemuBinfmtError } from '../errors.js';
 import type { Platform } from '../table/platforms.js';
 
 /** What the nix.conf settings are made from: the platforms to build for and the paths their entries need. */
@@ -41,9 +41,18 @@ export function writeNixConf(file: string, settings: readonly string[]): boolean
     });
   } else after = `${before}${before && !before.endsWith('\n') ? '\n' : ''}${block}\n`;
   if (after === before) return false;
-  mkdirSync(dirname(file), { recursive: true });
   const temp = `${file}.qemu-binfmt.tmp`;
-  writeFileSync(temp, after);
-  renameSync(temp, file);
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(temp, after);
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw new QemuBinfmtError('IO', `cannot write ${file}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}`, {
+      path: file,
+      cause: err,
+      hint: 'check that its directory is writable and its disk not full; nix.conf was left as it was',
+    });
+  }
   return true;
 }

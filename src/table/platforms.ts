@@ -54,8 +54,8 @@ export function findPlatform(name: string): Platform | undefined {
 /** Whether the names ask for every platform (`all`, which stands alone). */
 export function isAll(names: readonly string[]): boolean {
   const all = names.some((n) => n.toLowerCase() === 'all');
-  if (all && names.length > 1) {
-    const others = names.filter((n) => n.toLowerCase() !== 'all');
+  const others = names.filter((n) => n.toLowerCase() !== 'all');
+  if (all && others.length > 0) {
     throw new QemuBinfmtError('USAGE', `all names every platform, so it takes no other name (got also ${others.join(' ')})`, {
       hint: 'give all alone, or name the platforms without all',
     });

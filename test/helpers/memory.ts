@@ -1,23 +1,28 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VersionCache } from '../../src/plan/version-cache.js';
 import { probeElf, probeRecord } from '../../src/probe/probe-elf.js';
 import { findPlatform, PLATFORMS } from '../../src/table/platforms.js';
 
 /**
  * A directory of stand-in interpreters for unit tests: a small static ELF (a probe) named
- * qemu-<binary>-static for every platform. Planning reads only their headers; tests pass
- * preserveArgv0 explicitly, so none is ever run.
+ * qemu-<binary>-static for every platform. Planning reads only their headers, and finds their
+ * version in the cache, so none is ever run.
  */
 export async function fakeInterpreterDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-fake-'));
   const aarch64 = findPlatform('aarch64')!;
   const elf = probeElf(aarch64, probeRecord(aarch64)!);
+  // Their QEMU version is known (7), as after a first run: P is decided without running them.
+  const cache = new VersionCache();
   for (const binary of new Set(PLATFORMS.map((p) => p.binary))) {
     const path = join(dir, `${binary}-static`);
     await writeFile(path, elf);
     await chmod(path, 0o755);
+    cache.set(path, 7);
   }
+  cache.save();
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 

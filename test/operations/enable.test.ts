@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { rmSync } from 'node:fs';
-import { copyFile, symlink } from 'node:fs/promises';
+import { copyFile, link, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseFlagString } from '../../src/codec/flags.js';
 import { formatRegisterLine } from '../../src/codec/register-line.js';
@@ -20,7 +20,7 @@ describe('operations/enable, on the in-memory table', () => {
   after(() => fake.remove());
   beforeEach(() => {
     table = new MemoryBinfmtTable();
-    options = { table, interpreterDir: fake.dir, preserveArgv0: true, host: { machine: 'x86_64', executables: [] } };
+    options = { table, interpreterDir: fake.dir, host: { machine: 'x86_64', executables: [] } };
   });
   const qemu = (binary: string) => join(fake.dir, `${binary}-static`);
 
@@ -132,6 +132,63 @@ describe('operations/enable, on the in-memory table', () => {
       expect(vanishing.list()).to.deep.equal([]);
     } finally {
       await copyFile(qemu('qemu-aarch64'), victim);
+    }
+  });
+
+  it('an entry with our interpreter but other flags is not ours; a hard link to ours is', async () => {
+    await enable(['aarch64'], options);
+    const withC = await enable(['aarch64'], { ...options, credentials: true });
+    expect(withC.results[0]?.error?.code).to.equal('EXISTS_DIFFERENT');
+    const hard = join(fake.dir, 'hard-qemu-arm');
+    await link(qemu('qemu-arm'), hard);
+    table.register(
+      formatRegisterLine({ name: 'qemu-arm', rule: findPlatform('arm')!.rule, interpreter: hard, flags: parseFlagString('F')! }),
+    );
+    expect((await enable(['arm'], options)).results[0]).to.deep.include({ outcome: 'unchanged', interpreter: hard });
+    expect((await enable(['arm'], { ...options, preserveArgv0: false, fixBinary: true })).results[0]?.outcome).to.equal('unchanged');
+    expect((await enable(['arm'], { ...options, preserveArgv0: true })).results[0]?.error?.code).to.equal('EXISTS_DIFFERENT');
+  });
+
+  it('with --force, an interpreter that vanishes while registering puts the previous entry back', async () => {
+    const victim = join(fake.dir, 'qemu-s390x-static');
+    class Vanishing extends MemoryBinfmtTable {
+      override register(line: string): void {
+        if (line.includes(victim)) rmSync(victim);
+        super.register(line);
+      }
+    }
+    const vanishing = new Vanishing();
+    const old = formatRegisterLine({
+      name: 'qemu-s390x',
+      rule: findPlatform('s390x')!.rule,
+      interpreter: '/usr/bin/other',
+      flags: parseFlagString('')!,
+    });
+    vanishing.register(old);
+    try {
+      const report = await enable(['s390x'], { ...options, table: vanishing, fixBinary: false, force: true });
+      expect(report.results[0]?.error?.code).to.equal('INTERPRETER_NOT_FOUND');
+      expect(report.results[0]?.error?.message).to.include('the previous entry was put back');
+      expect(vanishing.read('qemu-s390x')?.interpreter).to.equal('/usr/bin/other');
+    } finally {
+      await copyFile(qemu('qemu-aarch64'), victim);
+    }
+  });
+
+  it('--verify where the probes cannot run reports every registered platform as not verified', async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(fake.dir, 'missing');
+    try {
+      const report = await enable(['aarch64', 'riscv64'], { ...options, verify: true });
+      expect(report.ok).to.equal(false);
+      expect(report.results.map((r) => r.error?.message.replace(/: .*/, ''))).to.deep.equal([
+        'registered, but not verified',
+        'registered, but not verified',
+      ]);
+      expect(table.list().map((e) => e.name)).to.deep.equal(['qemu-aarch64', 'qemu-riscv64']);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
     }
   });
 });

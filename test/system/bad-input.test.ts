@@ -227,6 +227,22 @@ const ROWS: Row[] = [
   { ...row(1, /cannot write to standard output \(ENOSPC\)/, 'status'), stdoutFile: '/dev/full' },
   { ...row(1, /cannot write to standard output \(ENOSPC\)/, '--help'), stdoutFile: '/dev/full' },
   { ...row(1, /cannot write to standard output \(ENOSPC\)/, 'export', 'aarch64', '--format', 'sh'), stdoutFile: '/dev/full' },
+  // Spellings yargs would read in its own way.
+  row(2, /Unknown argument: force\.x/, 'enable', 'aarch64', '--force.x=no'),
+  row(2, /Unknown argument: credentials\.no/, 'enable', 'aarch64', '--credentials.no=1'),
+  row(2, /--dry-run and --no-dry-run were both given/, 'enable', 'aarch64', '--dry-run', '--no-dry-run'),
+  row(2, /--force and --no-force were both given/, 'disable', 'all', '--force=true', '--force=false'),
+  row(2, /Unknown argument: platforms/, 'enable', 'aarch64', '--platforms', 'arm'),
+  row(2, /Unknown argument: daemon/, 'sandbox', 'nix', 'aarch64', '--daemon=guix'),
+  row(2, /--write needs a value \(it was blank\)/, 'sandbox', 'nix', 'aarch64', '--write', ' '),
+  // Kernel filesystems and places that cannot be written.
+  row(2, /--output \/proc\/a\/b is on a kernel filesystem/, 'export', 'arm', '--format', 'sh', '--output', '/proc/a/b'),
+  row(2, /--write \/proc\/x\/nix\.conf is on a kernel filesystem/, 'sandbox', 'nix', 'arm', '--write', '/proc/x/nix.conf'),
+  row(2, /--output \/sys\/kernel\/qb is on a kernel filesystem/, 'export', 'arm', '--format', 'sh', '--output', '/sys/kernel/qb'),
+  row(1, /refusing to mount binfmt_misc on \S+\/plain: it is not empty/, 'enable', 'aarch64', '--binfmt-dir', `${T}/plain`, '--mount'),
+  withEnv({ QEMU_BINFMT_HOST_ARCH: 'armbogus' }, row(2, /QEMU_BINFMT_HOST_ARCH=armbogus is not a machine name/, 'enable', 'arm')),
+  withEnv({ QEMU_BINFMT_DIR: 'relative' }, row(2, /QEMU_BINFMT_DIR=relative is not an absolute path/, 'status')),
+  withEnv({ QEMU_BINFMT_DIR: `${T}/file` }, row(2, /QEMU_BINFMT_DIR=\S+\/file is not a directory/, 'enable', 'aarch64')),
   // Names from outside are shown with control bytes escaped.
   row(2, /unknown platform \\x1b\[31mred/, 'enable', '\x1b[31mred'),
 ];
