@@ -20,5 +20,6 @@ export { persist, type PersistOptions } from './operations/persist.js';
 export { unpersist, type UnpersistOptions } from './operations/unpersist.js';
 export { testPlatforms, type ProbeReport } from './operations/test.js';
 export { sandboxNeeds } from './operations/sandbox.js';
+export { explain, type Explanation, type ExplainOptions } from './operations/explain.js';
 export type { Report, TargetResult } from './operations/report.js';
 export { QemuBinfmtError, type ErrorCode } from './errors.js';

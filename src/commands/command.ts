@@ -5,7 +5,7 @@ import { usageError } from '../errors.js';
 import type { Io } from './output.js';
 
 export interface Positional {
-  name: 'platforms' | 'daemon';
+  name: 'platforms' | 'daemon' | 'files';
   describe: string;
   /** Takes every remaining word. */
   variadic?: boolean;
@@ -16,6 +16,7 @@ export interface Positional {
 
 export interface CommandInput<N extends OptionName> {
   platforms: string[];
+  files: string[];
   daemon: string | undefined;
   options: OptionValues<N>;
 }
@@ -70,15 +71,16 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
     handler: async (argv) => {
       // yargs takes a positional's name as an option too (--platforms arm): it is none.
       const end = words.indexOf('--');
-      const named = (end < 0 ? words : words.slice(0, end)).find((w) => /^--(platforms|daemon)(=|$)/.test(w));
+      const named = (end < 0 ? words : words.slice(0, end)).find((w) => /^--(platforms|daemon|files)(=|$)/.test(w));
       if (named) throw usageError(`Unknown argument: ${named.replace(/^--|=.*$/g, '')}`, 'see qemu-binfmt --help');
       const options = readOptions(
         { argv, words, cwdGone },
         uses.map(([name]) => name),
       );
       const platforms = Array.isArray(argv.platforms) ? argv.platforms.map(String) : [];
+      const files = Array.isArray(argv.files) ? argv.files.map(String) : [];
       const daemon = typeof argv.daemon === 'string' ? argv.daemon : undefined;
-      done(await spec.run({ platforms, daemon, options }, io));
+      done(await spec.run({ platforms, files, daemon, options }, io));
     },
   });
 }

@@ -1,5 +1,6 @@
 import type { Platform } from '../table/platforms.js';
 import { aliasesOf } from '../table/platforms.js';
+import type { Explanation } from '../operations/explain.js';
 import type { ProbeReport } from '../operations/test.js';
 import type { Outcome, Report } from '../operations/report.js';
 import type { PlatformStatus, StatusReport } from '../operations/status.js';
@@ -148,4 +149,12 @@ export function formatProbeReport(report: ProbeReport): Output {
     ...(failed ? [`qemu-binfmt: ${failed} of ${report.results.length} failed`] : []),
   ];
   return { stdout, stderr };
+}
+
+export function formatExplanations(explanations: readonly Explanation[]): Output {
+  const stdout: string[] = [];
+  for (const e of explanations) {
+    stdout.push(`${e.file}: ${e.verdict}`, ...e.reasons.map((r) => `  - ${r}`), ...e.fixes.map((f) => `  fix: ${f}`));
+  }
+  return { stdout, stderr: [] };
 }

@@ -4,8 +4,8 @@ import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
 import { readElfInfo, type ElfHeader } from '../elf/header.js';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
 
-/** The directories /etc/ld.so.conf names (with its include lines), in order. */
-export function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set<string>()): string[] {
+/** The directories an ld.so.conf names (with its include lines), in order; include paths are taken under root. */
+export function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set<string>(), root = '/'): string[] {
   if (seen.has(file) || !existsSync(file)) return [];
   seen.add(file);
   const dirs: string[] = [];
@@ -17,7 +17,8 @@ export function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set<string>())
       dirs.push(line);
       continue;
     }
-    const pattern = include[1]!.startsWith('/') ? include[1]! : join(dirname(file), include[1]!);
+    // An absolute include names a file of the same root.
+    const pattern = include[1]!.startsWith('/') ? join(root, include[1]!) : join(dirname(file), include[1]!);
     const dir = dirname(pattern);
     const re = new RegExp(`^${basenameGlob(pattern)}$`);
     const files = existsSync(dir)
@@ -25,7 +26,7 @@ export function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set<string>())
           .filter((n) => re.test(n))
           .sort()
       : [];
-    for (const f of files) dirs.push(...ldSoConfDirs(join(dir, f), seen));
+    for (const f of files) dirs.push(...ldSoConfDirs(join(dir, f), seen, root));
   }
   return dirs;
 }

@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
+import { readElfInfo, type ElfHeader } from '../elf/header.js';
+import { ldSoConfDirs } from '../sandbox/closure.js';
+
+/** What a dynamically linked program needs from the root it runs in, and what is missing there. */
+export interface Needs {
+  /** PT_INTERP, as the program names it; undefined for a static program. */
+  loader: string | undefined;
+  loaderPresent: boolean;
+  /** DT_NEEDED libraries (recursively) that the loader would not find, with who needs them. */
+  missing: Array<{ library: string; neededBy: string }>;
+}
+
+const DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/lib', '/usr/lib'] };
+
+function sameKind(path: string, like: ElfHeader): boolean {
+  try {
+    const h = readElfInfo(path).header;
+    return h !== undefined && h.class === like.class && h.machine === like.machine;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves the loader and libraries of a program as its loader would inside root: DT_RPATH or
+ * DT_RUNPATH, the root's ld.so.conf, the default directories, each of the program's class and
+ * machine. Paths are seen from inside root; $ORIGIN is where the program lies.
+ */
+export function programNeeds(program: string, root = '/'): Needs {
+  const top = readDynamicInfo(program);
+  if (!top?.interp) return { loader: undefined, loaderPresent: true, missing: [] };
+  const needs: Needs = { loader: top.interp, loaderPresent: existsSync(join(root, top.interp)), missing: [] };
+  const ldDirs = ldSoConfDirs(join(root, 'etc/ld.so.conf'), new Set(), root);
+  const queue: Array<[string, DynamicInfo, string]> = [[program, top, dirname(program)]];
+  // The loader is loaded already, and satisfies a DT_NEEDED of its own soname.
+  const done = new Set<string>([basename(top.interp)]);
+  while (queue.length) {
+    const [path, info, origin] = queue.shift()!;
+    const search = [...(info.runpath.length ? [] : info.rpath), ...info.runpath]
+      .map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin))
+      .concat(ldDirs, DEFAULT_DIRS[top.header.class]);
+    for (const name of info.needed) {
+      if (done.has(name)) continue;
+      done.add(name);
+      const inside = name.includes('/') ? name : search.map((d) => join(d, name)).find((c) => sameKind(join(root, c), top.header));
+      if (!inside || !existsSync(join(root, inside))) {
+        needs.missing.push({ library: name, neededBy: path });
+        continue;
+      }
+      const sub = readDynamicInfo(join(root, inside));
+      if (sub) queue.push([inside, sub, dirname(inside)]);
+    }
+  }
+  return needs;
+}

@@ -1,0 +1,238 @@
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Entry } from '../codec/entry.js';
+import { readElfInfo } from '../elf/header.js';
+import { ET_DYN, ET_EXEC } from '../elf/layout.js';
+import { identify, type Identity } from '../explain/identify.js';
+import { programNeeds } from '../explain/needs.js';
+import { accessTable, type TableOptions } from '../kernel/access.js';
+import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
+import { matches } from '../table/rule.js';
+
+/** Why one file runs here or not, decided from its bytes and the table, without running it. */
+export interface Explanation {
+  file: string;
+  runs: boolean;
+  /** One line: `runs natively`, `runs through ...`, `Exec format error: ...`, `No such file or directory: ...`. */
+  verdict: string;
+  /** What was found, in the order it was looked at. */
+  reasons: string[];
+  /** What to do about it. */
+  fixes: string[];
+  platform?: string;
+  /** The entry the kernel hands the file to, when one is known. */
+  entry?: string;
+  interpreter?: string;
+}
+
+export interface ExplainOptions extends TableOptions {
+  /** The root the file runs in (a chroot or image tree): its loader, libraries and interpreters are looked up there. */
+  root?: string;
+  host?: HostOptions;
+}
+
+const TYPES: Record<number, string> = {
+  [ET_EXEC]: 'an executable (ET_EXEC)',
+  [ET_DYN]: 'a position-independent executable or library (ET_DYN)',
+};
+
+/** Explains each file; writes nothing and runs nothing. */
+export async function explain(files: readonly string[], options: ExplainOptions = {}): Promise<Explanation[]> {
+  const root = resolve(options.root ?? '/');
+  const host = detectHost(options.host);
+  const access = await accessTable(options, false, false);
+  const entries = access.mounted ? access.table.list() : [];
+  const context: Context = { root, host, access, entries, kernelOn: access.mounted ? access.table.kernelEnabled() : false };
+  return files.map((file) => explainOne(resolve(file), context, 0));
+}
+
+interface Context {
+  root: string;
+  host: ReturnType<typeof detectHost>;
+  access: Awaited<ReturnType<typeof accessTable>>;
+  entries: Entry[];
+  kernelOn: boolean;
+}
+
+function explainOne(file: string, ctx: Context, depth: number): Explanation {
+  const reasons: string[] = [];
+  const fixes: string[] = [];
+  const result = (runs: boolean, verdict: string, extra: Partial<Explanation> = {}): Explanation => ({
+    file,
+    runs,
+    verdict,
+    reasons,
+    fixes,
+    ...extra,
+  });
+  const id = identify(file);
+  if ('detail' in id) return result(false, id.kind === 'missing' ? `No such file or directory: ${file}` : `cannot run: ${id.detail}`);
+  if (!isExecutable(file)) {
+    fixes.push(`chmod +x ${file}`);
+    return result(false, `Permission denied: ${file} is not executable`);
+  }
+  if (id.kind === 'script') return explainScript(file, id, ctx, depth, reasons, fixes);
+  if (id.kind === 'other') return result(false, `Exec format error: ${file} is ${id.what}`);
+
+  const { header, platform, head } = id;
+  reasons.push(
+    `ELF ${header.class}-bit ${header.endianness}-endian, ${TYPES[header.type] ?? `e_type ${header.type}`}, e_machine 0x${header.machine.toString(16)}, ` +
+      `OSABI ${header.osabi}, e_flags 0x${header.flags.toString(16)}: ${platform ? `platform ${platform.name}` : 'no QEMU platform of this table'}`,
+  );
+  const native = platform ? nativeReason(platform, ctx.host) : undefined;
+  if (native || !platform) {
+    if (!native) return result(false, `Exec format error: no QEMU platform runs e_machine 0x${header.machine.toString(16)}`);
+    reasons.push(native.reason === 'captures-host' ? "this host's own kind of program" : `of the host's family (${ctx.host.family})`);
+    return withNeeds(file, ctx, reasons, fixes, result, 'runs natively');
+  }
+
+  // binfmt_misc: is there a table, is it on, which entries claim the file.
+  if (!ctx.access.mounted) {
+    if (!binfmtInKernel())
+      reasons.push('the kernel has no binfmt_misc (CONFIG_BINFMT_MISC is off, or the module is not loaded: modprobe binfmt_misc)');
+    fixes.push(`qemu-binfmt enable ${platform.name} --mount`);
+    return result(false, `Exec format error: binfmt_misc is not mounted at ${ctx.access.table.dir}`, { platform: platform.name });
+  }
+  if (ctx.access.privateNamespace)
+    reasons.push("this user namespace has a binfmt_misc table of its own: the host does not see these entries, nor this table the host's");
+  if (!ctx.kernelOn) {
+    fixes.push(`echo 1 > ${ctx.access.table.dir}/status`);
+    return result(false, 'Exec format error: binfmt_misc is switched off as a whole', { platform: platform.name });
+  }
+  const claiming = ctx.entries.filter((e) =>
+    e.rule ? matches(e.rule, head) : e.extension !== undefined && basename(file).endsWith(`.${e.extension}`),
+  );
+  const enabled = claiming.filter((e) => e.enabled);
+  for (const e of claiming.filter((x) => !x.enabled)) reasons.push(`entry ${e.name} matches, but is disabled`);
+  const ours = ctx.entries.find((e) => e.name === platform.entryName);
+  if (ours?.rule && !claiming.includes(ours)) reasons.push(`entry ${ours.name} does not match it: ${mismatch(ours.rule, head)}`);
+  if (enabled.length === 0) {
+    fixes.push(`qemu-binfmt enable ${platform.name}`);
+    return result(false, 'Exec format error: no enabled binfmt_misc entry matches', { platform: platform.name });
+  }
+  if (enabled.length > 1) {
+    reasons.push(
+      `entries ${enabled.map((e) => e.name).join(', ')} all match; the kernel uses the one registered last, which userspace cannot read: qemu-binfmt test ${platform.name} shows which answers`,
+    );
+  }
+  const entry = enabled.find((e) => e.name === platform.entryName) ?? enabled[0]!;
+  reasons.push(`entry ${entry.name} hands it to ${entry.interpreter} (flags ${entry.flagText || 'none'})`);
+  const found = { platform: platform.name, entry: entry.name, interpreter: entry.interpreter };
+
+  // The interpreter: with F the kernel holds it open; without, it must be there at every exec.
+  const interpreterPath = entry.flags.fixBinary ? entry.interpreter : join(ctx.root, entry.interpreter);
+  if (!entry.flags.fixBinary && !existsSync(interpreterPath)) {
+    fixes.push(`qemu-binfmt enable ${platform.name} --force (a static interpreter with F works in any root)`);
+    return result(
+      false,
+      `No such file or directory: the interpreter ${entry.interpreter} is missing${ctx.root === '/' ? '' : ` under ${ctx.root}`}`,
+      found,
+    );
+  }
+  const interp = safeElf(interpreterPath);
+  if (interp)
+    reasons.push(
+      `${entry.interpreter} is ${interp.isStatic ? 'statically linked' : 'dynamically linked'}${entry.flags.fixBinary ? ', held open by the kernel (F)' : ''}`,
+    );
+  if (interp && !interp.isStatic && !entry.flags.fixBinary) {
+    const lacks = programNeeds(interpreterPath, ctx.root);
+    if (!lacks.loaderPresent || lacks.missing.length) {
+      fixes.push('install qemu-user-static and enable it with F: qemu-binfmt enable --force ' + platform.name);
+      return result(
+        false,
+        `No such file or directory: the interpreter ${entry.interpreter} needs ${lacks.loaderPresent ? lacks.missing[0]!.library : lacks.loader}, missing here`,
+        found,
+      );
+    }
+  }
+  return withNeeds(file, ctx, reasons, fixes, result, `runs through ${entry.interpreter} (entry ${entry.name})`, found);
+}
+
+/** The program's own loader and libraries under the root: the "No such file or directory" that is not about the program. */
+function withNeeds(
+  file: string,
+  ctx: Context,
+  reasons: string[],
+  fixes: string[],
+  result: (runs: boolean, verdict: string, extra?: Partial<Explanation>) => Explanation,
+  verdict: string,
+  extra: Partial<Explanation> = {},
+): Explanation {
+  const needs = programNeeds(file, ctx.root);
+  if (!needs.loader) {
+    reasons.push('statically linked: it needs no loader or library');
+    return result(true, verdict, extra);
+  }
+  reasons.push(`dynamically linked: its loader is ${needs.loader}`);
+  const missing = needs.loaderPresent ? needs.missing.map((m) => m.library) : [needs.loader];
+  if (missing.length === 0) return result(true, verdict, extra);
+  const under = ctx.root === '/' ? '' : ` under ${ctx.root}`;
+  if (needs.loaderPresent) reasons.push(`missing libraries${under}: ${missing.join(' ')}`);
+  if (extra.interpreter) {
+    fixes.push(
+      `install the foreign C library (Debian: apt-get install libc6:ARCH), or point QEMU_LD_PREFIX at a root that has ${missing[0]}, or run it in a foreign root filesystem`,
+    );
+  } else fixes.push(`install the package that has ${missing[0]}`);
+  return result(false, `No such file or directory: ${missing[0]} is missing${under}`, extra);
+}
+
+function explainScript(
+  file: string,
+  id: Extract<Identity, { kind: 'script' }>,
+  ctx: Context,
+  depth: number,
+  reasons: string[],
+  fixes: string[],
+): Explanation {
+  reasons.push(`a script for ${id.interpreter}${id.args ? ` ${id.args}` : ''}`);
+  const inside = join(ctx.root, id.interpreter);
+  if (!id.interpreter.startsWith('/') || !existsSync(inside) || depth >= 4) {
+    return {
+      file,
+      runs: false,
+      verdict: `No such file or directory: the script's interpreter ${id.interpreter} is missing${ctx.root === '/' ? '' : ` under ${ctx.root}`}`,
+      reasons,
+      fixes,
+    };
+  }
+  const inner = explainOne(inside, ctx, depth + 1);
+  return {
+    ...inner,
+    file,
+    reasons: [...reasons, ...inner.reasons],
+    fixes: [...fixes, ...inner.fixes],
+    verdict: `${inner.verdict} (the script's interpreter ${id.interpreter})`,
+  };
+}
+
+/** Where the rule first fails: the byte and which of magic or mask decides it. */
+function mismatch(rule: NonNullable<Entry['rule']>, head: Uint8Array): string {
+  if (head.length < rule.offset + rule.magic.length) return 'the file is shorter than its magic';
+  const i = rule.magic.findIndex((m, k) => ((head[rule.offset + k]! ^ m) & rule.mask[k]!) !== 0);
+  return `mask at byte ${rule.offset + i} (file 0x${head[rule.offset + i]!.toString(16).padStart(2, '0')}, magic 0x${rule.magic[i]!.toString(16).padStart(2, '0')}, mask 0x${rule.mask[i]!.toString(16).padStart(2, '0')})`;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function safeElf(path: string): ReturnType<typeof readElfInfo> | undefined {
+  try {
+    return readElfInfo(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function binfmtInKernel(): boolean {
+  try {
+    return readFileSync('/proc/filesystems', 'utf8').includes('binfmt_misc');
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { foreign } from '../helpers/paths.js';
+import { PrivateInstance } from '../helpers/private-instance.js';
+
+/**
+ * explain says whether a file runs, and why not; the kernel then decides for real. Each file is
+ * explained first, then executed with execv (no shell, no retry through /bin/sh), and the two
+ * must agree: runs, Exec format error (ENOEXEC), or No such file or directory (ENOENT).
+ */
+describe('explain agrees with the real kernel (private binfmt_misc instance)', function () {
+  this.timeout(120_000);
+  let instance: PrivateInstance | undefined;
+  let dir = '';
+
+  before(async function () {
+    instance = await PrivateInstance.start(this);
+    dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-explain-'));
+  });
+  after(async () => {
+    await instance?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** What the kernel answers to execv of the file: 'runs', or the strerror of the failure. */
+  async function kernelSays(file: string): Promise<string> {
+    const py = `import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  print(e.strerror, file=sys.stderr); sys.exit(3)`;
+    const r = await instance!.sh(
+      `python3 -c '${py}' ${file} >/dev/null 2>${dir}/err; c=$?; [ $c = 3 ] && cat ${dir}/err; [ $c = 0 ] && echo runs; true`,
+    );
+    return r.stdout.trim() || 'runs';
+  }
+
+  async function agree(file: string): Promise<void> {
+    const e = await instance!.cli(['explain', file, '--json']);
+    const [explained] = JSON.parse(e.stdout) as Array<{ runs: boolean; verdict: string }>;
+    const kernel = await kernelSays(file);
+    const expected = explained!.runs
+      ? 'runs'
+      : explained!.verdict.startsWith('Exec format error')
+        ? 'Exec format error'
+        : explained!.verdict.startsWith('No such file')
+          ? 'No such file or directory'
+          : 'other';
+    expect([file, expected, e.exitCode]).to.deep.equal([file, kernel.split('\n')[0], explained!.runs ? 0 : 1]);
+  }
+
+  it('for real and made files, with and without the entry, explain and execv agree', async function () {
+    const busybox = foreign(this, 'busybox-arm64');
+    const armhf = foreign(this, 'busybox-armhf');
+    const script = join(dir, 'script');
+    await writeFile(script, '#!/usr/bin/no-such-interpreter\n');
+    const pe = join(dir, 'app.exe');
+    await writeFile(pe, Buffer.from('4d5a90000300000004000000ffff0000', 'hex'));
+    const foreignScript = join(dir, 'arm-script');
+    await writeFile(foreignScript, `#!${busybox} sh\n`);
+    for (const f of [script, pe, foreignScript]) await chmod(f, 0o755);
+
+    for (const f of [busybox, armhf, '/bin/ls', script, pe, foreignScript]) await agree(f);
+    expect((await instance!.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
+    for (const f of [busybox, armhf, foreignScript]) await agree(f);
+    await instance!.sh('echo 0 > /proc/sys/fs/binfmt_misc/qemu-aarch64');
+    await agree(busybox);
+  });
+});
