@@ -22,6 +22,10 @@ done
 # formats in the host's table.
 bs=.cache/binfmt-support
 [ -x "$bs/usr/sbin/update-binfmts" ] || fetched=
+# A small arm64 root filesystem from Debian's packages: the C library and GNU hello, a
+# dynamically linked arm64 program (explain's "No such file or directory" that is not about it).
+rootfs=.cache/foreign/rootfs-arm64
+[ -x "$rootfs/usr/bin/hello" ] || fetched=
 
 if [ -n "$need_apt" ] || [ -z "$fetched" ]; then
 	[ "$(id -u)" = 0 ] || { echo "setup: run as root (it installs Debian packages)" >&2; exit 1; }
@@ -45,6 +49,10 @@ if [ -z "$fetched" ]; then
 		dpkg-deb -x "$tmp"/busybox-static_*_"$arch".deb "$tmp/$arch"
 		cp "$tmp/$arch/bin/busybox" "$out/busybox-$arch"
 	done
+	if [ ! -x "$rootfs/usr/bin/hello" ]; then
+		(cd "$tmp" && apt-get download -qq libc6:arm64 hello:arm64)
+		for deb in "$tmp"/libc6_*_arm64.deb "$tmp"/hello_*_arm64.deb; do dpkg-deb -x "$deb" "$rootfs"; done
+	fi
 	if [ ! -x "$bs/usr/sbin/update-binfmts" ]; then
 		(cd "$tmp" && apt-get download -qq binfmt-support)
 		dpkg-deb -x "$tmp"/binfmt-support_*.deb "$bs"

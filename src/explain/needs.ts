@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
 import { readElfInfo, type ElfHeader } from '../elf/header.js';
@@ -14,6 +14,19 @@ export interface Needs {
 }
 
 const DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/lib', '/usr/lib'] };
+
+/** Debian's multiarch directories (/lib/aarch64-linux-gnu, ...), which glibc's loader searches built in. */
+function multiarchDirs(root: string): string[] {
+  return ['/lib', '/usr/lib'].flatMap((dir) => {
+    try {
+      return readdirSync(join(root, dir))
+        .filter((n) => /-linux-gnu/.test(n))
+        .map((n) => `${dir}/${n}`);
+    } catch {
+      return [];
+    }
+  });
+}
 
 function sameKind(path: string, like: ElfHeader): boolean {
   try {
@@ -33,7 +46,7 @@ export function programNeeds(program: string, root = '/'): Needs {
   const top = readDynamicInfo(program);
   if (!top?.interp) return { loader: undefined, loaderPresent: true, missing: [] };
   const needs: Needs = { loader: top.interp, loaderPresent: existsSync(join(root, top.interp)), missing: [] };
-  const ldDirs = ldSoConfDirs(join(root, 'etc/ld.so.conf'), new Set(), root);
+  const ldDirs = [...ldSoConfDirs(join(root, 'etc/ld.so.conf'), new Set(), root), ...multiarchDirs(root)];
   const queue: Array<[string, DynamicInfo, string]> = [[program, top, dirname(program)]];
   // The loader is loaded already, and satisfies a DT_NEEDED of its own soname.
   const done = new Set<string>([basename(top.interp)]);

@@ -7,6 +7,7 @@ import { identify, type Identity } from '../explain/identify.js';
 import { programNeeds } from '../explain/needs.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
+import { PLATFORMS } from '../table/platforms.js';
 import { matches } from '../table/rule.js';
 
 /** Why one file runs here or not, decided from its bytes and the table, without running it. */
@@ -169,8 +170,9 @@ function withNeeds(
   const under = ctx.root === '/' ? '' : ` under ${ctx.root}`;
   if (needs.loaderPresent) reasons.push(`missing libraries${under}: ${missing.join(' ')}`);
   if (extra.interpreter) {
+    const arch = PLATFORMS.find((p) => p.name === extra.platform)?.aliases.debian?.[0];
     fixes.push(
-      `install the foreign C library (Debian: apt-get install libc6:ARCH), or point QEMU_LD_PREFIX at a root that has ${missing[0]}, or run it in a foreign root filesystem`,
+      `install the foreign C library (Debian: apt-get install libc6${arch ? `:${arch}` : ''}), or set QEMU_LD_PREFIX to a root that has ${missing[0]}, or run it in a foreign root filesystem (--root explains it there)`,
     );
   } else fixes.push(`install the package that has ${missing[0]}`);
   return result(false, `No such file or directory: ${missing[0]} is missing${under}`, extra);
