@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'KERNEL_REJECTED'
   | 'NO_BOOT_SYSTEM'
   | 'PROBE_FAILED'
+  | 'HOST_BROKEN'
   | 'PRIVATE_NAMESPACE'
   | 'IO'
   | 'INTERNAL';

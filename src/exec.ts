@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 /** The one door to subprocesses; execa is loaded only when a command actually needs one. */
 export interface RunResult {
   exitCode: number | undefined;
@@ -53,4 +54,13 @@ function killGroup(pid: number | undefined): void {
   } catch {
     // already gone
   }
+}
+
+/** Runs a small program to its end, synchronously (the host self-test): undefined when it exits 0, else why not. */
+export function runsCleanly(file: string, args: readonly string[], timeoutMs = 5_000): string | undefined {
+  const result = spawnSync(file, args, { stdio: 'ignore', timeout: timeoutMs });
+  const errno = result.error && 'code' in result.error ? String(result.error.code) : undefined;
+  if (errno) return errno;
+  if (result.signal) return `killed by ${result.signal}`;
+  return result.status === 0 ? undefined : `exit ${result.status}`;
 }

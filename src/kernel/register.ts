@@ -81,6 +81,12 @@ export function replaceEntry(
   }
 }
 
+/** Registers an entry again as it was (disabled if it was); says whether that worked. */
+export function restoreEntry(table: BinfmtTable, old: Entry): string {
+  const restore = restoreLine(old);
+  return restore ? putBack(table, restore, old.enabled) : `the previous entry ${old.name} could not be put back`;
+}
+
 function putBack(table: BinfmtTable, restore: { line: string; registration: Registration }, enabled: boolean): string {
   const name = restore.registration.name;
   const lost = (why: string) => `the previous entry was LOST (${why}); its line was ${restore.line.trimEnd()}`;

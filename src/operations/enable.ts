@@ -13,6 +13,7 @@ import { planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../
 import { applyToChroots, checkChrootDir } from '../sandbox/chroot.js';
 import { PLATFORMS } from '../table/platforms.js';
 import { failed, type Report, type TargetResult } from './report.js';
+import { checkHost, type HostProbe, type WrittenEntry } from './host-check.js';
 import { testPlatforms } from './test.js';
 
 export interface EnableOptions extends TableOptions, PlanOptions {
@@ -24,6 +25,8 @@ export interface EnableOptions extends TableOptions, PlanOptions {
   chroots?: readonly string[];
   /** Run each registered platform's probe through the kernel afterwards; a failing probe fails the platform. */
   verify?: boolean;
+  /** The host self-test after the writes (default: run /bin/sh -c true); tests hand in their own. */
+  hostProbe?: HostProbe;
 }
 
 /** Registers each platform, attempting every one; bad input throws before anything is written. */
@@ -49,8 +52,18 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
   const results: TargetResult[] = plan.missing.map(({ platform, error }) =>
     failed({ platform: platform.name, entry: platform.entryName }, error),
   );
+  const written: WrittenEntry[] = [];
   for (const target of plan.targets) {
-    results.push(enableOne(access.table, target, existing, options));
+    results.push(enableOne(access.table, target, existing, options, written));
+  }
+  if (!dryRun) {
+    // Once after the writes: do this host's own programs still run?
+    const { culprits, notice } = checkHost(access.table, written, options.hostProbe);
+    if (notice) notices.push(notice);
+    for (const r of results) {
+      const culprit = culprits.get(r.entry);
+      if (culprit) Object.assign(r, failed(r, culprit, r.warnings));
+    }
   }
   results.sort((a, b) => tableIndex(a.platform) - tableIndex(b.platform));
   const registered = results.filter((r) => ['enabled', 'replaced', 'unchanged'].includes(r.outcome));
@@ -98,7 +111,13 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
 
 const tableIndex = (name: string) => PLATFORMS.findIndex((p) => p.name === name);
 
-function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[], options: EnableOptions): TargetResult {
+function enableOne(
+  table: BinfmtTable,
+  target: PlannedTarget,
+  existing: Entry[],
+  options: EnableOptions,
+  wrote: WrittenEntry[],
+): TargetResult {
   const { registration: reg, line } = target;
   const base = {
     platform: target.platform.name,
@@ -125,6 +144,8 @@ function enableOne(table: BinfmtTable, target: PlannedTarget, existing: Entry[],
     if (warning) warnings.push(warning);
     if (outcome === 'unchanged') return done('unchanged', 'registered meanwhile by another process, identically');
     if (as === 'enabled') stillThere();
+    const old = existing.find((e) => e.name === reg.name);
+    wrote.push({ target, ...(old ? { old } : {}) });
     return done(as, detail);
   };
   try {

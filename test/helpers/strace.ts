@@ -52,16 +52,21 @@ export async function measureWork(
     const work: Work = { exitCode: r.exitCode ?? -1, opens: new Map(), bytesRead: new Map(), spawned: [] };
     const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
     for (const file of await readdir(dir)) {
-      for (const line of (await readFile(join(dir, file), 'utf8')).split('\n')) {
-        const call = CALL.exec(line);
-        if (!call || Number(call[3]) < 0) continue;
+      const calls = (await readFile(join(dir, file), 'utf8'))
+        .split('\n')
+        .map((line) => CALL.exec(line))
+        .filter((call): call is RegExpExecArray => call !== null && Number(call[3]) >= 0);
+      const programs = calls.filter((c) => c[1] === 'execve').map((c) => /^"([^"]*)"/.exec(c[2]!)?.[1] ?? '?');
+      work.spawned.push(...programs);
+      // What a program the CLI started does is its own work, not the CLI's.
+      if (programs.some((p) => p !== process.execPath)) continue;
+      for (const call of calls) {
         const name = call[1]!;
         const callArgs = call[2]!;
-        if (name === 'execve') work.spawned.push(/^"([^"]*)"/.exec(callArgs)?.[1] ?? '?');
-        else if (name === 'open' || name === 'openat') {
+        if (name === 'open' || name === 'openat') {
           const path = /"([^"]*)"/.exec(callArgs)?.[1];
           if (path) add(work.opens, path, 1);
-        } else {
+        } else if (name !== 'execve') {
           const path = FD_PATH.exec(callArgs)?.[1];
           if (path) add(work.bytesRead, path, Number(call[3]));
         }
