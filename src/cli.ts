@@ -6,6 +6,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { globalOptions, type Command } from './commands/command.js';
 import { disableCommand } from './commands/disable.js';
 import { enableCommand } from './commands/enable.js';
+import { doctorCommand } from './commands/doctor.js';
 import { explainCommand } from './commands/explain.js';
 import { exportCommand } from './commands/export.js';
 import { printable, processIo, writeJson, type Io } from './commands/output.js';
@@ -27,6 +28,7 @@ const COMMANDS: readonly Command[] = [
   sandboxCommand,
   testCommand,
   explainCommand,
+  doctorCommand,
 ];
 
 /** Runs the command line and returns its exit code: 0 ok, 1 a target or the system failed, 2 bad input. */

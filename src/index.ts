@@ -21,5 +21,6 @@ export { unpersist, type UnpersistOptions } from './operations/unpersist.js';
 export { testPlatforms, type ProbeReport } from './operations/test.js';
 export { sandboxNeeds } from './operations/sandbox.js';
 export { explain, type Explanation, type ExplainOptions } from './operations/explain.js';
+export { doctor, type DoctorOptions, type DoctorReport } from './operations/doctor.js';
 export type { Report, TargetResult } from './operations/report.js';
 export { QemuBinfmtError, type ErrorCode } from './errors.js';

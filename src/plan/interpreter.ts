@@ -141,13 +141,18 @@ async function supportsP(path: string, root: string, cache: VersionCache): Promi
       .replace(/-static$/, '')}-binfmt-P`,
   );
   if (realpathOrUndefined(join(root, wrapper)) === realpathSync(join(root, path))) return true;
-  const file = join(root, path);
+  const major = await knownQemuMajor(join(root, path), cache);
+  return major !== null && major >= 6;
+}
+
+/** The QEMU major version of an emulator: remembered, or asked once (--version) and remembered; null when it does not say. */
+export async function knownQemuMajor(file: string, cache: VersionCache): Promise<number | null> {
   let major = cache.get(file);
   if (major === undefined) {
     major = (await qemuMajorVersion(file)) ?? null;
     cache.set(file, major ?? undefined);
   }
-  return major !== null && major >= 6;
+  return major;
 }
 
 function realpathOrUndefined(path: string): string | undefined {

@@ -1,0 +1,149 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { detectVia } from '../boot/locations.js';
+import { accessTable } from '../kernel/access.js';
+import { knownQemuMajor } from '../plan/interpreter.js';
+import { VersionCache } from '../plan/version-cache.js';
+import { overlaps } from '../table/rule.js';
+import { status, type StatusOptions } from './status.js';
+import { testPlatforms } from './test.js';
+
+/** The whole system at once: what holds, and each problem with the command that fixes it. */
+export interface DoctorReport {
+  ok: boolean;
+  facts: string[];
+  problems: Array<{ problem: string; fix: string }>;
+}
+
+export interface DoctorOptions extends StatusOptions {
+  /** The nix.conf whose sandbox settings are checked (default /etc/nix/nix.conf). */
+  nixConf?: string;
+}
+
+/** Linux 6.7 gave each user namespace a binfmt_misc instance of its own. */
+function privateInstances(kernel: string): boolean {
+  const [major = 0, minor = 0] = kernel.split('.').map((n) => Number.parseInt(n, 10));
+  return major > 6 || (major === 6 && minor >= 7);
+}
+
+function fileHas(path: string, text: string): boolean {
+  try {
+    return readFileSync(path, 'utf8').includes(text);
+  } catch {
+    return false;
+  }
+}
+
+/** Looks at the kernel, the table, every registered qemu entry, other handlers and boot and build-daemon settings; writes nothing. */
+export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
+  const facts: string[] = [];
+  const problems: DoctorReport['problems'] = [];
+  const kernel = release();
+  facts.push(
+    `Linux ${kernel}: ${privateInstances(kernel) ? 'each user namespace can mount a binfmt_misc table of its own (>= 6.7)' : 'one binfmt_misc table for the whole system (private instances need Linux >= 6.7)'}`,
+  );
+  if (!fileHas('/proc/filesystems', 'binfmt_misc')) {
+    problems.push({
+      problem: 'the kernel has no binfmt_misc (CONFIG_BINFMT_MISC, or the module is not loaded)',
+      fix: 'modprobe binfmt_misc',
+    });
+  }
+  if (fileHas('/proc/version', 'icrosoft')) {
+    facts.push(
+      'WSL: every WSL distribution shares this table, and one whose systemd stops wipes it (persist with a unit, or re-run enable)',
+    );
+  }
+  const report = await status([], options);
+  if (!report.mounted) {
+    problems.push({
+      problem: `binfmt_misc is not mounted at ${report.binfmtDir}`,
+      fix: `mount -t binfmt_misc binfmt_misc ${report.binfmtDir}`,
+    });
+    return { ok: false, facts, problems };
+  }
+  if (report.privateNamespace)
+    facts.push("this user namespace has a binfmt_misc table of its own: what is registered here is not the host's");
+  if (report.kernelEnabled === false)
+    problems.push({
+      problem: 'binfmt_misc is switched off as a whole: no entry runs anything',
+      fix: `echo 1 > ${report.binfmtDir}/status`,
+    });
+
+  const registered = report.platforms.filter((p) => p.registered);
+  facts.push(registered.length ? `registered: ${registered.map((p) => p.platform).join(' ')}` : 'no qemu-<platform> entry is registered');
+  const cache = new VersionCache();
+  for (const p of registered) {
+    const version = p.interpreter && p.interpreterPresent ? await knownQemuMajor(p.interpreter, cache) : null;
+    facts.push(
+      `${p.entry}: ${p.interpreter} (${p.interpreterPresent === false ? 'missing' : p.interpreterStatic ? 'static' : 'dynamic'}${typeof version === 'number' ? `, QEMU ${version}` : ''}), flags ${p.flags || 'none'}${p.enabled ? '' : ', disabled'}`,
+    );
+    if (!p.enabled) problems.push({ problem: `${p.entry} is disabled`, fix: `qemu-binfmt enable ${p.platform}` });
+    if (p.interpreterPresent === false && !p.flags?.includes('F')) {
+      problems.push({
+        problem: `${p.entry}: its interpreter ${p.interpreter} is missing, and without F nothing runs`,
+        fix: `qemu-binfmt enable ${p.platform} --force`,
+      });
+    }
+    if (p.sandboxVisible === 'no')
+      problems.push({
+        problem: `${p.entry}: F with a dynamically linked interpreter fails in chroots and containers`,
+        fix: `apt-get install qemu-user-static && qemu-binfmt enable ${p.platform} --force`,
+      });
+    if (p.matchesTable === false) facts.push(`${p.entry}: its magic and mask are not this table's (another tool's, or an old one)`);
+    if (p.drift === 'not-registered')
+      problems.push({
+        problem: `${p.platform} is persisted in ${p.persisted} but not registered now`,
+        fix: `qemu-binfmt enable ${p.platform}`,
+      });
+    if (p.drift === 'differs')
+      problems.push({ problem: `${p.entry} differs from ${p.persisted}: ${p.driftDetail}`, fix: `qemu-binfmt persist ${p.platform}` });
+  }
+  cache.save();
+  const probes =
+    registered.length && report.kernelEnabled
+      ? await testPlatforms(
+          registered.map((p) => p.platform),
+          options,
+        )
+      : undefined;
+  for (const r of probes?.results ?? []) {
+    if (r.outcome !== 'pass' && r.outcome !== 'no-probe')
+      problems.push({ problem: `${r.entry}: its probe fails: ${r.detail}`, fix: `qemu-binfmt test ${r.platform}` });
+  }
+
+  // Other handlers claiming the same files: the one registered last wins.
+  const { table } = await accessTable(options, false, false);
+  const entries = table.list();
+  for (const p of registered) {
+    const ours = entries.find((e) => e.name === p.entry);
+    const rivals = entries.filter((e) => e !== ours && e.enabled && e.rule && ours?.rule && overlaps(e.rule, ours.rule));
+    if (rivals.length)
+      facts.push(
+        `${rivals.map((e) => `${e.name} (${e.interpreter})`).join(', ')} also claim ${p.platform} files: the entry registered last wins (qemu-binfmt explain FILE tells more)`,
+      );
+  }
+
+  // Boot: what flushes or loads entries at boot.
+  const via = detectVia(options.root ?? '/');
+  if (via === 'binfmt.d')
+    facts.push('systemd-binfmt is present: it flushes every entry when it starts or stops; entries not in /etc/binfmt.d are lost then');
+  if (existsSync('/usr/sbin/update-binfmts')) facts.push('binfmt-support (update-binfmts) is present');
+  const unpersisted = registered.filter((p) => !p.persisted).map((p) => p.platform);
+  if (unpersisted.length && via)
+    facts.push(`not persisted, so gone after a reboot: ${unpersisted.join(' ')} (qemu-binfmt persist ${unpersisted.join(' ')})`);
+
+  // Build daemons: without F a sandbox sees the interpreter only if it is listed.
+  const nixConf = options.nixConf ?? '/etc/nix/nix.conf';
+  if (existsSync(nixConf)) {
+    const text = readFileSync(nixConf, 'utf8');
+    const hidden = registered
+      .filter((p) => p.sandboxVisible === 'if-bound-or-listed' && p.interpreter && !text.includes(p.interpreter))
+      .map((p) => p.platform);
+    if (hidden.length)
+      problems.push({
+        problem: `nix-daemon's sandbox cannot see the interpreters of ${hidden.join(' ')} (no F, and not in extra-sandbox-paths)`,
+        fix: `qemu-binfmt sandbox nix ${hidden.join(' ')} --write ${nixConf}`,
+      });
+  }
+  return { ok: problems.length === 0, facts, problems };
+}

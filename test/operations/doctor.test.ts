@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseFlagString } from '../../src/codec/flags.js';
+import { formatRegisterLine } from '../../src/codec/register-line.js';
+import { MemoryBinfmtTable } from '../../src/kernel/memory-table.js';
+import { doctor, type DoctorOptions } from '../../src/operations/doctor.js';
+import { enable } from '../../src/operations/enable.js';
+import { findPlatform } from '../../src/table/platforms.js';
+import { fakeInterpreterDir } from '../helpers/memory.js';
+
+describe('operations/doctor, on the in-memory table', () => {
+  let fake: Awaited<ReturnType<typeof fakeInterpreterDir>>;
+  let root: string;
+  let table: MemoryBinfmtTable;
+  let options: DoctorOptions;
+  before(async () => {
+    fake = await fakeInterpreterDir();
+  });
+  after(() => fake.remove());
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'qemu-binfmt-doctor-'));
+    table = new MemoryBinfmtTable();
+    options = { table, root, nixConf: join(root, 'nix.conf'), host: { machine: 'x86_64', executables: [] } };
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+  const fixes = async () => (await doctor(options)).problems.map((p) => p.fix);
+
+  it('says when binfmt_misc is not mounted, and how to mount it', async () => {
+    const report = await doctor({ ...options, table: new MemoryBinfmtTable({ mounted: false }) });
+    expect(report.ok).to.equal(false);
+    expect(report.problems.map((p) => p.fix)).to.deep.equal([`mount -t binfmt_misc binfmt_misc ${table.dir}`]);
+  });
+
+  it('finds a disabled entry, an interpreter missing without F, and the table switched off', async () => {
+    await enable(['riscv64'], {
+      table,
+      interpreterDir: fake.dir,
+      host: { machine: 'x86_64', executables: [] },
+      hostProbe: () => undefined,
+    });
+    table.control('qemu-riscv64', '0');
+    table.register(
+      formatRegisterLine({
+        name: 'qemu-s390x',
+        rule: findPlatform('s390x')!.rule,
+        interpreter: '/opt/gone/qemu-s390x',
+        flags: parseFlagString('P')!,
+      }),
+    );
+    const found = await fixes();
+    expect(found).to.include('qemu-binfmt enable riscv64');
+    expect(found).to.include('qemu-binfmt enable s390x --force');
+    table.setKernelEnabled(false);
+    expect(await fixes()).to.include(`echo 1 > ${table.dir}/status`);
+  });
+
+  it("names an interpreter nix-daemon's sandbox cannot see (no F, not listed)", async () => {
+    await writeFile(join(root, 'nix.conf'), 'sandbox = true\n');
+    await enable(['riscv64'], {
+      table,
+      interpreterDir: fake.dir,
+      fixBinary: false,
+      host: { machine: 'x86_64', executables: [] },
+      hostProbe: () => undefined,
+    });
+    expect(await fixes()).to.include(`qemu-binfmt sandbox nix riscv64 --write ${join(root, 'nix.conf')}`);
+  });
+
+  it('names other handlers that claim the same files', async () => {
+    await enable(['aarch64'], {
+      table,
+      interpreterDir: fake.dir,
+      host: { machine: 'x86_64', executables: [] },
+      hostProbe: () => undefined,
+    });
+    table.register(
+      formatRegisterLine({
+        name: 'FEX-aarch64',
+        rule: findPlatform('aarch64')!.rule,
+        interpreter: '/usr/bin/FEXInterpreter',
+        flags: parseFlagString('F')!,
+      }),
+    );
+    const report = await doctor(options);
+    expect(report.facts.some((f) => f.startsWith('FEX-aarch64 (/usr/bin/FEXInterpreter) also claim aarch64 files'))).to.equal(true);
+  });
+});

@@ -1,0 +1,24 @@
+import { expect } from 'chai';
+import { PrivateInstance } from '../helpers/private-instance.js';
+
+describe('doctor on the real kernel (private binfmt_misc instance)', function () {
+  this.timeout(60_000);
+
+  it('no problem with a healthy entry (its QEMU version named, its probe passing); a disabled one is a problem with its fix', async function () {
+    const instance = await PrivateInstance.start(this);
+    try {
+      expect((await instance.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
+      const healthy = await instance.cli(['doctor']);
+      expect(healthy.exitCode, healthy.stdout).to.equal(0);
+      expect(healthy.stdout).to.match(/^- qemu-aarch64: \/usr\/bin\/qemu-aarch64-static \(static, QEMU \d+\), flags PF$/m);
+      expect(healthy.stdout.split('\n').at(-1)).to.equal('no problem found');
+      await instance.sh('echo 0 > /proc/sys/fs/binfmt_misc/qemu-aarch64');
+      const sick = await instance.cli(['doctor', '--json']);
+      expect(sick.exitCode).to.equal(1);
+      const report = JSON.parse(sick.stdout) as { ok: boolean; problems: Array<{ problem: string; fix: string }> };
+      expect(report.problems[0]).to.deep.equal({ problem: 'qemu-aarch64 is disabled', fix: 'qemu-binfmt enable aarch64' });
+    } finally {
+      await instance.stop();
+    }
+  });
+});
