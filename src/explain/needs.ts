@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
-import { readElfInfo, type ElfHeader } from '../elf/header.js';
+import { LOADER_DEFAULT_DIRS, sameKind } from '../elf/loader.js';
 import { ldSoConfDirs } from '../sandbox/closure.js';
 
 /** What a dynamically linked program needs from the root it runs in, and what is missing there. */
@@ -12,8 +12,6 @@ export interface Needs {
   /** DT_NEEDED libraries (recursively) that the loader would not find, with who needs them. */
   missing: Array<{ library: string; neededBy: string }>;
 }
-
-const DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/lib', '/usr/lib'] };
 
 /** Debian's multiarch directories (/lib/aarch64-linux-gnu, ...), which glibc's loader searches built in. */
 function multiarchDirs(root: string): string[] {
@@ -26,15 +24,6 @@ function multiarchDirs(root: string): string[] {
       return [];
     }
   });
-}
-
-function sameKind(path: string, like: ElfHeader): boolean {
-  try {
-    const h = readElfInfo(path).header;
-    return h !== undefined && h.class === like.class && h.machine === like.machine;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -54,7 +43,7 @@ export function programNeeds(program: string, root = '/'): Needs {
     const [path, info, origin] = queue.shift()!;
     const search = [...(info.runpath.length ? [] : info.rpath), ...info.runpath]
       .map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin))
-      .concat(ldDirs, DEFAULT_DIRS[top.header.class]);
+      .concat(ldDirs, LOADER_DEFAULT_DIRS[top.header.class]);
     for (const name of info.needed) {
       if (done.has(name)) continue;
       done.add(name);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
-import { readElfInfo, type ElfHeader } from '../elf/header.js';
+import { LOADER_DEFAULT_DIRS, sameKind } from '../elf/loader.js';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
 
 /** The directories an ld.so.conf names (with its include lines), in order; include paths are taken under root. */
@@ -39,8 +39,6 @@ function basenameGlob(pattern: string): string {
     .replace(/\?/g, '.');
 }
 
-const DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/lib', '/usr/lib'] };
-
 /**
  * Every file a dynamically linked program needs, as the loader would find them: the program,
  * its PT_INTERP, and its DT_NEEDED libraries, recursively (DT_RPATH unless DT_RUNPATH, then
@@ -61,7 +59,7 @@ export function runtimeClosure(program: string, ldDirs: readonly string[] = ldSo
     const origin = dirname(realpathSync(path));
     const search = [...(info.runpath.length ? [] : info.rpath), ...info.runpath]
       .map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin))
-      .concat(ldDirs, DEFAULT_DIRS[top.header.class]);
+      .concat(ldDirs, LOADER_DEFAULT_DIRS[top.header.class]);
     for (const name of info.needed) {
       if (!name)
         throw new QemuBinfmtError('LIBRARY_NOT_FOUND', `${path} names a library that cannot be read (an empty DT_NEEDED)`, { path });
@@ -80,15 +78,6 @@ export function runtimeClosure(program: string, ldDirs: readonly string[] = ldSo
     }
   }
   return closure;
-}
-
-function sameKind(path: string, like: ElfHeader): boolean {
-  try {
-    const h = readElfInfo(path).header;
-    return h !== undefined && h.class === like.class && h.machine === like.machine;
-  } catch {
-    return false;
-  }
 }
 
 /** The dynamic info of a file of the closure; one that cannot be read is a named error. */
