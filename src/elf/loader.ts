@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import type { DynamicInfo } from './dynamic.js';
 import { readElfInfo, type ElfHeader } from './header.js';
 
 /** Where the loader looks last for a library, by ELF class. */
@@ -11,4 +13,20 @@ export function sameKind(path: string, like: ElfHeader): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Where the loader looks for the libraries a file needs: its DT_RPATH unless it has a
+ * DT_RUNPATH, then DT_RUNPATH ($ORIGIN being the file's directory), then ldDirs, then the
+ * default directories of its class.
+ */
+export function librarySearchPath(info: DynamicInfo, origin: string, ldDirs: readonly string[], cls: 32 | 64): string[] {
+  return [...(info.runpath.length ? [] : info.rpath), ...info.runpath]
+    .map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin))
+    .concat(ldDirs, LOADER_DEFAULT_DIRS[cls]);
+}
+
+/** The path (as seen inside root) where the loader finds a DT_NEEDED library of this class and machine. */
+export function findLibrary(name: string, search: readonly string[], like: ElfHeader, root = '/'): string | undefined {
+  return name.includes('/') ? name : search.map((d) => join(d, name)).find((c) => sameKind(join(root, c), like));
 }

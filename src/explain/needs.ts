@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
-import { LOADER_DEFAULT_DIRS, sameKind } from '../elf/loader.js';
+import { findLibrary, librarySearchPath } from '../elf/loader.js';
 import { ldSoConfDirs } from '../sandbox/closure.js';
 
 /** What a dynamically linked program needs from the root it runs in, and what is missing there. */
@@ -41,13 +41,11 @@ export function programNeeds(program: string, root = '/'): Needs {
   const done = new Set<string>([basename(top.interp)]);
   while (queue.length) {
     const [path, info, origin] = queue.shift()!;
-    const search = [...(info.runpath.length ? [] : info.rpath), ...info.runpath]
-      .map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin))
-      .concat(ldDirs, LOADER_DEFAULT_DIRS[top.header.class]);
+    const search = librarySearchPath(info, origin, ldDirs, top.header.class);
     for (const name of info.needed) {
       if (done.has(name)) continue;
       done.add(name);
-      const inside = name.includes('/') ? name : search.map((d) => join(d, name)).find((c) => sameKind(join(root, c), top.header));
+      const inside = findLibrary(name, search, top.header, root);
       if (!inside || !existsSync(join(root, inside))) {
         needs.missing.push({ library: name, neededBy: path });
         continue;

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
-import { LOADER_DEFAULT_DIRS, sameKind } from '../elf/loader.js';
+import { findLibrary, librarySearchPath } from '../elf/loader.js';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
 
 /** The directories an ld.so.conf names (with its include lines), in order; include paths are taken under root. */
@@ -57,14 +57,12 @@ export function runtimeClosure(program: string, ldDirs: readonly string[] = ldSo
     const [path, info] = queue.shift()!;
     // $ORIGIN is the directory of the real file (the loader takes the program's from /proc/self/exe).
     const origin = dirname(realpathSync(path));
-    const search = [...(info.runpath.length ? [] : info.rpath), ...info.runpath]
-      .map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin))
-      .concat(ldDirs, LOADER_DEFAULT_DIRS[top.header.class]);
+    const search = librarySearchPath(info, origin, ldDirs, top.header.class);
     for (const name of info.needed) {
       if (!name)
         throw new QemuBinfmtError('LIBRARY_NOT_FOUND', `${path} names a library that cannot be read (an empty DT_NEEDED)`, { path });
       if (done.has(name)) continue;
-      const found = name.includes('/') ? name : search.map((d) => join(d, name)).find((c) => sameKind(c, top.header));
+      const found = findLibrary(name, search, top.header);
       if (!found) {
         throw new QemuBinfmtError('LIBRARY_NOT_FOUND', `${path} needs ${name}, which is not found where the loader looks`, {
           path,
