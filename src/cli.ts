@@ -15,6 +15,7 @@ import { platformsCommand } from './commands/platforms.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
 import { testCommand } from './commands/test.js';
+import { optionWords } from './options/read.js';
 import { asQemuBinfmtError, errorInfo, usageError, type QemuBinfmtError } from './errors.js';
 
 const COMMANDS: readonly Command[] = [
@@ -73,8 +74,7 @@ export async function main(args: readonly string[], io: Io = processIo): Promise
 /** Says what went wrong (as JSON too with --json) and gives the error's exit code; a failing report changes nothing. */
 function report(error: QemuBinfmtError, args: readonly string[], io: Io): number {
   try {
-    const end = args.indexOf('--');
-    if ((end < 0 ? args : args.slice(0, end)).some((a) => a === '--json' || a === '--json=true'))
+    if (optionWords(args).some((w) => w.name === 'json' && !w.negated && (w.value === undefined || w.value === 'true')))
       writeJson(io, { ok: false, error: errorInfo(error) });
   } catch {
     // standard output is gone: standard error still says it

@@ -1,11 +1,14 @@
 import type { Argv, CommandModule } from 'yargs';
 import { OPTIONS, type OptionDef, type OptionName, type OptionValues } from '../options/definitions.js';
-import { readOptions } from '../options/read.js';
+import { optionWords, readOptions } from '../options/read.js';
 import { usageError } from '../errors.js';
 import type { Io } from './output.js';
 
+/** The positional words commands take. */
+const POSITIONAL_NAMES = ['platforms', 'daemon', 'files'] as const;
+
 export interface Positional {
-  name: 'platforms' | 'daemon' | 'files';
+  name: (typeof POSITIONAL_NAMES)[number];
   describe: string;
   /** Takes every remaining word. */
   variadic?: boolean;
@@ -70,9 +73,8 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
     },
     handler: async (argv) => {
       // yargs takes a positional's name as an option too (--platforms arm): it is none.
-      const end = words.indexOf('--');
-      const named = (end < 0 ? words : words.slice(0, end)).find((w) => /^--(platforms|daemon|files)(=|$)/.test(w));
-      if (named) throw usageError(`Unknown argument: ${named.replace(/^--|=.*$/g, '')}`, 'see qemu-binfmt --help');
+      const named = optionWords(words).find((w) => !w.negated && (POSITIONAL_NAMES as readonly string[]).includes(w.name));
+      if (named) throw usageError(`Unknown argument: ${named.name}`, 'see qemu-binfmt --help');
       const options = readOptions(
         { argv, words, cwdGone },
         uses.map(([name]) => name),

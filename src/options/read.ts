@@ -14,8 +14,13 @@ export interface ParsedArgs {
 /** yargs gives strings for string options; anything else is shown as JSON. */
 const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
-/** The options as the words name them (`--dry-run`, `--dryRun`, `--no-dry-run`), each with the value written after `=`, if any. */
-function spelled(words: readonly string[]): Array<{ name: string; negated: boolean; value: string | undefined; next: string | undefined }> {
+/**
+ * The options as the words name them, up to `--` (`--dry-run`, `--dryRun`, `--no-dry-run`), each
+ * with the value written after `=`, if any, and the word after it.
+ */
+export function optionWords(
+  words: readonly string[],
+): Array<{ name: string; negated: boolean; value: string | undefined; next: string | undefined }> {
   const end = words.indexOf('--');
   return (end < 0 ? words : words.slice(0, end)).flatMap((word, i) => {
     const m = /^--([^=]+)(?:=(.*))?$/s.exec(word);
@@ -32,7 +37,7 @@ function spelled(words: readonly string[]): Array<{ name: string; negated: boole
  * and paths that are what they must be. A violation is bad input (exit 2), before any command runs.
  */
 export function readOptions<N extends OptionName>({ argv, words, cwdGone = false }: ParsedArgs, names: readonly N[]): OptionValues<N> {
-  const given = spelled(words);
+  const given = optionWords(words);
   const values: Record<string, unknown> = {};
   for (const name of names) {
     const def: OptionDef = OPTIONS[name];
