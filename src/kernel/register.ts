@@ -91,7 +91,7 @@ function putBack(table: BinfmtTable, restore: { line: string; registration: Regi
   const name = restore.registration.name;
   const lost = (why: string) => `the previous entry was LOST (${why}); its line was ${restore.line.trimEnd()}`;
   try {
-    if (table.read(name)) table.control(name, '-1');
+    removeEntry(table, name, () => true);
     table.register(restore.line);
     if (!enabled) table.control(name, '0');
     const back = table.read(name);

@@ -137,6 +137,7 @@ function enableOne(
     ...extra,
     warnings,
   });
+  const current = existing.find((e) => e.name === reg.name);
   const stillThere = () => {
     if (!reg.flags.fixBinary) assertStillThere(table, reg);
   };
@@ -144,12 +145,10 @@ function enableOne(
     if (warning) warnings.push(warning);
     if (outcome === 'unchanged') return done('unchanged', 'registered meanwhile by another process, identically');
     if (as === 'enabled') stillThere();
-    const old = existing.find((e) => e.name === reg.name);
-    wrote.push({ target, ...(old ? { old } : {}) });
+    wrote.push({ target, ...(current ? { old: current } : {}) });
     return done(as, detail);
   };
   try {
-    const current = existing.find((e) => e.name === reg.name);
     if (current) {
       const diffs = differences(current, reg);
       if (diffs.length === 0 && current.enabled) return done('unchanged', 'already enabled');
