@@ -31,8 +31,7 @@ export interface EnableOptions extends TableOptions, PlanOptions {
 
 /** Registers each platform, attempting every one; bad input throws before anything is written. */
 export async function enable(names: readonly string[], options: EnableOptions = {}): Promise<Report> {
-  const chroots = (options.chroots ?? []).map(checkChrootDir);
-  return enablePlanned(await planEnable(names, options), { ...options, chroots });
+  return enablePlanned(await planEnable(names, options), options);
 }
 
 /** Registers a plan made by planEnable (persist plans once for its files and for this). */
