@@ -6,7 +6,7 @@ import { parseFlagString } from '../../src/codec/flags.js';
 import { formatRegisterLine } from '../../src/codec/register-line.js';
 import { MemoryBinfmtTable } from '../../src/kernel/memory-table.js';
 import { doctor, type DoctorOptions } from '../../src/operations/doctor.js';
-import { enable } from '../../src/operations/enable.js';
+import { enable, type EnableOptions } from '../../src/operations/enable.js';
 import { findPlatform } from '../../src/table/platforms.js';
 import { fakeInterpreterDir } from '../helpers/memory.js';
 
@@ -25,6 +25,9 @@ describe('operations/doctor, on the in-memory table', () => {
     options = { table, root, nixConf: join(root, 'nix.conf'), host: { machine: 'x86_64', executables: [] } };
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
+  /** Registers as enable does here: the fake interpreters, no host self-test (the table is in memory). */
+  const register = (names: string[], extra: EnableOptions = {}) =>
+    enable(names, { table, interpreterDir: fake.dir, host: { machine: 'x86_64', executables: [] }, hostProbe: () => undefined, ...extra });
   const fixes = async () => (await doctor(options)).problems.map((p) => p.fix);
 
   it('says when binfmt_misc is not mounted, and how to mount it', async () => {
@@ -34,12 +37,7 @@ describe('operations/doctor, on the in-memory table', () => {
   });
 
   it('finds a disabled entry, an interpreter missing without F, and the table switched off', async () => {
-    await enable(['riscv64'], {
-      table,
-      interpreterDir: fake.dir,
-      host: { machine: 'x86_64', executables: [] },
-      hostProbe: () => undefined,
-    });
+    await register(['riscv64']);
     table.control('qemu-riscv64', '0');
     table.register(
       formatRegisterLine({
@@ -58,23 +56,12 @@ describe('operations/doctor, on the in-memory table', () => {
 
   it("names an interpreter nix-daemon's sandbox cannot see (no F, not listed)", async () => {
     await writeFile(join(root, 'nix.conf'), 'sandbox = true\n');
-    await enable(['riscv64'], {
-      table,
-      interpreterDir: fake.dir,
-      fixBinary: false,
-      host: { machine: 'x86_64', executables: [] },
-      hostProbe: () => undefined,
-    });
+    await register(['riscv64'], { fixBinary: false });
     expect(await fixes()).to.include(`qemu-binfmt sandbox nix riscv64 --write ${join(root, 'nix.conf')}`);
   });
 
   it('names other handlers that claim the same files', async () => {
-    await enable(['aarch64'], {
-      table,
-      interpreterDir: fake.dir,
-      host: { machine: 'x86_64', executables: [] },
-      hostProbe: () => undefined,
-    });
+    await register(['aarch64']);
     table.register(
       formatRegisterLine({
         name: 'FEX-aarch64',
