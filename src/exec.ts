@@ -7,6 +7,8 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** Why it could not be started at all (ENOENT, EACCES, ...). */
+  errno?: string;
 }
 
 /** How long after the kill to wait for pipes that a process outside the group still holds. */
@@ -16,9 +18,14 @@ const PIPE_GRACE_MS = 500;
  * Runs a program in a process group of its own. At the timeout the whole group is killed, and
  * the result does not wait for pipes that an escaped grandchild still holds open.
  */
-export async function run(file: string, args: readonly string[], timeoutMs = 10_000): Promise<RunResult> {
+export async function run(
+  file: string,
+  args: readonly string[],
+  timeoutMs = 10_000,
+  env: Readonly<Record<string, string>> = {},
+): Promise<RunResult> {
   const { execa } = await import('execa');
-  const child = execa(file, args, { reject: false, stdin: 'ignore', detached: true, cleanup: true });
+  const child = execa(file, args, { reject: false, stdin: 'ignore', detached: true, cleanup: true, env });
   let timedOut = false;
   let grace: NodeJS.Timeout | undefined;
   const gone = new Promise<undefined>((resolve) => {
@@ -44,6 +51,7 @@ export async function run(file: string, args: readonly string[], timeoutMs = 10_
     timedOut: timedOut || result.timedOut,
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
+    ...(result.code ? { errno: result.code } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { readElfInfo } from '../elf/header.js';
 import { ET_DYN, ET_EXEC } from '../elf/layout.js';
 import { identify, type Identity } from '../explain/identify.js';
 import { programNeeds } from '../explain/needs.js';
+import { decideWinner } from '../explain/winner.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
 import { PLATFORMS } from '../table/platforms.js';
@@ -44,7 +45,9 @@ export async function explain(files: readonly string[], options: ExplainOptions 
   const access = await accessTable(options, false, false);
   const entries = access.mounted ? access.table.list() : [];
   const context: Context = { root, host, access, entries, kernelOn: access.mounted ? access.table.kernelEnabled() : false };
-  return files.map((file) => explainOne(resolve(file), context, 0));
+  const out: Explanation[] = [];
+  for (const file of files) out.push(await explainOne(resolve(file), context, 0));
+  return out;
 }
 
 interface Context {
@@ -55,7 +58,7 @@ interface Context {
   kernelOn: boolean;
 }
 
-function explainOne(file: string, ctx: Context, depth: number): Explanation {
+async function explainOne(file: string, ctx: Context, depth: number): Promise<Explanation> {
   const reasons: string[] = [];
   const fixes: string[] = [];
   const result = (runs: boolean, verdict: string, extra: Partial<Explanation> = {}): Explanation => ({
@@ -111,12 +114,30 @@ function explainOne(file: string, ctx: Context, depth: number): Explanation {
     fixes.push(`qemu-binfmt enable ${platform.name}`);
     return result(false, 'Exec format error: no enabled binfmt_misc entry matches', { platform: platform.name });
   }
+  let entry = enabled[0]!;
   if (enabled.length > 1) {
-    reasons.push(
-      `entries ${enabled.map((e) => e.name).join(', ')} all match; the kernel uses the one registered last, which userspace cannot read: qemu-binfmt test ${platform.name} shows which answers`,
-    );
+    const names = enabled.map((e) => e.name).join(', ');
+    const winner = await decideWinner(file, head, enabled);
+    reasons.push(`entries ${names} all match; the kernel uses the one registered last, which the directory does not tell: ${winner.how}`);
+    entry = winner.entry ?? enabled.find((e) => e.name === platform.entryName) ?? entry;
+    if (!winner.entry) reasons.push(`assuming ${entry.name} below`);
+    if (winner.entry && winner.target && winner.target !== platform.name) {
+      fixes.push(
+        winner.entry.name === platform.entryName
+          ? `qemu-binfmt enable ${platform.name} --force`
+          : `remove the newer entry that shadows it (qemu-binfmt never touches it): echo -1 > ${ctx.access.table.dir}/${winner.entry.name}`,
+      );
+      return result(
+        false,
+        `cannot run: entry ${winner.entry.name} wins and hands it to qemu-${winner.target}, an emulator for another platform`,
+        {
+          platform: platform.name,
+          entry: winner.entry.name,
+          interpreter: winner.entry.interpreter,
+        },
+      );
+    }
   }
-  const entry = enabled.find((e) => e.name === platform.entryName) ?? enabled[0]!;
   reasons.push(`entry ${entry.name} hands it to ${entry.interpreter} (flags ${entry.flagText || 'none'})`);
   const found = { platform: platform.name, entry: entry.name, interpreter: entry.interpreter };
 
@@ -178,14 +199,14 @@ function withNeeds(
   return result(false, `No such file or directory: ${missing[0]} is missing${under}`, extra);
 }
 
-function explainScript(
+async function explainScript(
   file: string,
   id: Extract<Identity, { kind: 'script' }>,
   ctx: Context,
   depth: number,
   reasons: string[],
   fixes: string[],
-): Explanation {
+): Promise<Explanation> {
   reasons.push(`a script for ${id.interpreter}${id.args ? ` ${id.args}` : ''}`);
   const inside = join(ctx.root, id.interpreter);
   if (!id.interpreter.startsWith('/') || !existsSync(inside) || depth >= 4) {
@@ -197,7 +218,7 @@ function explainScript(
       fixes,
     };
   }
-  const inner = explainOne(inside, ctx, depth + 1);
+  const inner = await explainOne(inside, ctx, depth + 1);
   return {
     ...inner,
     file,

@@ -2,6 +2,9 @@ import { expect } from 'chai';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatRegisterLine } from '../../src/codec/register-line.js';
+import { parseFlagString } from '../../src/codec/flags.js';
+import { findPlatform } from '../../src/table/platforms.js';
 import { foreign } from '../helpers/paths.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
@@ -81,5 +84,42 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
       `${hello}: runs through /usr/bin/qemu-aarch64-static (entry qemu-aarch64)`,
     ]);
     expect((await instance!.sh(`chroot ${rootfs} /usr/bin/hello`)).stdout).to.equal('Hello, world!');
+  });
+
+  it('of several matching entries, explain names the one the kernel uses (the newest), and how it found out', async function () {
+    const busybox = foreign(this, 'busybox-arm64');
+    await instance!.sh('cd /proc/sys/fs/binfmt_misc && for f in *; do case $f in register|status) ;; *) echo -1 > $f;; esac; done');
+    // Another tool's entry with the same rule, whose interpreter is an emulator of another platform.
+    const shadow = formatRegisterLine({
+      name: 'shadow',
+      rule: findPlatform('aarch64')!.rule,
+      interpreter: '/usr/bin/qemu-arm-static',
+      flags: parseFlagString('F')!,
+    }).trimEnd();
+    await instance!.registerRaw(shadow);
+    expect((await instance!.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
+    const ours = JSON.parse((await instance!.cli(['explain', busybox, '--json'])).stdout) as Array<{ verdict: string; reasons: string[] }>;
+    expect(ours[0]!.verdict).to.equal('runs through /usr/bin/qemu-aarch64-static (entry qemu-aarch64)');
+    expect(ours[0]!.reasons.join('\n')).to.match(
+      /entries .*qemu-aarch64.* all match; .*the banner of \/usr\/bin\/qemu-aarch64-static alone/,
+    );
+    expect((await instance!.sh(`${busybox} echo hi`)).stdout).to.equal('hi');
+
+    // Registered again, the other entry is now the newest: it wins, and the program fails.
+    await instance!.sh('echo -1 > /proc/sys/fs/binfmt_misc/shadow');
+    await instance!.registerRaw(shadow);
+    const shadowed = await instance!.cli(['explain', busybox, '--json']);
+    const [said] = JSON.parse(shadowed.stdout) as Array<{ verdict: string; entry: string; fixes: string[] }>;
+    expect([shadowed.exitCode, said!.entry, said!.verdict]).to.deep.equal([
+      1,
+      'shadow',
+      'cannot run: entry shadow wins and hands it to qemu-arm, an emulator for another platform',
+    ]);
+    expect(said!.fixes[0]).to.equal(
+      'remove the newer entry that shadows it (qemu-binfmt never touches it): echo -1 > /proc/sys/fs/binfmt_misc/shadow',
+    );
+    const real = await instance!.sh(`${busybox} echo hi`);
+    expect([real.exitCode, real.stderr]).to.deep.equal([255, `qemu-arm-static: ${busybox}: Invalid ELF image for this architecture`]);
+    await instance!.sh('echo -1 > /proc/sys/fs/binfmt_misc/shadow');
   });
 });
