@@ -4,7 +4,10 @@ import { detectVia } from '../boot/locations.js';
 import { accessTable } from '../kernel/access.js';
 import { knownQemuMajor } from '../plan/interpreter.js';
 import { VersionCache } from '../plan/version-cache.js';
-import { overlaps } from '../table/rule.js';
+import { decideWinner } from '../explain/winner.js';
+import { probeElf, probeRecord } from '../probe/probe-elf.js';
+import { findPlatform } from '../table/platforms.js';
+import { matches, overlaps } from '../table/rule.js';
 import { status, type StatusOptions } from './status.js';
 import { testPlatforms } from './test.js';
 
@@ -117,10 +120,20 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   for (const p of registered) {
     const ours = entries.find((e) => e.name === p.entry);
     const rivals = entries.filter((e) => e !== ours && e.enabled && e.rule && ours?.rule && overlaps(e.rule, ours.rule));
-    if (rivals.length)
-      facts.push(
-        `${rivals.map((e) => `${e.name} (${e.interpreter})`).join(', ')} also claim ${p.platform} files: the entry registered last wins (qemu-binfmt explain FILE tells more)`,
-      );
+    if (!rivals.length || !ours) continue;
+    const platform = findPlatform(p.platform)!;
+    const record = probeRecord(platform);
+    const head = record ? probeElf(platform, record) : platform.rule.magic;
+    const claim = [ours, ...rivals].filter((e) => e.rule && matches(e.rule, head));
+    const winner = claim.length > 1 ? await decideWinner(p.platform, head, claim) : undefined;
+    facts.push(
+      `${rivals.map((e) => `${e.name} (${e.interpreter})`).join(', ')} also claim ${p.platform} files: the entry registered last wins; ${winner ? `${winner.entry?.name ?? 'which one could not be told'} (${winner.how})` : `not this table's own ${p.platform} header`}`,
+    );
+    if (winner?.entry && winner.entry !== ours && winner.target && winner.target !== p.platform)
+      problems.push({
+        problem: `${winner.entry.name} is newer than ${p.entry} and hands ${p.platform} programs to qemu-${winner.target}`,
+        fix: `echo -1 > ${report.binfmtDir}/${winner.entry.name}`,
+      });
   }
 
   // Boot: what flushes or loads entries at boot.

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { parseFlagString } from '../../src/codec/flags.js';
+import { formatRegisterLine } from '../../src/codec/register-line.js';
+import { findPlatform } from '../../src/table/platforms.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
 describe('doctor on the real kernel (private binfmt_misc instance)', function () {
@@ -17,6 +20,35 @@ describe('doctor on the real kernel (private binfmt_misc instance)', function ()
       expect(sick.exitCode).to.equal(1);
       const report = JSON.parse(sick.stdout) as { ok: boolean; problems: Array<{ problem: string; fix: string }> };
       expect(report.problems[0]).to.deep.equal({ problem: 'qemu-aarch64 is disabled', fix: 'qemu-binfmt enable aarch64' });
+    } finally {
+      await instance.stop();
+    }
+  });
+
+  it('a newer entry of another tool that claims the same files: doctor names the winner, and a wrong emulator is a problem', async function () {
+    const instance = await PrivateInstance.start(this);
+    try {
+      expect((await instance.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
+      const line = formatRegisterLine({
+        name: 'shadow',
+        rule: findPlatform('aarch64')!.rule,
+        interpreter: '/usr/bin/qemu-arm-static',
+        flags: parseFlagString('F')!,
+      });
+      await instance.registerRaw(line.trimEnd());
+      const r = await instance.cli(['doctor', '--json']);
+      const report = JSON.parse(r.stdout) as { facts: string[]; problems: Array<{ problem: string; fix: string }> };
+      expect(
+        report.facts.find((f) => f.startsWith('shadow ')),
+        report.facts.join('\n'),
+      ).to.match(
+        /^shadow \(\/usr\/bin\/qemu-arm-static\) also claim aarch64 files: the entry registered last wins; shadow \(decided by executing/,
+      );
+      expect(report.problems).to.deep.include({
+        problem: 'shadow is newer than qemu-aarch64 and hands aarch64 programs to qemu-arm',
+        fix: 'echo -1 > /proc/sys/fs/binfmt_misc/shadow',
+      });
+      expect(r.exitCode).to.equal(1);
     } finally {
       await instance.stop();
     }
