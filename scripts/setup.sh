@@ -22,14 +22,19 @@ done
 # formats in the host's table.
 bs=.cache/binfmt-support
 [ -x "$bs/usr/sbin/update-binfmts" ] || fetched=
-# A small arm64 root filesystem from Debian's packages: the C library and GNU hello, a
-# dynamically linked arm64 program (explain's "No such file or directory" that is not about it).
-rootfs=.cache/foreign/rootfs-arm64
-[ -x "$rootfs/usr/bin/hello" ] || fetched=
+# Small root filesystems from Debian's packages, unpacked with dpkg-deb -x: the C library and
+# dynamically linked programs (explain's "No such file or directory" that is not about the
+# program; run --rootfs). arm64 has bash and coreutils too; i386 is the host's own family.
+ROOTFS_arm64="libc6 hello bash coreutils libtinfo6 libacl1 libattr1 libgmp10 libselinux1 libpcre2-8-0"
+ROOTFS_armhf="libc6 hello"
+ROOTFS_i386="libc6 hello"
+for arch in arm64 armhf i386; do
+	[ -x "$out/rootfs-$arch/usr/bin/hello" ] && [ -e "$out/rootfs-$arch/.complete" ] || fetched=
+done
 
 if [ -n "$need_apt" ] || [ -z "$fetched" ]; then
 	[ "$(id -u)" = 0 ] || { echo "setup: run as root (it installs Debian packages)" >&2; exit 1; }
-	for arch in arm64 armhf s390x mipsel; do dpkg --add-architecture "$arch"; done
+	for arch in arm64 armhf s390x mipsel i386; do dpkg --add-architecture "$arch"; done
 	# A mirror in the middle of a sync can fail one index; the downloads below are checked.
 	apt-get update -qq || echo "setup: apt-get update reported errors; continuing" >&2
 fi
@@ -49,10 +54,17 @@ if [ -z "$fetched" ]; then
 		dpkg-deb -x "$tmp"/busybox-static_*_"$arch".deb "$tmp/$arch"
 		cp "$tmp/$arch/bin/busybox" "$out/busybox-$arch"
 	done
-	if [ ! -x "$rootfs/usr/bin/hello" ]; then
-		(cd "$tmp" && apt-get download -qq libc6:arm64 hello:arm64)
-		for deb in "$tmp"/libc6_*_arm64.deb "$tmp"/hello_*_arm64.deb; do dpkg-deb -x "$deb" "$rootfs"; done
-	fi
+	for arch in arm64 armhf i386; do
+		rootfs=$out/rootfs-$arch
+		[ -e "$rootfs/.complete" ] && continue
+		eval "packages=\$ROOTFS_$arch"
+		mkdir -p "$tmp/$arch-debs"
+		chmod 755 "$tmp" && chmod 777 "$tmp/$arch-debs" # apt's _apt user downloads there
+		# shellcheck disable=SC2086 # one word per package
+		(cd "$tmp/$arch-debs" && apt-get download -qq $(printf "%s:$arch " $packages))
+		for deb in "$tmp/$arch-debs"/*.deb; do dpkg-deb -x "$deb" "$rootfs"; done
+		touch "$rootfs/.complete"
+	done
 	if [ ! -x "$bs/usr/sbin/update-binfmts" ]; then
 		(cd "$tmp" && apt-get download -qq binfmt-support)
 		dpkg-deb -x "$tmp"/binfmt-support_*.deb "$bs"

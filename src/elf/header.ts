@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { RULE_WINDOW, E_MACHINE, E_TYPE, EI, ELF_MAGIC, ELFCLASS, ELFDATA, LAYOUT, PHDR, PT_INTERP } from './layout.js';
+import { RULE_WINDOW, E_MACHINE, E_TYPE, EI, ELF_MAGIC, ELFCLASS, ELFDATA, LAYOUT, PHDR, PT_INTERP, PT_LOAD } from './layout.js';
 
 export interface ElfHeader {
   class: 32 | 64;
@@ -41,6 +41,11 @@ export interface ElfFileInfo {
   head: Uint8Array;
   /** True for an ELF executable with no PT_INTERP: it needs no loader or libraries. */
   isStatic: boolean;
+  /**
+   * The largest page size its PT_LOAD segments can be mapped with (each segment's address and
+   * file offset must agree modulo the page size); undefined without segments or when any will do.
+   */
+  maxPageSize?: number;
 }
 
 /** Reads the header and program headers of a file, nothing more. */
@@ -55,11 +60,19 @@ export function readElfInfo(path: string): ElfFileInfo {
     const table = new Uint8Array(header.phentsize * header.phnum);
     if (readSync(fd, table, 0, table.length, header.phoff) !== table.length) return { header, head, isStatic: false };
     const view = new DataView(table.buffer);
+    const le = header.endianness === 'little';
+    const at = PHDR[header.class];
+    const word = (offset: number) => (header.class === 64 ? view.getBigUint64(offset, le) : BigInt(view.getUint32(offset, le)));
     let interp = false;
+    let skew = 0n;
     for (let i = 0; i < header.phnum; i++) {
-      if (view.getUint32(i * header.phentsize + PHDR[header.class].type, header.endianness === 'little') === PT_INTERP) interp = true;
+      const base = i * header.phentsize;
+      const type = view.getUint32(base + at.type, le);
+      if (type === PT_INTERP) interp = true;
+      if (type === PT_LOAD) skew |= word(base + at.vaddr) - word(base + at.offset);
     }
-    return { header, head, isStatic: !interp };
+    const lowest = skew & -skew;
+    return { header, head, isStatic: !interp, ...(lowest > 0n && lowest <= 1n << 30n ? { maxPageSize: Number(lowest) } : {}) };
   } finally {
     closeSync(fd);
   }

@@ -100,6 +100,10 @@ class BinfmtDir implements BinfmtTable {
     return this.isBinfmtFs();
   }
 
+  handlesExecs(): boolean {
+    return this.isBinfmtFs();
+  }
+
   private binfmtFs: boolean | undefined;
 
   private isBinfmtFs(): boolean {

@@ -19,6 +19,8 @@ export interface BinfmtTable {
    * effect, so an entry that then reads back otherwise was changed by another process.
    */
   isKernel(): boolean;
+  /** Whether this process's execs go through this table (the real kernel's), so executing a file shows which entry wins. */
+  handlesExecs(): boolean;
   /** Mounts binfmt_misc on the directory. It is never unmounted afterwards. */
   mount(): Promise<void>;
   /** Whether the kernel handles entries at all (the global `status` file). */

@@ -56,6 +56,10 @@ export class MemoryBinfmtTable implements BinfmtTable {
     return true;
   }
 
+  handlesExecs(): boolean {
+    return false;
+  }
+
   mountState(): MountState {
     return this.mounted ? 'mounted' : 'absent';
   }

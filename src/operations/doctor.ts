@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { release } from 'node:os';
+import { machine, release } from 'node:os';
 import { detectVia } from '../boot/locations.js';
 import { accessTable } from '../kernel/access.js';
+import { is64BitMachine, kernelFacts } from '../plan/host-kernel.js';
 import { knownQemuMajor } from '../plan/interpreter.js';
 import { VersionCache } from '../plan/version-cache.js';
 import { decideWinner } from '../explain/winner.js';
@@ -45,6 +46,17 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   facts.push(
     `Linux ${kernel}: ${privateInstances(kernel) ? 'each user namespace can mount a binfmt_misc table of its own (>= 6.7)' : 'one binfmt_misc table for the whole system (private instances need Linux >= 6.7)'}`,
   );
+  const arch = machine();
+  const host = kernelFacts(arch);
+  if (host.pageSize) facts.push(`page size ${host.pageSize / 1024} KiB: programs laid out for smaller pages do not run natively`);
+  if (is64BitMachine(arch))
+    facts.push(
+      host.runs32 === undefined
+        ? `32-bit programs of the ${arch} family run natively only if ${host.runs32Why}`
+        : host.runs32
+          ? `32-bit programs of the ${arch} family run natively (${host.runs32Why})`
+          : `32-bit programs of the ${arch} family do not run natively (${host.runs32Why}): qemu-binfmt enable PLATFORM --include-native registers an emulator`,
+    );
   if (!fileHas('/proc/filesystems', 'binfmt_misc')) {
     problems.push({
       problem: 'the kernel has no binfmt_misc (CONFIG_BINFMT_MISC, or the module is not loaded)',
@@ -125,9 +137,15 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     const record = probeRecord(platform);
     const head = record ? probeElf(platform, record) : platform.rule.magic;
     const claim = [ours, ...rivals].filter((e) => e.rule && matches(e.rule, head));
-    const winner = claim.length > 1 ? await decideWinner(p.platform, head, claim) : undefined;
+    const winner = claim.length > 1 && table.handlesExecs() ? await decideWinner(p.platform, head, claim) : undefined;
     facts.push(
-      `${rivals.map((e) => `${e.name} (${e.interpreter})`).join(', ')} also claim ${p.platform} files: the entry registered last wins; ${winner ? `${winner.entry?.name ?? 'which one could not be told'} (${winner.how})` : `not this table's own ${p.platform} header`}`,
+      `${rivals.map((e) => `${e.name} (${e.interpreter})`).join(', ')} also claim ${p.platform} files: the entry registered last wins; ${
+        winner
+          ? `${winner.entry?.name ?? 'which one could not be told'} (${winner.how})`
+          : claim.length > 1
+            ? 'which one, only executing through the real kernel tells'
+            : `they do not claim this table's own ${p.platform} header`
+      }`,
     );
     if (winner?.entry && winner.entry !== ours && winner.target && winner.target !== p.platform)
       problems.push({

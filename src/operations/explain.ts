@@ -5,9 +5,10 @@ import { readElfInfo } from '../elf/header.js';
 import { ET_DYN, ET_EXEC } from '../elf/layout.js';
 import { identify, type Identity } from '../explain/identify.js';
 import { programNeeds } from '../explain/needs.js';
-import { decideWinner } from '../explain/winner.js';
+import { decideWinner, type Winner } from '../explain/winner.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
+import { is64BitMachine, kernelFacts, type KernelFacts } from '../plan/host-kernel.js';
 import { PLATFORMS } from '../table/platforms.js';
 import { matches } from '../table/rule.js';
 
@@ -31,6 +32,8 @@ export interface ExplainOptions extends TableOptions {
   /** The root the file runs in (a chroot or image tree): its loader, libraries and interpreters are looked up there. */
   root?: string;
   host?: HostOptions;
+  /** The running kernel's page size and 32-bit support, instead of reading them (for tests). */
+  kernel?: Partial<KernelFacts>;
 }
 
 const TYPES: Record<number, string> = {
@@ -44,7 +47,14 @@ export async function explain(files: readonly string[], options: ExplainOptions 
   const host = detectHost(options.host);
   const access = await accessTable(options, false, false);
   const entries = access.mounted ? access.table.list() : [];
-  const context: Context = { root, host, access, entries, kernelOn: access.mounted ? access.table.kernelEnabled() : false };
+  const context: Context = {
+    root,
+    host,
+    access,
+    entries,
+    kernel: options.kernel ?? {},
+    kernelOn: access.mounted ? access.table.kernelEnabled() : false,
+  };
   const out: Explanation[] = [];
   for (const file of files) out.push(await explainOne(resolve(file), context, 0));
   return out;
@@ -55,6 +65,7 @@ interface Context {
   host: ReturnType<typeof detectHost>;
   access: Awaited<ReturnType<typeof accessTable>>;
   entries: Entry[];
+  kernel: Partial<KernelFacts>;
   kernelOn: boolean;
 }
 
@@ -83,18 +94,29 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
     `ELF ${header.class}-bit ${header.endianness}-endian, ${TYPES[header.type] ?? `e_type ${header.type}`}, e_machine 0x${header.machine.toString(16)}, ` +
       `OSABI ${header.osabi}, e_flags 0x${header.flags.toString(16)}: ${platform ? `platform ${platform.name}` : 'no QEMU platform of this table'}`,
   );
-  const native = platform ? nativeReason(platform, ctx.host) : undefined;
-  if (native || !platform) {
-    if (!native) return result(false, `Exec format error: no QEMU platform runs e_machine 0x${header.machine.toString(16)}`);
+  if (!platform) return result(false, `Exec format error: no QEMU platform runs e_machine 0x${header.machine.toString(16)}`);
+  const native = nativeReason(platform, ctx.host);
+  const kernel = { ...kernelFacts(ctx.host.machine), ...ctx.kernel };
+  if (native?.reason === 'captures-host' || (native && runsInFamily(header.class, ctx.host.machine, kernel, reasons))) {
     reasons.push(native.reason === 'captures-host' ? "this host's own kind of program" : `of the host's family (${ctx.host.family})`);
+    const pages = safeElf(file)?.maxPageSize;
+    if (pages && kernel.pageSize && pages < kernel.pageSize) {
+      fixes.push(`rebuild it with -Wl,-z,max-page-size=${kernel.pageSize}, or run it under a kernel with ${kib(pages)} pages`);
+      return result(
+        false,
+        `cannot run: its segments are laid out for pages of ${kib(pages)} at most, and this kernel's pages are ${kib(kernel.pageSize)}`,
+      );
+    }
     return withNeeds(file, ctx, reasons, fixes, result, 'runs natively');
   }
+  // A platform of the host's family that this kernel does not run is registered only on request.
+  const enableArgs = native ? `${platform.name} --include-native` : platform.name;
 
   // binfmt_misc: is there a table, is it on, which entries claim the file.
   if (!ctx.access.mounted) {
     if (!binfmtInKernel())
       reasons.push('the kernel has no binfmt_misc (CONFIG_BINFMT_MISC is off, or the module is not loaded: modprobe binfmt_misc)');
-    fixes.push(`qemu-binfmt enable ${platform.name} --mount`);
+    fixes.push(`qemu-binfmt enable ${enableArgs} --mount`);
     return result(false, `Exec format error: binfmt_misc is not mounted at ${ctx.access.table.dir}`, { platform: platform.name });
   }
   if (ctx.access.privateNamespace)
@@ -111,13 +133,18 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
   const ours = ctx.entries.find((e) => e.name === platform.entryName);
   if (ours?.rule && !claiming.includes(ours)) reasons.push(`entry ${ours.name} does not match it: ${mismatch(ours.rule, head)}`);
   if (enabled.length === 0) {
-    fixes.push(`qemu-binfmt enable ${platform.name}`);
+    fixes.push(`qemu-binfmt enable ${enableArgs}`);
     return result(false, 'Exec format error: no enabled binfmt_misc entry matches', { platform: platform.name });
   }
   let entry = enabled[0]!;
   if (enabled.length > 1) {
     const names = enabled.map((e) => e.name).join(', ');
-    const winner = await decideWinner(file, head, enabled);
+    const winner: Winner = ctx.access.table.handlesExecs()
+      ? await decideWinner(file, head, enabled)
+      : {
+          entry: undefined,
+          how: `${ctx.access.table.dir} is not the table this process's execs go through, so nothing was executed to tell`,
+        };
     reasons.push(`entries ${names} all match; the kernel uses the one registered last, which the directory does not tell: ${winner.how}`);
     entry = winner.entry ?? enabled.find((e) => e.name === platform.entryName) ?? entry;
     if (!winner.entry) reasons.push(`assuming ${entry.name} below`);
@@ -168,6 +195,25 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
     }
   }
   return withNeeds(file, ctx, reasons, fixes, result, `runs through ${entry.interpreter} (entry ${entry.name})`, found);
+}
+
+const kib = (bytes: number) => `${bytes / 1024} KiB`;
+
+/** Whether the kernel runs a program of its own family of this width; says why not (or why unsure) in reasons. */
+function runsInFamily(width: 32 | 64, machine: string, kernel: KernelFacts, reasons: string[]): boolean {
+  const host64 = is64BitMachine(machine);
+  if (width === 64 && !host64) {
+    reasons.push(`a 64-bit program, and this ${machine} kernel is 32-bit`);
+    return false;
+  }
+  if (width === 32 && host64) {
+    if (kernel.runs32 === false) {
+      reasons.push(`a 32-bit program, and this kernel runs none: ${kernel.runs32Why}`);
+      return false;
+    }
+    if (kernel.runs32 === undefined) reasons.push(`a 32-bit program: it runs natively only if ${kernel.runs32Why}`);
+  }
+  return true;
 }
 
 /** The program's own loader and libraries under the root: the "No such file or directory" that is not about the program. */

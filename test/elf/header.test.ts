@@ -3,6 +3,7 @@ import { parseElfHeader, readElfInfo } from '../../src/elf/header.js';
 import { ET_EXEC } from '../../src/elf/layout.js';
 import { probeElf, probeRecord } from '../../src/probe/probe-elf.js';
 import { PLATFORMS } from '../../src/table/platforms.js';
+import { foreign } from '../helpers/paths.js';
 
 describe('elf/header', () => {
   it('decodes each probe header with its own class and byte order', () => {
@@ -23,5 +24,11 @@ describe('elf/header', () => {
   it('tells a dynamic program (PT_INTERP) from a script', () => {
     expect(readElfInfo('/bin/ls').isStatic).to.equal(false);
     expect(readElfInfo(process.execPath).header?.class).to.equal(64);
+  });
+
+  it('tells the largest page size the segments can be mapped with, from Debian arm64 and armhf programs', function () {
+    // Debian builds arm64 for 64 KiB pages; armhf is laid out for 4 KiB.
+    expect(readElfInfo(foreign(this, 'busybox-arm64')).maxPageSize).to.equal(65536);
+    expect(readElfInfo(foreign(this, 'busybox-armhf')).maxPageSize).to.equal(4096);
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { formatRegisterLine } from '../../src/codec/register-line.js';
 import { parseFlagString } from '../../src/codec/flags.js';
 import { findPlatform } from '../../src/table/platforms.js';
@@ -27,20 +27,26 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  /** What the kernel answers to execv of the file: 'runs' (whatever the program then does), or why not. */
-  async function kernelSays(file: string): Promise<string> {
-    const py = `import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  print(e.strerror, file=sys.stderr); sys.exit(3)`;
-    const r = await instance!.sh(`python3 -c '${py}' ${file} >/dev/null 2>${dir}/err; c=$?; cat ${dir}/err; echo "exit $c"`);
+  /**
+   * What the kernel answers to execv of the file (chrooted into root when given): 'runs'
+   * (whatever the program then does), or why not.
+   */
+  async function kernelSays(file: string, root?: string): Promise<string> {
+    const path = root ? `/${relative(root, file)}` : file;
+    const enter = root ? `os.chroot(${JSON.stringify(root)}); os.chdir("/")\n` : '';
+    const py = `import os,sys\n${enter}try:\n  os.execv(sys.argv[1], [sys.argv[1], "--version"])\nexcept OSError as e:\n  print(e.strerror, file=sys.stderr); sys.exit(3)`;
+    const r = await instance!.sh(`python3 -c '${py}' ${path} >/dev/null 2>${dir}/err; c=$?; cat ${dir}/err; echo "exit $c"`);
     if (r.stdout.endsWith('exit 3')) return r.stdout.split('\n')[0]!;
     // QEMU ran, but could not load the program: "Could not open '/lib/ld-...': No such file or directory".
     if (/Could not open '.*': No such file or directory/.test(r.stdout)) return 'No such file or directory';
     return 'runs';
   }
 
-  async function agree(file: string): Promise<void> {
-    const e = await instance!.cli(['explain', file, '--json']);
+  /** explain's verdict and the kernel's answer for each file, with and without its root; returns the verdicts. */
+  async function agree(file: string, root?: string): Promise<string> {
+    const e = await instance!.cli(['explain', file, '--json', ...(root ? ['--root', root] : [])]);
     const [explained] = JSON.parse(e.stdout) as Array<{ runs: boolean; verdict: string }>;
-    const kernel = await kernelSays(file);
+    const kernel = await kernelSays(file, root);
     const expected = explained!.runs
       ? 'runs'
       : explained!.verdict.startsWith('Exec format error')
@@ -48,25 +54,69 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
         : explained!.verdict.startsWith('No such file')
           ? 'No such file or directory'
           : 'other';
-    expect([file, expected, e.exitCode]).to.deep.equal([file, kernel.split('\n')[0], explained!.runs ? 0 : 1]);
+    expect([file, root, expected, e.exitCode]).to.deep.equal([file, root, kernel.split('\n')[0], explained!.runs ? 0 : 1]);
+    return explained!.verdict;
   }
 
-  it('for real and made files, with and without the entry, explain and execv agree', async function () {
+  it('a corpus of real and made files, with and without entries and roots: explain and execv agree', async function () {
     const busybox = foreign(this, 'busybox-arm64');
     const armhf = foreign(this, 'busybox-armhf');
+    const arm64Root = foreign(this, 'rootfs-arm64');
+    const armhfRoot = foreign(this, 'rootfs-armhf');
+    const i386Root = foreign(this, 'rootfs-i386');
     const script = join(dir, 'script');
     await writeFile(script, '#!/usr/bin/no-such-interpreter\n');
     const pe = join(dir, 'app.exe');
     await writeFile(pe, Buffer.from('4d5a90000300000004000000ffff0000', 'hex'));
+    const text = join(dir, 'notes');
+    await writeFile(text, 'just words\n');
     const foreignScript = join(dir, 'arm-script');
     await writeFile(foreignScript, `#!${busybox} sh\n`);
-    for (const f of [script, pe, foreignScript]) await chmod(f, 0o755);
-
-    for (const f of [busybox, armhf, '/bin/ls', script, pe, foreignScript]) await agree(f);
-    expect((await instance!.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
-    for (const f of [busybox, armhf, foreignScript]) await agree(f);
-    await instance!.sh('echo 0 > /proc/sys/fs/binfmt_misc/qemu-aarch64');
-    await agree(busybox);
+    // A script inside the arm64 root whose interpreter is that root's (dynamically linked) bash.
+    const bashScript = join(arm64Root, 'explain-script');
+    await writeFile(bashScript, '#!/bin/bash\necho hi\n');
+    for (const f of [script, pe, text, foreignScript, bashScript]) await chmod(f, 0o755);
+    const rooted: Array<[string, string]> = [
+      [join(arm64Root, 'bin/bash'), arm64Root],
+      [join(arm64Root, 'bin/ls'), arm64Root],
+      [join(arm64Root, 'usr/bin/hello'), arm64Root],
+      [bashScript, arm64Root],
+      [join(armhfRoot, 'usr/bin/hello'), armhfRoot],
+      [join(i386Root, 'usr/bin/hello'), i386Root],
+    ];
+    const plain = [busybox, armhf, '/bin/ls', script, pe, text, foreignScript];
+    const verdicts: Record<string, string[]> = {};
+    const all = async () => {
+      for (const f of plain) (verdicts[f] ??= []).push(await agree(f));
+      for (const [f, root] of rooted) {
+        (verdicts[f] ??= []).push(await agree(f));
+        verdicts[f].push(await agree(f, root));
+      }
+    };
+    try {
+      await all();
+      expect((await instance!.cli(['enable', 'aarch64', 'arm'])).exitCode).to.equal(0);
+      await all();
+      await instance!.sh('echo 0 > /proc/sys/fs/binfmt_misc/qemu-aarch64');
+      await agree(busybox);
+      await instance!.sh('echo 1 > /proc/sys/fs/binfmt_misc/qemu-aarch64');
+    } finally {
+      await rm(bashScript, { force: true });
+    }
+    // The corpus covers each kind of verdict.
+    const seen = Object.values(verdicts).flat();
+    for (const kind of [/^runs natively$/, /^runs through /, /^Exec format error: /, /^No such file or directory: .*ld-linux/])
+      expect(
+        seen.some((v) => kind.test(v)),
+        String(kind),
+      ).to.equal(true);
+    expect(verdicts[join(i386Root, 'usr/bin/hello')]).to.deep.equal([
+      'No such file or directory: /lib/ld-linux.so.2 is missing',
+      'runs natively',
+      'No such file or directory: /lib/ld-linux.so.2 is missing',
+      'runs natively',
+    ]);
+    expect(verdicts[join(arm64Root, 'bin/bash')]!.at(-1)).to.equal('runs through /usr/bin/qemu-aarch64-static (entry qemu-aarch64)');
   });
 
   it('a dynamically linked arm64 program: its missing loader here, and it runs in its own root', async function () {
