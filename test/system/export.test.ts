@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -99,7 +99,7 @@ describe('export: boot-time formats on the real tools, in private binfmt_misc in
     });
   }
 
-  it('sh: start runs one program besides the shell, cat to read back (strace), and fails an entry that does not read back', async function () {
+  it('sh: start runs two programs besides the shell, the host self-test and cat to read back (strace), and fails an entry that does not read back', async function () {
     if (!existsSync('/usr/bin/strace')) skipOrFail(this, 'strace is missing');
     const r = await runCli(['export', '--format', 'sh', '--output', out, ...PLATFORMS]);
     expect(r.exitCode).to.equal(0);
@@ -107,12 +107,37 @@ describe('export: boot-time formats on the real tools, in private binfmt_misc in
     const traced = await instance!.sh(
       `strace -f -qq -e trace=execve -o ${out}/trace dash ${script} >/dev/null && grep -o 'execve("[^"]*"' ${out}/trace`,
     );
-    expect(traced.stdout.split('\n'), 'programs started').to.deep.equal(['execve("/usr/bin/dash"', 'execve("/usr/bin/cat"']);
+    expect(traced.stdout.split('\n'), 'programs started').to.deep.equal([
+      'execve("/usr/bin/dash"',
+      'execve("/bin/sh"',
+      'execve("/usr/bin/cat"',
+    ]);
     // A plain directory takes the lines but shows no entry: every one fails its read-back.
     const plain = join(out, 'plain');
     const run = await instance!.sh(`mkdir ${plain} && : > ${plain}/register && QEMU_BINFMT_DIR=${plain} dash ${script}`);
     expect(run.exitCode).to.equal(1);
     expect(run.stderr.split('\n')).to.deep.equal(ENTRIES.map((e) => `${e}: registered, but it reads back differently`));
+  });
+
+  it("sh: an entry that captures the host's own programs is found by the self-test and removed; the others stay", async function () {
+    const r = await runCli(['export', '--format', 'sh', '--output', out, 'aarch64']);
+    expect(r.exitCode).to.equal(0);
+    const script = join(out, 'qemu-binfmt.sh');
+    // An extra registration in the script's list whose rule claims every 64-bit little-endian ELF,
+    // this host's x86_64 programs included, handed to an emulator of another machine.
+    const capture = ':capture:M::\\x7fELF\\x02\\x01\\x01::/usr/bin/qemu-aarch64-static:F';
+    const text = (await readFile(script, 'utf8')).replace(/^each\(\) \{\n/m, `each() {\n\t"$1" capture '${capture}' 'unused'\n`);
+    await writeFile(script, text);
+    const before = await instance!.entryNames();
+    const run = await instance!.sh(`dash ${script}`);
+    expect([run.exitCode, run.stderr]).to.deep.equal([
+      1,
+      "capture: registering it made this host's own programs fail (/bin/sh -c true): it was removed again; check its magic, mask and interpreter",
+    ]);
+    expect(run.stdout).to.equal('qemu-aarch64: enabled');
+    expect(await instance!.entryNames()).to.deep.equal([...new Set([...before, 'qemu-aarch64'])].sort());
+    expect((await instance!.sh('/bin/true')).exitCode).to.equal(0);
+    await instance!.sh(`dash ${script} stop`);
   });
 
   it('sh: exits non-zero when the kernel refuses a line (F with a vanished interpreter)', async function () {

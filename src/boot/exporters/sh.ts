@@ -7,7 +7,10 @@ import type { Exporter } from './types.js';
 // replacing a same-named entry only if it differs, then reads them all back with one cat and
 // compares them at once (the shell's read builtin takes a system call per byte, which costs
 // more than the one process); only when they differ is each compared, to name it. `stop`
-// removes exactly these entries. Exit status 1 if anything failed.
+// removes exactly these entries. After the writes one host program (/bin/sh -c true) must still
+// run; if it does not, the entries just written are removed and put back one at a time, and one
+// after which it fails is removed for good (a replaced entry is not put back: the script does not
+// keep its line). Exit status 1 if anything failed.
 const BODY = `set -u
 dir=\${QEMU_BINFMT_DIR:-/proc/sys/fs/binfmt_misc}
 nl='
@@ -42,6 +45,31 @@ check_one() { # name line expected-entry: was it written, and does it read back 
 	if [ -n "$same" ] || { slurp "$dir/$1" && [ "$content" = "$3$nl" ]; }; then say "$1" enabled; else fail "$1" 'registered, but it reads back differently'; fi
 }
 
+host_runs() { /bin/sh -c true 2>/dev/null; }
+
+check_host() { # after the writes: do the host's own programs still run?
+	host_runs && return
+	for n in $written; do printf '%s' -1 > "$dir/$n" 2>/dev/null; done
+	if host_runs; then each retry_one; return; fi
+	echo "$0: after registering, /bin/sh -c true failed, and it still fails without the entries just written: something else on this host is wrong" >&2
+	failed=1
+	each redo_one
+}
+
+redo_one() { # name line expected-entry
+	case "$written " in *" $1 "*) printf '%s\n' "$2" > "$dir/register" ;; esac
+}
+
+retry_one() { # name line expected-entry: registered anew, and removed for good if the host then fails
+	case "$written " in *" $1 "*) ;; *) return ;; esac
+	printf '%s\n' "$2" > "$dir/register" && host_runs && return
+	printf '%s' -1 > "$dir/$1" 2>/dev/null
+	fail "$1" "registering it made this host's own programs fail (/bin/sh -c true): it was removed again; check its magic, mask and interpreter"
+	rest=
+	for n in $written; do [ "$n" = "$1" ] || rest="$rest $n"; done
+	written=$rest
+}
+
 stop_one() { # name line expected-entry: removes it only if it is this script's (enabled or not)
 	slurp "$dir/$1" || { say "$1" 'not registered'; return; }
 	if [ "\${content#*"$nl"}" != "\${3#*"$nl"}$nl" ]; then say "$1" 'not registered by this script; left alone'; return; fi
@@ -53,6 +81,7 @@ start)
 	mounted || mount -t binfmt_misc binfmt_misc "$dir" 2>/dev/null || true
 	mounted || { echo "$0: binfmt_misc is not mounted at $dir and could not be mounted" >&2; exit 1; }
 	each start_one
+	[ -n "$written" ] && check_host
 	if [ -n "$written" ]; then
 		expected= same=
 		each expect_one
