@@ -172,4 +172,29 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
     expect([real.exitCode, real.stderr]).to.deep.equal([255, `qemu-arm-static: ${busybox}: Invalid ELF image for this architecture`]);
     await instance!.sh('echo -1 > /proc/sys/fs/binfmt_misc/shadow');
   });
+
+  it('a broken interpreter path, binfmt_misc switched off, and unmounted: explain says which, and execv agrees', async function () {
+    const busybox = foreign(this, 'busybox-arm64');
+    await instance!.sh('cd /proc/sys/fs/binfmt_misc && for f in *; do case $f in register|status) ;; *) echo -1 > $f;; esac; done');
+    const broken = formatRegisterLine({
+      name: 'qemu-aarch64',
+      rule: findPlatform('aarch64')!.rule,
+      interpreter: '/nonexistent/qemu-aarch64-static',
+      flags: parseFlagString('')!,
+    }).trimEnd();
+    await instance!.registerRaw(broken);
+    expect(await agree(busybox)).to.equal('No such file or directory: the interpreter /nonexistent/qemu-aarch64-static is missing');
+    const inside = JSON.parse((await instance!.cli(['explain', busybox, '--json'])).stdout) as Array<{ reasons: string[] }>;
+    expect(inside[0]!.reasons.some((r) => r.startsWith('this user namespace has a binfmt_misc table of its own'))).to.equal(true);
+    await instance!.sh('echo -1 > /proc/sys/fs/binfmt_misc/qemu-aarch64');
+    expect((await instance!.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
+    await instance!.sh('echo 0 > /proc/sys/fs/binfmt_misc/status');
+    expect(await agree(busybox)).to.equal('Exec format error: binfmt_misc is switched off as a whole');
+    await instance!.sh('echo 1 > /proc/sys/fs/binfmt_misc/status');
+    // The last one: this instance's own mount goes, and its table with it.
+    await instance!.sh('umount /proc/sys/fs/binfmt_misc');
+    // Where the host has binfmt_misc mounted, its mount shows through here: nothing to check then.
+    if ((await instance!.sh('[ -e /proc/sys/fs/binfmt_misc/register ]')).exitCode === 0) return;
+    expect(await agree(busybox)).to.equal('Exec format error: binfmt_misc is not mounted at /proc/sys/fs/binfmt_misc');
+  });
 });
