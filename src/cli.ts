@@ -15,6 +15,7 @@ import { platformsCommand } from './commands/platforms.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
 import { testCommand } from './commands/test.js';
+import { runCommand } from './commands/run.js';
 import { optionWords } from './options/read.js';
 import { asQemuBinfmtError, errorInfo, usageError, type QemuBinfmtError } from './errors.js';
 
@@ -30,6 +31,7 @@ const COMMANDS: readonly Command[] = [
   testCommand,
   explainCommand,
   doctorCommand,
+  runCommand,
 ];
 
 /** Runs the command line and returns its exit code: 0 ok, 1 a target or the system failed, 2 bad input. */
@@ -54,8 +56,8 @@ export async function main(args: readonly string[], io: Io = processIo): Promise
     await cli
       .demandCommand(1, 'name a command')
       .strict()
-      // --force.x=no would otherwise set --force to an object, read as on.
-      .parserConfiguration({ 'dot-notation': false })
+      // --force.x=no would otherwise set --force to an object, read as on; the words after -- are run's command, not positionals.
+      .parserConfiguration({ 'dot-notation': false, 'populate--': true })
       .exitProcess(false)
       .epilog('Exit codes: 0 ok, 1 a target or the system failed (every target is attempted), 2 bad input (nothing written).')
       .fail((message, err) => {

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'PROBE_FAILED'
   | 'HOST_BROKEN'
   | 'PRIVATE_NAMESPACE'
+  | 'ROOTLESS_UNAVAILABLE'
   | 'IO'
   | 'INTERNAL';
 

@@ -72,3 +72,40 @@ export function runsCleanly(file: string, args: readonly string[], timeoutMs = 5
   if (result.signal) return `killed by ${result.signal}`;
   return result.status === 0 ? undefined : `exit ${result.status}`;
 }
+
+export interface AttachedResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** It wrote a line to fd 3 before exiting (it got as far as its command). */
+  ready: boolean;
+  /** Why it could not be started. */
+  errno?: string;
+}
+
+/** Signals sent to this process that are passed on; the terminal sends SIGINT and SIGQUIT to both already. */
+const PASSED_ON: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+const WAITED_OUT: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
+
+/**
+ * Runs a program on this process's own stdin, stdout and stderr, in its process group (so the
+ * terminal's signals and job control reach it), passing on the signals this process is sent.
+ * Its fd 3 is a pipe: a line there says it is set up.
+ */
+export async function runAttached(file: string, args: readonly string[]): Promise<AttachedResult> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  let ready = false;
+  child.stdio[3]?.on('data', () => (ready = true));
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const signal of PASSED_ON) handlers.set(signal, () => child.kill(signal));
+  for (const signal of WAITED_OUT) handlers.set(signal, () => undefined);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  try {
+    return await new Promise<AttachedResult>((done) => {
+      child.on('error', (err: NodeJS.ErrnoException) => done({ exitCode: null, signal: null, ready: false, errno: err.code ?? 'unknown' }));
+      child.on('close', (exitCode, signal) => done({ exitCode, signal, ready }));
+    });
+  } finally {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  }
+}

@@ -21,6 +21,8 @@ export interface CommandInput<N extends OptionName> {
   platforms: string[];
   files: string[];
   daemon: string | undefined;
+  /** The words after `--` (run's COMMAND). */
+  command: string[];
   options: OptionValues<N>;
 }
 
@@ -31,6 +33,8 @@ export interface CommandSpec<N extends OptionName> {
   positionals: readonly Positional[];
   /** The options it takes; a pair gives this command's own help for the option. */
   options: ReadonlyArray<N | readonly [N, string]>;
+  /** Takes a command after `--`, shown in its description as this. */
+  command?: string;
   /** Does the work and returns the exit code. */
   run(input: CommandInput<N>, io: Io): Promise<number> | number;
 }
@@ -55,7 +59,7 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
   });
   return ({ io, words, cwdGone, done }) => ({
     command: [spec.name, ...usage].join(' '),
-    describe: spec.describe,
+    describe: spec.command ? `${spec.describe}: ${spec.name} ... ${spec.command}` : spec.describe,
     builder: (y: Argv) => {
       for (const p of spec.positionals) {
         y.positional(p.name, {
@@ -82,7 +86,10 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
       const platforms = Array.isArray(argv.platforms) ? argv.platforms.map(String) : [];
       const files = Array.isArray(argv.files) ? argv.files.map(String) : [];
       const daemon = typeof argv.daemon === 'string' ? argv.daemon : undefined;
-      done(await spec.run({ platforms, files, daemon, options }, io));
+      const end = words.indexOf('--');
+      const command = end < 0 ? [] : words.slice(end + 1);
+      if (command.length && !spec.command) throw usageError(`${spec.name} takes no command after --`, 'see qemu-binfmt --help');
+      done(await spec.run({ platforms, files, daemon, command, options }, io));
     },
   });
 }

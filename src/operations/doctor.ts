@@ -9,6 +9,7 @@ import { decideWinner } from '../explain/winner.js';
 import { probeElf, probeRecord } from '../probe/probe-elf.js';
 import { findPlatform } from '../table/platforms.js';
 import { matches, overlaps } from '../table/rule.js';
+import { hasPrivateInstances } from '../rootless/checks.js';
 import { status, type StatusOptions } from './status.js';
 import { testPlatforms } from './test.js';
 
@@ -22,12 +23,6 @@ export interface DoctorReport {
 export interface DoctorOptions extends StatusOptions {
   /** The nix.conf whose sandbox settings are checked (default /etc/nix/nix.conf). */
   nixConf?: string;
-}
-
-/** Linux 6.7 gave each user namespace a binfmt_misc instance of its own. */
-function privateInstances(kernel: string): boolean {
-  const [major = 0, minor = 0] = kernel.split('.').map((n) => Number.parseInt(n, 10));
-  return major > 6 || (major === 6 && minor >= 7);
 }
 
 function fileHas(path: string, text: string): boolean {
@@ -44,7 +39,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   const problems: DoctorReport['problems'] = [];
   const kernel = release();
   facts.push(
-    `Linux ${kernel}: ${privateInstances(kernel) ? 'each user namespace can mount a binfmt_misc table of its own (>= 6.7)' : 'one binfmt_misc table for the whole system (private instances need Linux >= 6.7)'}`,
+    `Linux ${kernel}: ${hasPrivateInstances(kernel) ? 'each user namespace can mount a binfmt_misc table of its own (>= 6.7)' : 'one binfmt_misc table for the whole system (private instances need Linux >= 6.7)'}`,
   );
   const arch = machine();
   const host = kernelFacts(arch);

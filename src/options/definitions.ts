@@ -32,6 +32,7 @@ export interface OptionDef {
 export const VIAS = ['binfmt.d', 'unit', 'openrc'] as const;
 export const EXPORT_FORMATS = ['binfmt.d', 'binfmt-support', 'sh', 'systemd-unit', 'openrc'] as const;
 export const DAEMONS = ['nix', 'guix'] as const;
+export const UID_MAPS = ['root', 'auto'] as const;
 export const DEFAULT_NIX_CONF = '/etc/nix/nix.conf';
 export const INSTALLER_ENV = 'QEMU_BINFMT_INSTALLER';
 
@@ -121,6 +122,20 @@ export const OPTIONS = {
     path: 'new-file',
     valueOptional: true,
     describe: `nix: add or update a marked block in this nix.conf, leaving the rest as it is [default: ${DEFAULT_NIX_CONF}]`,
+  },
+  rootfs: {
+    kind: 'string',
+    key: 'rootfs',
+    path: 'dir',
+    describe:
+      'run the command chrooted into this foreign root filesystem, with /proc, /dev, /sys, /tmp and /etc/resolv.conf [default command: its /bin/sh]',
+  },
+  bind: { kind: 'strings', key: 'binds', describe: 'bind SRC (at DST inside the root filesystem) as well: SRC[:DST]; repeatable' },
+  map: {
+    kind: 'string',
+    key: 'map',
+    choices: UID_MAPS,
+    describe: 'root: you are root inside; auto: also your /etc/subuid and /etc/subgid ranges as 1..65535 (newuidmap) [default: root]',
   },
 } as const satisfies Record<string, OptionDef>;
 

@@ -1,0 +1,112 @@
+import { statSync } from 'node:fs';
+import { constants } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { sh } from '../boot/exporters/sh.js';
+import { QemuBinfmtError, usageError } from '../errors.js';
+import { runAttached } from '../exec.js';
+import { planEnable, type PlanOptions } from '../plan/plan.js';
+import { isAll } from '../table/platforms.js';
+import { checkRootless, type RootlessChecks } from '../rootless/checks.js';
+import { INSIDE } from '../rootless/inside.js';
+
+export interface RunOptions extends PlanOptions, RootlessChecks {
+  /** A foreign root filesystem the command runs chrooted into. */
+  rootfs?: string;
+  /** SRC or SRC:DST, bound into the root filesystem (or over DST, which must exist, without one). */
+  binds?: readonly string[];
+}
+
+export interface RunOutcome {
+  /** The command's own exit code, 128 + the signal's number when a signal ended it, 1 when setting up failed. */
+  exitCode: number;
+  /** The platforms registered in the private table. */
+  platforms: string[];
+}
+
+function kind(path: string): 'dir' | 'file' | undefined {
+  try {
+    const st = statSync(path);
+    return st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+function parseBind(spec: string, rootfs: string | undefined): [string, string] {
+  const at = spec.indexOf(':');
+  const src = resolve(at < 0 ? spec : spec.slice(0, at));
+  const dst = at < 0 ? src : spec.slice(at + 1);
+  if (!kind(src)) throw usageError(`--bind ${spec}: ${src} does not exist`, 'bind an existing file or directory: --bind SRC[:DST]');
+  if (!isAbsolute(dst)) throw usageError(`--bind ${spec}: ${dst} is not an absolute path`, 'give DST as an absolute path inside the root');
+  if (!rootfs && !kind(dst)) throw usageError(`--bind ${spec}: ${dst} does not exist`, 'without --rootfs, bind over an existing path');
+  return [src, dst];
+}
+
+/**
+ * Runs COMMAND with QEMU registered in a private binfmt_misc table, without root: a new user
+ * namespace (the caller mapped to root inside, or with --map auto also its subordinate IDs) and
+ * mount namespace, a binfmt_misc instance of their own, the same plan and lines as enable, and
+ * optionally a foreign root filesystem. Nothing reaches the host's table. Stdin, stdout, stderr
+ * and the exit status are the command's.
+ */
+export async function runRootless(names: readonly string[], command: readonly string[], options: RunOptions = {}): Promise<RunOutcome> {
+  const rootfs = options.rootfs === undefined ? undefined : resolve(options.rootfs);
+  if (rootfs !== undefined && kind(rootfs) !== 'dir')
+    throw usageError(`--rootfs ${options.rootfs} is not a directory`, 'name an unpacked foreign root filesystem');
+  const binds = (options.binds ?? []).map((b) => parseBind(b, rootfs));
+  const argv = command.length ? command : rootfs ? ['/bin/sh'] : [];
+  if (!argv.length)
+    throw usageError('run needs a command after --', 'qemu-binfmt run aarch64 -- ./program ARGS, or give --rootfs DIR for its /bin/sh');
+  checkRootless(options);
+
+  const all = names.length === 0 || isAll(names);
+  const plan = await planEnable(all ? ['all'] : names, options);
+  const errors = plan.missing.map((m) => m.error);
+  // Inside a root filesystem only a static interpreter held open with F works.
+  const targets = plan.targets.filter((t) => {
+    if (!rootfs || (t.interpreter.isStatic && t.registration.flags.fixBinary)) return true;
+    if (!all)
+      errors.push(
+        new QemuBinfmtError(
+          'INTERPRETER_NOT_FOUND',
+          `${t.platform.name}: no static interpreter (${t.interpreter.path} is dynamically linked, or registered without F)`,
+          {
+            hint: 'inside --rootfs only a static interpreter works: apt-get install qemu-user-static',
+          },
+        ),
+      );
+    return false;
+  });
+  if (errors.length) {
+    throw errors.length === 1 ? errors[0]! : new QemuBinfmtError(errors[0]!.code, errors.map((e) => e.describe()).join('\n'));
+  }
+  const register = sh({ targets, regenerate: 'qemu-binfmt run', command: [], enableArgs: [] })[0]!.content;
+  const map = options.map === 'auto' ? ['--map-root-user', '--map-auto'] : ['--map-root-user'];
+  const result = await runAttached('unshare', [
+    '--user',
+    ...map,
+    '--mount',
+    'sh',
+    '-c',
+    INSIDE,
+    'qemu-binfmt-run',
+    register,
+    rootfs ?? '',
+    process.cwd(),
+    String(binds.length),
+    ...binds.flat(),
+    '--',
+    ...argv,
+  ]);
+  const platforms = targets.map((t) => t.platform.name);
+  if (!result.ready)
+    throw new QemuBinfmtError(
+      'ROOTLESS_UNAVAILABLE',
+      `the private namespace could not be set up${result.errno ? ` (${result.errno})` : ' (see the message above)'}`,
+      {
+        hint: 'qemu-binfmt doctor tells what the kernel allows; user namespaces must be allowed for this user',
+      },
+    );
+  if (result.signal) return { exitCode: 128 + constants.signals[result.signal], platforms };
+  return { exitCode: result.exitCode ?? 1, platforms };
+}
