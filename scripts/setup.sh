@@ -7,7 +7,7 @@ out=.cache/foreign
 mkdir -p "$out"
 
 need_apt=
-for cmd in qemu-aarch64-static qemu-aarch64 nix-build unshare nsenter mount busybox systemd-analyze strace; do
+for cmd in qemu-aarch64-static qemu-aarch64 nix-build unshare nsenter mount busybox systemd-analyze strace newuidmap setpriv; do
 	command -v "$cmd" >/dev/null 2>&1 || need_apt=1
 done
 for bu in mips-linux-gnu mips64el-linux-gnuabin32; do
@@ -41,7 +41,7 @@ fi
 
 if [ -n "$need_apt" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		qemu-user-static qemu-user nix-bin util-linux mount busybox-static systemd libpipeline1 strace \
+		qemu-user-static qemu-user nix-bin util-linux mount busybox-static systemd libpipeline1 strace uidmap \
 		binutils-mips-linux-gnu binutils-mips64el-linux-gnuabin32 >/dev/null
 fi
 
@@ -81,5 +81,12 @@ build_mips() { # name triplet
 }
 build_mips mips-o32 mips-linux-gnu
 build_mips mipsel-n32 mips64el-linux-gnuabin32
+
+# An unprivileged user with subordinate user and group IDs, for run --map auto.
+if ! id qemu-binfmt-test >/dev/null 2>&1; then
+	[ "$(id -u)" = 0 ] || { echo "setup: run as root (it adds the user qemu-binfmt-test)" >&2; exit 1; }
+	useradd --no-create-home --shell /usr/sbin/nologin qemu-binfmt-test
+fi
+grep -q '^qemu-binfmt-test:' /etc/subuid 2>/dev/null || usermod --add-subuids 300000-365535 --add-subgids 300000-365535 qemu-binfmt-test
 
 echo "setup: ok ($(ls "$out" | tr '\n' ' '))"

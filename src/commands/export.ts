@@ -11,7 +11,8 @@ export function selfCommand(): string[] {
 
 export const exportCommand = defineCommand({
   name: 'export',
-  describe: 'Write the registrations for a boot system: binfmt.d, binfmt-support, sh, systemd-unit or openrc',
+  describe:
+    'Write the registrations for a boot system (binfmt.d, binfmt-support, sh, systemd-unit, openrc), or unshare --load-interp command lines',
   positionals: [{ name: 'platforms', variadic: true, demand: true, describe: 'platforms or aliases, or all' }],
   options: [...PLAN_OPTIONS, 'format', 'output'],
   run: async ({ platforms, options: { format, ...options } }, io) => {

@@ -30,7 +30,7 @@ export interface OptionDef {
 }
 
 export const VIAS = ['binfmt.d', 'unit', 'openrc'] as const;
-export const EXPORT_FORMATS = ['binfmt.d', 'binfmt-support', 'sh', 'systemd-unit', 'openrc'] as const;
+export const EXPORT_FORMATS = ['binfmt.d', 'binfmt-support', 'sh', 'systemd-unit', 'openrc', 'unshare'] as const;
 export const DAEMONS = ['nix', 'guix'] as const;
 export const UID_MAPS = ['root', 'auto'] as const;
 export const DEFAULT_NIX_CONF = '/etc/nix/nix.conf';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { foreign, skipOrFail, UPDATE_BINFMTS } from '../helpers/paths.js';
-import { PrivateInstance } from '../helpers/private-instance.js';
+import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
 
 const PLATFORMS = ['arm', 'aarch64', 'riscv64']; // in table order, as the tools report them
 const ENTRIES = PLATFORMS.map((p) => `qemu-${p}`);
@@ -138,6 +138,22 @@ describe('export: boot-time formats on the real tools, in private binfmt_misc in
     expect(await instance!.entryNames()).to.deep.equal([...new Set([...before, 'qemu-aarch64'])].sort());
     expect((await instance!.sh('/bin/true')).exitCode).to.equal(0);
     await instance!.sh(`dash ${script} stop`);
+  });
+
+  it('unshare: each --load-interp value, as util-linux >= 2.41 writes it to register, makes the entry enable makes', async () => {
+    const r = await runCli(['export', '--format', 'unshare', 'aarch64', 's390x']);
+    expect(r.exitCode).to.equal(0);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('unshare '));
+    expect(lines).to.have.length(2);
+    // unshare 2.41 writes the option's value to the new instance's register file; the shell parses the quoting.
+    const fake = `unshare() { for a; do case $a in --load-interp=*) printf '%s' "\${a#--load-interp=}" > ${BINFMT}/register ;; esac; done; }`;
+    await instance!.sh(`cd ${BINFMT} && for f in qemu-*; do [ -e "$f" ] && echo -1 > "$f"; done; ${fake}; ${lines.join('; ')}`);
+    const exported = await instance!.snapshot();
+    await instance!.sh(`cd ${BINFMT} && for f in qemu-*; do echo -1 > "$f"; done`);
+    expect((await instance!.cli(['enable', 'aarch64', 's390x'])).exitCode).to.equal(0);
+    expect(await instance!.snapshot()).to.equal(exported);
+    expect(exported).to.match(/== qemu-aarch64\nenabled/);
+    await instance!.sh(`cd ${BINFMT} && for f in qemu-*; do echo -1 > "$f"; done`);
   });
 
   it('sh: exits non-zero when the kernel refuses a line (F with a vanished interpreter)', async function () {

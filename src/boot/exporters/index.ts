@@ -3,6 +3,7 @@ import { binfmtSupport } from './binfmt-support.js';
 import { openrc } from './openrc.js';
 import { sh } from './sh.js';
 import { systemdUnit } from './systemd-unit.js';
+import { unshare } from './unshare.js';
 import type { EXPORT_FORMATS } from '../../options/definitions.js';
 import type { Exporter } from './types.js';
 
@@ -12,6 +13,7 @@ export const EXPORTERS = {
   sh,
   'systemd-unit': systemdUnit,
   openrc,
+  unshare,
 } satisfies Record<ExportFormat, Exporter>;
 
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
