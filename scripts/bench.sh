@@ -3,13 +3,18 @@
 # medians (hyperfine), every ratio printed beside its target:
 #  - qemu-binfmt enable all + disable all against two bare node starts (target <= 1.5x), and
 #    platforms and status against one;
+#  - rootless: an arm64 busybox sh loop of 200 arm64 program starts under qemu-binfmt run
+#    against proot -q qemu-aarch64-static on the same root filesystem (target: >= 3x faster), and
+#    run's own overhead over a bare registered exec against one bare node start (target <= 1.5x);
 #  - the boot paths: the exported sh script under dash against a printf loop over the same lines
 #    (target <= 1.2x; QEMU's qemu-binfmt-conf.sh registers the same way, a shell loop of printf),
 #    and systemd-binfmt on exported binfmt.d files against the distro's files (target: equal).
 # BENCH_RUNS sets the runs (CI: a quick mode of 3, so it can never silently break).
 set -eu
 cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
+for tool in hyperfine proot; do
+	command -v $tool >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $tool >/dev/null
+done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cli="node $PWD/dist/cli.js"
@@ -69,6 +74,33 @@ ratio("qemu-binfmt status", node, "");
 ratio("exported sh script under dash", "sh printf loop (same lines)", "<= 1.2x");
 ratio("systemd-binfmt, exported binfmt.d", "systemd-binfmt, distro binfmt.d", "1.0x");
 ' "$work/results.json"
+
+# Rootless: the same arm64 busybox as /bin/busybox of a small root filesystem.
+mkdir -p "$work/rootfs/bin"
+cp .cache/foreign/busybox-arm64 "$work/rootfs/bin/busybox"
+bb=$PWD/.cache/foreign/busybox-arm64
+loop='i=0; while [ $i -lt 200 ]; do /bin/busybox true; i=$((i+1)); done'
+grep '^:qemu-aarch64:' "$work/qemu-binfmt.conf" > "$work/aarch64.line"
+# proot takes tens of seconds per loop: fewer runs here, and no warm-up.
+hyperfine --style basic --warmup 0 --runs "${BENCH_ROOTLESS_RUNS:-${BENCH_RUNS:-5}}" --export-json "$work/rootless.json" \
+	-n "node -e ''" "node -e ''" \
+	-n 'bare registered exec (private table)' "$(private "cat $work/aarch64.line > /proc/sys/fs/binfmt_misc/register && $bb true")" \
+	-n 'qemu-binfmt run aarch64 -- busybox true' "$cli run aarch64 -- $bb true" \
+	-n 'qemu-aarch64-static busybox true (by hand)' "qemu-aarch64-static $bb true" \
+	-n 'loop of 200: qemu-binfmt run --rootfs' "$cli run aarch64 --rootfs $work/rootfs -- /bin/busybox sh -c '$loop'" \
+	-n 'loop of 200: proot -q qemu-aarch64-static' "proot -q qemu-aarch64-static -r $work/rootfs /bin/busybox sh -c '$loop'" \
+	>/dev/null
+node -e '
+const { results } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const ms = (name) => results.find((r) => r.command === name).median * 1000;
+console.log("\nrootless, median wall time:\n");
+for (const r of results) console.log(`${r.command.padEnd(44)} ${(r.median * 1000).toFixed(1).padStart(8)} ms`);
+const node = ms("node -e '"''"'");
+const overhead = ms("qemu-binfmt run aarch64 -- busybox true") - ms("bare registered exec (private table)");
+console.log(`\nrun overhead over a bare registered exec / node -e '"''"': ${(overhead / node).toFixed(2)}x (target <= 1.5x)`);
+const speedup = ms("loop of 200: proot -q qemu-aarch64-static") / ms("loop of 200: qemu-binfmt run --rootfs");
+console.log(`proot / qemu-binfmt run on the loop of 200: ${speedup.toFixed(2)}x faster (target >= 3x)`);
+' "$work/rootless.json"
 
 # BENCH_IMAGE=1: the container image (make image first), on the host kernel as it is used: only
 # on a host with no qemu-* entry, and every entry it makes is removed again.

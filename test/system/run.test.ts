@@ -166,7 +166,7 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
         buffer: false,
       },
     );
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     child.kill('SIGTERM');
     expect((await child).exitCode).to.equal(42);
   });
