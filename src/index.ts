@@ -22,5 +22,7 @@ export { testPlatforms, type ProbeReport } from './operations/test.js';
 export { sandboxNeeds } from './operations/sandbox.js';
 export { explain, type Explanation, type ExplainOptions } from './operations/explain.js';
 export { doctor, type DoctorOptions, type DoctorReport } from './operations/doctor.js';
+export { runRootless, type RunOptions, type RunOutcome } from './operations/run.js';
+export { checkRootless, type RootlessChecks } from './rootless/checks.js';
 export type { Report, TargetResult } from './operations/report.js';
 export { QemuBinfmtError, type ErrorCode } from './errors.js';

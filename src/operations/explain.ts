@@ -96,8 +96,9 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
   );
   if (!platform) return result(false, `Exec format error: no QEMU platform runs e_machine 0x${header.machine.toString(16)}`);
   const native = nativeReason(platform, ctx.host);
-  const kernel = { ...kernelFacts(ctx.host.machine), ...ctx.kernel };
-  if (native?.reason === 'captures-host' || (native && runsInFamily(header.class, ctx.host.machine, kernel, reasons))) {
+  // The kernel's facts (its configuration, a few files) are read only for a program of the host's family.
+  const kernel = native ? { ...kernelFacts(ctx.host.machine), ...ctx.kernel } : undefined;
+  if (native && kernel && (native.reason === 'captures-host' || runsInFamily(header.class, ctx.host.machine, kernel, reasons))) {
     reasons.push(native.reason === 'captures-host' ? "this host's own kind of program" : `of the host's family (${ctx.host.family})`);
     const pages = safeElf(file)?.maxPageSize;
     if (pages && kernel.pageSize && pages < kernel.pageSize) {
