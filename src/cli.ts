@@ -16,6 +16,7 @@ import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
 import { testCommand } from './commands/test.js';
 import { runCommand } from './commands/run.js';
+import { watchCommand } from './commands/watch.js';
 import { optionWords } from './options/read.js';
 import { asQemuBinfmtError, errorInfo, usageError, type QemuBinfmtError } from './errors.js';
 
@@ -32,6 +33,7 @@ const COMMANDS: readonly Command[] = [
   explainCommand,
   doctorCommand,
   runCommand,
+  watchCommand,
 ];
 
 /** Runs the command line and returns its exit code: 0 ok, 1 a target or the system failed, 2 bad input. */

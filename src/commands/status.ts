@@ -1,4 +1,7 @@
+import { checkRegistered, type CheckOptions } from '../operations/check.js';
 import { status, type StatusOptions } from '../operations/status.js';
+import { usageError } from '../errors.js';
+import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
 import { write, writeJson } from './output.js';
@@ -6,12 +9,36 @@ import { formatStatus } from './render.js';
 
 export const statusCommand = defineCommand({
   name: 'status',
-  describe: 'Show what is registered (read-only)',
+  describe: 'Show what is registered (read-only); --check for a health check',
   positionals: [{ name: 'platforms', variadic: true, describe: 'platforms or aliases (default: all)' }],
-  options: ['binfmt-dir', ['root', 'where to look for persisted registrations [default: /]'], ['json', 'print JSON (shape in the README)']],
-  run: async ({ platforms, options: { json, ...options } }, io) => {
+  options: [
+    'binfmt-dir',
+    ['root', 'where to look for persisted registrations [default: /]'],
+    ['json', 'print JSON (shape in the README)'],
+    'check',
+    'probe',
+    ...PLAN_OPTIONS,
+  ],
+  run: async ({ platforms, options: { json, check, probe, root, binfmtDir, ...plan } }, io) => {
+    const dir = binfmtDir !== undefined ? { binfmtDir } : {};
+    if (check || probe) {
+      const report = await checkRegistered(platforms, exactly<CheckOptions>()({ ...plan, ...dir, ...(probe ? { probe } : {}) }));
+      if (json) writeJson(io, report);
+      else
+        write(io, {
+          stdout: report.ok
+            ? [`ok: ${report.checked.join(' ') || 'nothing to check'}`]
+            : report.problems.map((p) => `${p.platform}: ${p.problem}`),
+          stderr: [],
+        });
+      return report.ok ? 0 : 1;
+    }
+    if (Object.keys(plan).length) throw usageError('the interpreter and flag options are for status --check', 'add --check, or drop them');
     // In the container image, status mounts binfmt_misc too, so that it can read the host's table.
-    const report = await status(platforms, exactly<StatusOptions>()({ ...options, ...installerOptions(true) }));
+    const report = await status(
+      platforms,
+      exactly<StatusOptions>()({ ...dir, ...(root !== undefined ? { root } : {}), ...installerOptions(true) }),
+    );
     if (json) writeJson(io, report);
     else write(io, formatStatus(report, platforms.length > 0));
     return report.mounted ? 0 : 1;

@@ -137,6 +137,19 @@ export const OPTIONS = {
     choices: UID_MAPS,
     describe: 'root: you are root inside; auto: also your /etc/subuid and /etc/subgid ranges as 1..65535 (newuidmap) [default: root]',
   },
+  interval: { kind: 'string', key: 'interval', describe: 'seconds between checks [default: 10]' },
+  'platforms-file': {
+    kind: 'string',
+    key: 'platformsFile',
+    path: 'file',
+    describe: 'read the platform names from this file (white space separated, # comments), again on SIGHUP',
+  },
+  check: {
+    kind: 'boolean',
+    key: 'check',
+    describe: 'exit 0 only if every named platform is registered, enabled and identical to what enable would write',
+  },
+  probe: { kind: 'boolean', key: 'probe', describe: "with --check: also run each platform's probe through the kernel" },
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -8,7 +8,7 @@ import { checkRootless } from '../../src/rootless/checks.js';
 import { probeElf, probeRecord, PROBES } from '../../src/probe/probe-elf.js';
 import { findPlatform } from '../../src/table/platforms.js';
 import { runCli } from '../helpers/cli.js';
-import { CLI, foreign, skipOrFail } from '../helpers/paths.js';
+import { CLI, foreign, ROOT, skipOrFail } from '../helpers/paths.js';
 import { BINFMT } from '../helpers/private-instance.js';
 
 /** An unprivileged user: nobody, or the test user with subordinate IDs that scripts/setup.sh makes. */
@@ -22,6 +22,9 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
   let dir = '';
   let rootfs = '';
   let tableBefore = '';
+  /** The CLI and the foreign programs, copied where the unprivileged user can read them (a checkout may not be). */
+  let cli = '';
+  const bin: Record<string, string> = {};
   before(async function () {
     if (process.getuid?.() !== 0) skipOrFail(this, 'the tests become an unprivileged user with setpriv, which needs root');
     dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-run-'));
@@ -30,16 +33,22 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
     rootfs = join(dir, 'rootfs');
     await cp(foreign(this, 'rootfs-arm64'), rootfs, { recursive: true, verbatimSymlinks: true });
     await execa('chown', ['-hR', '65534:65534', rootfs]);
+    await cp(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    cli = join(dir, 'dist/cli.js');
+    for (const name of ['busybox-arm64', 'busybox-s390x', 'busybox-mipsel']) {
+      bin[name] = join(dir, name);
+      await cp(foreign(this, name), bin[name]);
+    }
     tableBefore = await hostTable();
   });
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
     expect(await hostTable(), "the host's table").to.equal(tableBefore);
   });
-  const asNobody = (args: readonly string[], env: Record<string, string> = {}) => runCli(args, { prefix: NOBODY, env, cwd: dir });
+  const asNobody = (args: readonly string[], env: Record<string, string> = {}) => runCli(args, { prefix: NOBODY, env, cwd: dir, cli });
 
   it('as nobody: an arm64 program prints aarch64, and its exit status comes through', async function () {
-    const busybox = foreign(this, 'busybox-arm64');
+    const busybox = bin['busybox-arm64']!;
     const r = await asNobody(['run', 'aarch64', '--', busybox, 'uname', '-m']);
     expect([r.exitCode, r.stdout, r.stderr]).to.deep.equal([0, 'aarch64', '']);
     const seven = await asNobody(['run', 'aarch64', '--', busybox, 'sh', '-c', 'exit 7']);
@@ -47,9 +56,9 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
   });
 
   it('a foreign shell runs a loop of foreign programs (children go through the private table too); stdin comes through', async function () {
-    const busybox = foreign(this, 'busybox-arm64');
+    const busybox = bin['busybox-arm64']!;
     const loop = `for i in 1 2 3; do ${busybox} uname -m; done; ${busybox} cat`;
-    const r = await execa(NOBODY[0]!, [...NOBODY.slice(1), process.execPath, CLI, 'run', 'aarch64', '--', busybox, 'sh', '-c', loop], {
+    const r = await execa(NOBODY[0]!, [...NOBODY.slice(1), process.execPath, cli, 'run', 'aarch64', '--', busybox, 'sh', '-c', loop], {
       input: 'from stdin\n',
       reject: false,
       cwd: dir,
@@ -62,11 +71,7 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
     const probe = join(dir, 'probe-riscv64');
     await writeFile(probe, probeElf(riscv, probeRecord(riscv)!));
     await chmod(probe, 0o755);
-    const [arm64, s390x, mipsel] = ['busybox-arm64', 'busybox-s390x', 'busybox-mipsel'].map((f) => foreign(this, f)) as [
-      string,
-      string,
-      string,
-    ];
+    const [arm64, s390x, mipsel] = [bin['busybox-arm64']!, bin['busybox-s390x']!, bin['busybox-mipsel']!];
     const script = `${arm64} uname -m; ${s390x} uname -m; ${mipsel} uname -m; ${probe}`;
     const r = await asNobody(['run', 'aarch64', 's390x', 'mipsel', 'riscv64', '--', arm64, 'sh', '-c', script]);
     expect([r.exitCode, r.stdout.split('\n')]).to.deep.equal([0, ['aarch64', 's390x', 'mips', PROBES.message.trimEnd()]]);
@@ -88,9 +93,10 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
     // The working directory is kept when it exists inside.
     const inside = await runCli(['run', 'aarch64', '--rootfs', rootfs, '--', '/bin/bash', '-c', 'pwd'], {
       prefix: NOBODY,
-      cwd: join(rootfs, 'usr'),
+      cwd: '/usr/bin',
+      cli,
     });
-    expect(inside.stdout).to.equal('/');
+    expect(inside.stdout).to.equal('/usr/bin');
   });
 
   it('--bind SRC:DST puts a host directory into the root filesystem', async () => {
@@ -128,11 +134,11 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
     await chown(join(mine, 'usr/bin/hello'), Number(start) + 999, Number(start) + 999);
     const as = ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
     const ls = ['/bin/ls', '-n', '/usr/bin/hello', '/bin/bash'];
-    const auto = await runCli(['run', 'aarch64', '--map', 'auto', '--rootfs', mine, '--', ...ls], { prefix: as, cwd: dir });
+    const auto = await runCli(['run', 'aarch64', '--map', 'auto', '--rootfs', mine, '--', ...ls], { prefix: as, cwd: dir, cli });
     expect(auto.exitCode, auto.stderr).to.equal(0);
     const owners = auto.stdout.split('\n').map((l) => l.split(/\s+/).slice(2, 4).join(':'));
     expect(owners).to.deep.equal(['0:0', '1000:1000']);
-    const plain = await runCli(['run', 'aarch64', '--rootfs', mine, '--', ...ls], { prefix: as, cwd: dir });
+    const plain = await runCli(['run', 'aarch64', '--rootfs', mine, '--', ...ls], { prefix: as, cwd: dir, cli });
     expect(plain.stdout.split('\n').map((l) => l.split(/\s+/).slice(2, 4).join(':'))).to.deep.equal(['0:0', '65534:65534']);
   });
 
@@ -156,7 +162,7 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
   });
 
   it('SIGTERM sent to qemu-binfmt run reaches the command', async function () {
-    const busybox = foreign(this, 'busybox-arm64');
+    const busybox = bin['busybox-arm64']!;
     const child = execa(
       process.execPath,
       [CLI, 'run', 'aarch64', '--', busybox, 'sh', '-c', "trap 'exit 42' TERM; echo up; while :; do sleep 0.05; done"],
@@ -172,7 +178,7 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
   });
 
   it('status inside says the table is private, and what run registered', async () => {
-    const r = await asNobody(['run', 'aarch64', '--', process.execPath, CLI, 'status', 'aarch64']);
+    const r = await asNobody(['run', 'aarch64', '--', process.execPath, cli, 'status', 'aarch64']);
     expect(r.exitCode, r.stderr).to.equal(0);
     expect(r.stderr).to.match(/its binfmt_misc table is private to it/);
     expect(r.stdout).to.match(/^aarch64 +qemu-aarch64 +enabled/m);

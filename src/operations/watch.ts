@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { asQemuBinfmtError, usageError } from '../errors.js';
+import { planEnable, type Plan } from '../plan/plan.js';
+import { enablePlanned, type EnableOptions } from './enable.js';
+import type { TargetResult } from './report.js';
+
+export interface WatchOptions extends EnableOptions {
+  /** Seconds between checks (default 10). */
+  intervalSeconds?: number;
+  /** A file of platform names (separated by white space; # starts a comment), read again on reload. */
+  platformsFile?: string;
+}
+
+/** One thing watch found and what it did about it. */
+export interface WatchEvent {
+  time: string;
+  entry?: string;
+  found: string;
+  did: string;
+}
+
+export interface Watcher {
+  /** Ends the watch after the current check; the entries stay. */
+  stop(): void;
+  /** Reads the platforms file again before the next check. */
+  reload(): void;
+  /** Settles when the watch has ended. */
+  done: Promise<void>;
+}
+
+export const DEFAULT_INTERVAL_SECONDS = 10;
+
+/** The platform names in a file: white space separated, # to the end of a line is a comment. */
+export function readPlatformsFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw usageError(
+      `--platforms-file ${path} cannot be read (${asQemuBinfmtError(err).errno ?? 'error'})`,
+      'name a readable file of platform names',
+    );
+  }
+  const names = text.replace(/#.*$/gm, '').split(/\s+/).filter(Boolean);
+  if (!names.length) throw usageError(`--platforms-file ${path} names no platform`, 'list platform names in it, or all');
+  return names;
+}
+
+/** What a check's result says was found, and what was done; undefined when all was well. */
+function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
+  if (r.outcome === 'unchanged') return undefined;
+  if (r.outcome === 'enabled' && r.detail?.startsWith('was disabled')) return { entry: r.entry, found: 'disabled', did: 'enabled it' };
+  if (r.outcome === 'enabled') return { entry: r.entry, found: 'missing', did: `registered it (${r.interpreter})` };
+  if (r.outcome === 'replaced')
+    return { entry: r.entry, found: `different: ${r.detail?.replace(/^replaced: /, '')}`, did: 'replaced it (--force)' };
+  return {
+    entry: r.entry,
+    found: r.detail ?? 'a failure',
+    did: r.error?.code === 'EXISTS_DIFFERENT' ? 'kept it (--force replaces it)' : 'nothing (tried again at the next check)',
+  };
+}
+
+/**
+ * Registers like enable, then checks every interval that each entry is present, enabled and
+ * identical, and registers again what is missing or changed (a differing same-named entry is
+ * replaced only with force). Other entries are never touched, nothing is removed or unmounted
+ * when it ends. Each event is handed to log once (a failure that persists is not repeated).
+ */
+export async function watch(names: readonly string[], options: WatchOptions, log: (event: WatchEvent) => void): Promise<Watcher> {
+  const interval = (options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000;
+  if (options.platformsFile && names.length)
+    throw usageError('platforms are named both on the command line and in --platforms-file', 'give one of them');
+  if (!(interval > 0))
+    throw usageError(`--interval ${options.intervalSeconds} is not a positive number of seconds`, 'give --interval 10, or 0.5');
+  const planFor = (): Promise<Plan> => planEnable(options.platformsFile ? readPlatformsFile(options.platformsFile) : names, options);
+  let plan = await planFor();
+  const say = (event: Omit<WatchEvent, 'time'>) => log({ time: new Date().toISOString(), ...event });
+  const last = new Map<string, string>();
+  let notices = new Set<string>();
+  let stopped = false;
+  let reloading = false;
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const once = (key: string, event: Omit<WatchEvent, 'time'>) => {
+    const text = `${event.found}|${event.did}`;
+    if (last.get(key) === text) return;
+    last.set(key, text);
+    say(event);
+  };
+  const check = async () => {
+    try {
+      const report = await enablePlanned(plan, options);
+      last.delete('*');
+      const now = new Set(report.notices);
+      for (const notice of now) if (!notices.has(notice)) say({ found: notice, did: 'noted' });
+      notices = now;
+      for (const r of report.results) {
+        const event = eventOf(r);
+        if (!event) last.delete(r.entry);
+        else if (r.outcome === 'failed') once(r.entry, event);
+        else {
+          last.delete(r.entry);
+          say(event);
+        }
+      }
+    } catch (err) {
+      const error = asQemuBinfmtError(err);
+      once('*', { found: error.message, did: error.hint ? `nothing: ${error.hint}` : 'nothing (tried again at the next check)' });
+    }
+  };
+  const done = (async () => {
+    await check();
+    while (!stopped) {
+      if (!reloading)
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, interval);
+        });
+      if (stopped) break;
+      if (reloading) {
+        reloading = false;
+        try {
+          plan = await planFor();
+          say({
+            found: `reloaded ${options.platformsFile}`,
+            did: `watching ${plan.targets.map((t) => t.platform.name).join(' ') || 'nothing'}`,
+          });
+        } catch (err) {
+          say({ found: asQemuBinfmtError(err).describe(), did: 'kept the platforms it had' });
+        }
+      }
+      await check();
+    }
+  })();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      wake?.();
+    },
+    reload() {
+      if (!options.platformsFile) {
+        say({ found: 'SIGHUP', did: 'nothing to re-read (no --platforms-file)' });
+        return;
+      }
+      reloading = true;
+      clearTimeout(timer);
+      wake?.();
+    },
+    done,
+  };
+}

@@ -1,0 +1,138 @@
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { formatRegisterLine } from '../../src/codec/register-line.js';
+import { parseFlagString } from '../../src/codec/flags.js';
+import { findPlatform } from '../../src/table/platforms.js';
+import { CLI } from '../helpers/paths.js';
+import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
+import { PYTHON_LINE } from '../helpers/memory.js';
+
+const ENTRIES = ['qemu-aarch64', 'qemu-arm'];
+/** Another tool's same-named entry: the same rule, another interpreter, no flags. */
+const OTHER = formatRegisterLine({
+  name: 'qemu-aarch64',
+  rule: findPlatform('aarch64')!.rule,
+  interpreter: '/usr/bin/qemu-aarch64',
+  flags: parseFlagString('')!,
+}).trimEnd();
+
+/** qemu-binfmt watch ARGS, started inside the instance, in the background. */
+const startWatch = (instance: PrivateInstance, args: readonly string[]) =>
+  execa(instance.prefix[0]!, [...instance.prefix.slice(1), process.execPath, CLI, 'watch', ...args], {
+    reject: false,
+    env: { QEMU_BINFMT_DIR: '' },
+    stdin: 'ignore',
+  });
+
+describe('watch repairs drift, and status --check tells it (real kernel, private instances)', function () {
+  this.timeout(60_000);
+
+  /** Polls until the condition holds, for at most ms. */
+  async function within(ms: number, what: string, condition: () => Promise<boolean>): Promise<void> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (await condition()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect.fail(`not within ${ms} ms: ${what}`);
+  }
+
+  it('brings back a removed entry, a flushed table and a disabled entry within 1 s; reports and keeps a differing one; SIGTERM leaves them', async function () {
+    const instance = await PrivateInstance.start(this);
+    const watch = startWatch(instance, ['aarch64', 'arm', '--interval', '0.2', '--json']);
+    try {
+      const ours = async () => {
+        const names = await instance.entryNames();
+        if (!ENTRIES.every((e) => names.includes(e))) return false;
+        const texts = await Promise.all(ENTRIES.map((e) => instance.readEntry(e)));
+        return texts.every((t) => t?.startsWith('enabled\n') && /^interpreter \/usr\/bin\/qemu-[a-z0-9]+-static$/m.test(t));
+      };
+      await within(10_000, 'the first registration', ours);
+      const start = Date.now();
+      await instance.sh(`echo -1 > ${BINFMT}/qemu-arm`);
+      await within(1_000, 'qemu-arm back after -1', ours);
+      await instance.sh(`echo -1 > ${BINFMT}/status`);
+      await within(1_000, 'both back after a flush of the whole table', ours);
+      // Another tool's entry registered meanwhile survives everything watch does.
+      await instance.registerRaw(PYTHON_LINE.trimEnd());
+      await instance.sh(`echo 0 > ${BINFMT}/qemu-aarch64`);
+      await within(1_000, 'qemu-aarch64 enabled again', ours);
+      await instance.sh(`echo -1 > ${BINFMT}/qemu-aarch64`);
+      await instance.registerRaw(OTHER);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await instance.readEntry('qemu-aarch64')).to.match(/^interpreter \/usr\/bin\/qemu-aarch64$/m);
+      expect(Date.now() - start).to.be.below(10_000);
+      watch.kill('SIGTERM');
+      const ended = await watch;
+      expect(ended.exitCode).to.equal(0);
+      const events = String(ended.stdout)
+        .split('\n')
+        .map((l) => JSON.parse(l) as { entry?: string; found: string; did: string });
+      const about = (entry: string) => events.filter((e) => e.entry === entry).map((e) => `${e.found} -> ${e.did}`);
+      expect(about('qemu-arm')).to.deep.equal([
+        'missing -> registered it (/usr/bin/qemu-arm-static)',
+        'missing -> registered it (/usr/bin/qemu-arm-static)',
+        'missing -> registered it (/usr/bin/qemu-arm-static)',
+      ]);
+      const aarch64 = about('qemu-aarch64');
+      expect(aarch64.slice(0, 3)).to.deep.equal([
+        'missing -> registered it (/usr/bin/qemu-aarch64-static)',
+        'missing -> registered it (/usr/bin/qemu-aarch64-static)',
+        'disabled -> enabled it',
+      ]);
+      // The differing entry is reported once, not at every check.
+      expect(aarch64.slice(3)).to.have.length(1);
+      expect(aarch64[3]).to.match(/^entry qemu-aarch64 exists and differs: .* -> kept it \(--force replaces it\)$/);
+      expect(await instance.entryNames()).to.deep.equal(['python3.11', 'qemu-aarch64', 'qemu-arm']);
+    } finally {
+      watch.kill('SIGKILL');
+      await instance.stop();
+    }
+  });
+
+  it('with --force, a differing same-named entry is replaced', async function () {
+    const instance = await PrivateInstance.start(this);
+    try {
+      await instance.registerRaw(OTHER);
+      const watch = startWatch(instance, ['aarch64', '--force', '--interval', '0.2']);
+      await within(10_000, 'ours in place of the other', async () =>
+        /qemu-aarch64-static$/m.test((await instance.readEntry('qemu-aarch64')) ?? ''),
+      );
+      watch.kill('SIGINT');
+      expect((await watch).exitCode).to.equal(0);
+      expect(await instance.readEntry('qemu-aarch64')).to.match(/^interpreter \/usr\/bin\/qemu-aarch64-static$/m);
+    } finally {
+      await instance.stop();
+    }
+  });
+
+  it('status --check: 0 when all is in place, 1 after each kind of drift, naming it', async function () {
+    const instance = await PrivateInstance.start(this);
+    try {
+      const check = () => instance.cli(['status', '--check', 'aarch64', 'arm']);
+      expect((await instance.cli(['enable', 'aarch64', 'arm'])).exitCode).to.equal(0);
+      expect(await check()).to.deep.include({ exitCode: 0, stdout: 'ok: arm aarch64' });
+      const drifts: Array<[string, RegExp]> = [
+        [`echo -1 > ${BINFMT}/qemu-arm`, /^arm: qemu-arm is not registered$/],
+        [`echo -1 > ${BINFMT}/status`, /^arm: qemu-arm is not registered$/m],
+        [`echo 0 > ${BINFMT}/qemu-aarch64`, /^aarch64: qemu-aarch64 is disabled$/],
+        [
+          `echo -1 > ${BINFMT}/qemu-aarch64 && printf '%s' '${OTHER}' > ${BINFMT}/register`,
+          /^aarch64: qemu-aarch64 differs from what enable would write: interpreter/,
+        ],
+      ];
+      for (const [drift, said] of drifts) {
+        await instance.sh(drift);
+        const r = await check();
+        expect([drift, r.exitCode]).to.deep.equal([drift, 1]);
+        expect(r.stdout).to.match(said);
+        expect((await instance.cli(['enable', 'aarch64', 'arm', '--force'])).exitCode).to.equal(0);
+        expect((await check()).exitCode).to.equal(0);
+      }
+      const probed = await instance.cli(['status', '--check', '--probe', 'aarch64', 'arm']);
+      expect(probed).to.deep.include({ exitCode: 0 });
+    } finally {
+      await instance.stop();
+    }
+  });
+});
