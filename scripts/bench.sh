@@ -3,6 +3,7 @@
 # medians (hyperfine), every ratio printed beside its target:
 #  - qemu-binfmt enable all + disable all against two bare node starts (target <= 1.5x), and
 #    platforms and status against one;
+#  - status --check all, the health probe of watch's DaemonSet;
 #  - rootless: an arm64 busybox sh loop of 200 arm64 program starts under qemu-binfmt run
 #    against proot -q qemu-aarch64-static on the same root filesystem (target: >= 3x faster), and
 #    run's own overhead over a bare registered exec against one bare node start (target <= 1.5x);
@@ -53,6 +54,7 @@ hyperfine --style basic --warmup "${BENCH_WARMUP:-3}" --runs "${BENCH_RUNS:-20}"
 	-n 'qemu-binfmt status' "$(private "$cli status >/dev/null 2>&1")" \
 	-n 'qemu-binfmt enable all' "$(private "$cli enable all >/dev/null 2>&1")" \
 	-n 'qemu-binfmt enable all + disable all' "$(private "$cli enable all >/dev/null 2>&1 && $cli disable all >/dev/null 2>&1")" \
+	-n 'qemu-binfmt enable all + status --check all' "$(private "$cli enable all >/dev/null 2>&1 && $cli status --check all >/dev/null")" \
 	-n 'sh printf loop (same lines)' "$(private "sh $work/printf-loop.sh")" \
 	-n 'exported sh script under dash' "$(private "dash $work/sh/qemu-binfmt.sh >/dev/null")" \
 	-n 'systemd-binfmt, exported binfmt.d' "$(private "$systemd_binfmt $work/binfmt.d/*.conf")" \
@@ -71,6 +73,7 @@ ratio("qemu-binfmt enable all + disable all", node + " twice", "<= 1.5x");
 ratio("qemu-binfmt enable all", node, "");
 ratio("qemu-binfmt platforms", node, "");
 ratio("qemu-binfmt status", node, "");
+console.log(`qemu-binfmt status --check all (a health probe): ${(own("qemu-binfmt enable all + status --check all") - own("qemu-binfmt enable all")).toFixed(1)} ms`);
 ratio("exported sh script under dash", "sh printf loop (same lines)", "<= 1.2x");
 ratio("systemd-binfmt, exported binfmt.d", "systemd-binfmt, distro binfmt.d", "1.0x");
 ' "$work/results.json"

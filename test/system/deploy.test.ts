@@ -3,8 +3,12 @@ import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ROOT } from '../helpers/paths.js';
+import { CLI, ROOT } from '../helpers/paths.js';
+import { PrivateInstance } from '../helpers/private-instance.js';
+import { execa } from 'execa';
 
+/** What the DaemonSet's probes and the Compose healthcheck run. */
+const PROBE = ['node', '/opt/qemu-binfmt/dist/cli.js', 'status', '--check', 'all'];
 const load = (name: string) => parse(readFileSync(join(ROOT, 'deploy', name), 'utf8'));
 
 describe('fleet deployment (deploy/)', () => {
@@ -13,17 +17,49 @@ describe('fleet deployment (deploy/)', () => {
     expect(() => daemonSet.validate()).to.not.throw();
   });
 
-  it('the DaemonSet runs enable all in a privileged init container, keeps the pod with pause, and tolerates every taint', () => {
+  it('the DaemonSet runs watch all --mount in a privileged container, probed by status --check all, and tolerates every taint', () => {
     const spec = load('daemonset.yaml').spec.template.spec;
     expect(spec.tolerations).to.deep.equal([{ operator: 'Exists' }]);
-    expect(spec.initContainers).to.have.length(1);
-    expect(spec.initContainers[0]).to.deep.include({ args: ['enable', 'all', '--json'], securityContext: { privileged: true } });
-    expect(spec.containers.map((c: { image: string }) => c.image)).to.deep.equal(['registry.k8s.io/pause:3.10']);
+    expect(spec.initContainers).to.equal(undefined);
+    expect(spec.containers).to.have.length(1);
+    const [watch] = spec.containers;
+    expect(watch).to.deep.include({ args: ['watch', 'all', '--mount', '--json'], securityContext: { privileged: true } });
+    expect(watch.readinessProbe.exec.command).to.deep.equal(PROBE);
+    expect(watch.livenessProbe.exec.command).to.deep.equal(PROBE);
+    expect(watch.resources.requests).to.have.keys('cpu', 'memory');
+    expect(watch.resources.limits).to.have.keys('memory');
   });
 
-  it('the Compose service runs the same command, privileged, once', () => {
+  it('the Compose service runs the same command, privileged, with the same check as its healthcheck', () => {
     const service = load('compose.yaml').services['qemu-binfmt'];
-    expect(service).to.deep.equal({ image: 'qemu-binfmt:latest', command: ['enable', 'all', '--json'], privileged: true, restart: 'no' });
+    expect(service).to.deep.include({ image: 'qemu-binfmt:latest', command: ['watch', 'all', '--mount', '--json'], privileged: true });
+    expect(service.healthcheck.test).to.deep.equal(['CMD', ...PROBE]);
+  });
+
+  it("the probes' command, run for real in a private instance: 1 before the watch has registered, 0 after", async function () {
+    this.timeout(60_000);
+    const instance = await PrivateInstance.start(this);
+    // The image's paths, as this checkout has them.
+    const [, , ...args] = PROBE;
+    const probe = () => instance.cli(args);
+    try {
+      expect((await probe()).exitCode).to.equal(1);
+      const watch = execa(instance.prefix[0]!, [...instance.prefix.slice(1), process.execPath, CLI, 'watch', 'all', '--mount', '--json'], {
+        reject: false,
+        stdin: 'ignore',
+        env: { QEMU_BINFMT_DIR: '' },
+      });
+      let code = 1;
+      for (let i = 0; i < 100 && code !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        code = (await probe()).exitCode;
+      }
+      watch.kill('SIGTERM');
+      expect([code, (await watch).exitCode]).to.deep.equal([0, 0]);
+      expect((await probe()).exitCode).to.equal(0);
+    } finally {
+      await instance.stop();
+    }
   });
 
   it('the Dockerfile sets installer mode and the CLI as entrypoint, with the base image a build argument', () => {
