@@ -47,4 +47,19 @@ out=$(unshare --mount sh -c "[ -e '$interp' ] && mount --bind /dev/null '$interp
 [ "$out" = aarch64 ] || fail "uname -m said $out"
 $engine run --rm $opts "$image" disable aarch64 >/dev/null || fail "disable aarch64"
 [ "$(snapshot)" = "$before" ] || fail "the host's table is not as before"
-echo "image-test: ok ($engine): registered from the image with F, ran arm64 with $interp hidden, removed again"
+
+# watch in a detached container: a removed entry comes back, and stopping the container leaves it.
+waitfor() { # condition seconds
+	n=0
+	while ! eval "$1"; do n=$((n + 1)); [ $n -le $(($2 * 10)) ] || return 1; sleep 0.1; done
+}
+cid=$($engine run -d $opts "$image" watch aarch64 --interval 0.5) || fail "watch aarch64"
+waitfor '[ -e "$dir/qemu-aarch64" ]' 20 || fail "watch did not register aarch64"
+echo -1 > "$dir/qemu-aarch64"
+waitfor '[ -e "$dir/qemu-aarch64" ]' 5 || fail "watch did not bring back the removed entry"
+$engine stop "$cid" >/dev/null || fail "$engine stop"
+[ -e "$dir/qemu-aarch64" ] || fail "stopping the watch container removed the entry"
+$engine rm "$cid" >/dev/null
+$engine run --rm $opts "$image" disable aarch64 >/dev/null || fail "disable aarch64"
+[ "$(snapshot)" = "$before" ] || fail "the host's table is not as before"
+echo "image-test: ok ($engine): registered from the image with F, ran arm64 with $interp hidden, removed again; watch repaired a removed entry and left it when stopped"

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { formatRegisterLine } from '../../src/codec/register-line.js';
 import { parseFlagString } from '../../src/codec/flags.js';
 import { findPlatform } from '../../src/table/platforms.js';
@@ -102,6 +105,34 @@ describe('watch repairs drift, and status --check tells it (real kernel, private
       expect((await watch).exitCode).to.equal(0);
       expect(await instance.readEntry('qemu-aarch64')).to.match(/^interpreter \/usr\/bin\/qemu-aarch64-static$/m);
     } finally {
+      await instance.stop();
+    }
+  });
+
+  it('with --mount, binfmt_misc unmounted under it is mounted again and the entries come back; SIGHUP re-reads --platforms-file', async function () {
+    const instance = await PrivateInstance.start(this);
+    const list = join(await mkdtemp(join(tmpdir(), 'qemu-binfmt-watch-')), 'platforms');
+    await writeFile(list, '# the platforms to keep\naarch64\n');
+    const watch = startWatch(instance, ['--platforms-file', list, '--mount', '--interval', '0.2']);
+    try {
+      const has = (names: string[]) => async () => {
+        const now = await instance.entryNames();
+        return names.every((n) => now.includes(n));
+      };
+      await within(10_000, 'the first registration', has(['qemu-aarch64']));
+      await instance.sh(`umount ${BINFMT}`);
+      await within(2_000, 'mounted again, with the entry', has(['qemu-aarch64']));
+      await writeFile(list, 'aarch64 arm\n');
+      watch.kill('SIGHUP');
+      await within(2_000, 'qemu-arm after SIGHUP', has(['qemu-aarch64', 'qemu-arm']));
+      watch.kill('SIGTERM');
+      const ended = await watch;
+      expect(ended.exitCode).to.equal(0);
+      expect(String(ended.stdout)).to.match(/mounted binfmt_misc on \/proc\/sys\/fs\/binfmt_misc \(it stays mounted\): noted/);
+      expect(String(ended.stdout), String(ended.stdout)).to.match(new RegExp(`reloaded ${list}: watching arm aarch64`));
+    } finally {
+      watch.kill('SIGKILL');
+      await rm(dirname(list), { recursive: true, force: true });
       await instance.stop();
     }
   });
