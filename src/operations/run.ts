@@ -57,7 +57,6 @@ export async function runRootless(names: readonly string[], command: readonly st
   const argv = command.length ? command : rootfs ? ['/bin/sh'] : [];
   if (!argv.length)
     throw usageError('run needs a command after --', 'qemu-binfmt run aarch64 -- ./program ARGS, or give --rootfs DIR for its /bin/sh');
-  checkRootless(options);
 
   const all = names.length === 0 || isAll(names);
   const plan = await planEnable(all ? ['all'] : names, options);
@@ -77,6 +76,7 @@ export async function runRootless(names: readonly string[], command: readonly st
       );
     return false;
   });
+  checkRootless(options);
   if (errors.length) {
     throw errors.length === 1 ? errors[0]! : new QemuBinfmtError(errors[0]!.code, errors.map((e) => e.describe()).join('\n'));
   }

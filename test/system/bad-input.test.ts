@@ -26,6 +26,18 @@ const row = (code: 1 | 2, message: RegExp, ...args: string[]): Row => ({ args, c
 const withEnv = (env: Record<string, string>, r: Row): Row => ({ ...r, env });
 
 const ROWS: Row[] = [
+  // run, watch and status --check.
+  row(2, /unknown platform bogus/, 'run', 'bogus', '--', '/bin/true'),
+  row(2, /run needs a command after --/, 'run', 'aarch64'),
+  row(2, /--bind .* does not exist/, 'run', 'aarch64', '--bind', `${T}/nothing`, '--', '/bin/true'),
+  row(2, /Invalid values|map/, 'run', 'aarch64', '--map', 'bogus', '--', '/bin/true'),
+  row(2, /--interval abc is not a positive number of seconds/, 'watch', 'aarch64', '--interval', 'abc'),
+  row(2, /--interval 0 is not a positive number of seconds/, 'watch', 'aarch64', '--interval', '0'),
+  row(2, /watch needs platforms, or --platforms-file FILE/, 'watch'),
+  row(2, /unknown platform bogus/, 'watch', 'bogus'),
+  row(2, /the interpreter and flag options are for status --check/, 'status', '--fix-binary'),
+  row(2, /unknown platform bogus/, 'status', '--check', 'bogus'),
+  row(2, /enable takes no command after --/, 'enable', 'aarch64', '--', 'x'),
   // Platform names; all stands alone.
   row(2, /unknown platform bogus/, 'enable', 'bogus'),
   row(2, /all names every platform, so it takes no other name \(got also bogus\)/, 'enable', 'all', 'bogus'),
@@ -171,7 +183,7 @@ const ROWS: Row[] = [
   row(2, /Unknown argument: bogus/, 'bogus'),
   row(2, /Unknown argument: fix/, 'enable', 'aarch64', '--fix'),
   row(2, /name a command/),
-  row(2, /Unknown argument: interpreter/, 'status', '--interpreter', 'x'),
+  row(2, /the interpreter and flag options are for status --check/, 'status', '--interpreter', 'x'),
   row(2, /Unknown argument: extra/, 'platforms', 'extra'),
   row(2, /Not enough non-option arguments/, 'sandbox', 'nix'),
   row(2, /Missing required argument: format/, 'export', 'aarch64'),
