@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { endianness, machine, release } from 'node:os';
-import { gunzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 
 /**
  * What this kernel does with programs of its own family that the family rule alone does not
@@ -42,6 +42,8 @@ export function kernelPageSize(): number | undefined {
 /** The running kernel's configuration (/proc/config.gz, or /boot/config-RELEASE), or undefined. */
 function kernelConfig(): string | undefined {
   try {
+    // zlib is loaded only here: it costs every other command's start-up otherwise.
+    const { gunzipSync } = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
     return gunzipSync(readFileSync('/proc/config.gz')).toString('latin1');
   } catch {
     try {
