@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { endianness, machine, release } from 'node:os';
 import { createRequire } from 'node:module';
+import type * as Zlib from 'node:zlib';
 
 /**
  * What this kernel does with programs of its own family that the family rule alone does not
@@ -43,7 +44,7 @@ export function kernelPageSize(): number | undefined {
 function kernelConfig(): string | undefined {
   try {
     // zlib is loaded only here: it costs every other command's start-up otherwise.
-    const { gunzipSync } = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+    const { gunzipSync } = createRequire(import.meta.url)('node:zlib') as typeof Zlib;
     return gunzipSync(readFileSync('/proc/config.gz')).toString('latin1');
   } catch {
     try {
