@@ -17,6 +17,7 @@ import { statusCommand } from './commands/status.js';
 import { testCommand } from './commands/test.js';
 import { runCommand } from './commands/run.js';
 import { watchCommand } from './commands/watch.js';
+import { lockCommand } from './commands/lock.js';
 import { optionWords } from './options/read.js';
 import { asQemuBinfmtError, errorInfo, usageError, type QemuBinfmtError } from './errors.js';
 
@@ -34,6 +35,7 @@ const COMMANDS: readonly Command[] = [
   doctorCommand,
   runCommand,
   watchCommand,
+  lockCommand,
 ];
 
 /** Runs the command line and returns its exit code: 0 ok, 1 a target or the system failed, 2 bad input. */

@@ -1,3 +1,4 @@
+import type { Provenance } from '../operations/provenance.js';
 import type { Platform } from '../table/platforms.js';
 import { aliasesOf } from '../table/platforms.js';
 import type { Explanation } from '../operations/explain.js';
@@ -157,4 +158,18 @@ export function formatExplanations(explanations: readonly Explanation[]): Output
     stdout.push(`${e.file}: ${e.verdict}`, ...e.reasons.map((r) => `  - ${r}`), ...e.fixes.map((f) => `  fix: ${f}`));
   }
   return { stdout, stderr: [] };
+}
+
+export function formatProvenance(facts: readonly Provenance[]): Output {
+  if (!facts.length) return { stdout: ['no qemu-<platform> entry is registered'], stderr: [] };
+  const rows = facts.map((f) => [
+    f.entry,
+    f.version ?? '-',
+    f.static === null ? '-' : f.static ? 'static' : 'dynamic',
+    f.size === null ? 'missing' : String(f.size),
+    f.sha256?.slice(0, 16) ?? '-',
+    f.package ?? '-',
+    f.interpreter,
+  ]);
+  return { stdout: table([['ENTRY', 'VERSION', 'LINKED', 'SIZE', 'SHA256', 'PACKAGE', 'INTERPRETER'], ...rows]), stderr: [] };
 }

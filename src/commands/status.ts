@@ -1,11 +1,12 @@
 import { checkRegistered, type CheckOptions } from '../operations/check.js';
+import { provenance } from '../operations/provenance.js';
 import { status, type StatusOptions } from '../operations/status.js';
 import { usageError } from '../errors.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
 import { write, writeJson } from './output.js';
-import { formatStatus } from './render.js';
+import { formatProvenance, formatStatus } from './render.js';
 
 export const statusCommand = defineCommand({
   name: 'status',
@@ -17,12 +18,24 @@ export const statusCommand = defineCommand({
     ['json', 'print JSON (shape in the README)'],
     'check',
     'probe',
+    'lock',
+    'provenance',
     ...PLAN_OPTIONS,
   ],
-  run: async ({ platforms, options: { json, check, probe, root, binfmtDir, ...plan } }, io) => {
+  run: async ({ platforms, options: { json, check, probe, lock, provenance: withProvenance, root, binfmtDir, ...plan } }, io) => {
     const dir = binfmtDir !== undefined ? { binfmtDir } : {};
-    if (check || probe) {
-      const report = await checkRegistered(platforms, exactly<CheckOptions>()({ ...plan, ...dir, ...(probe ? { probe } : {}) }));
+    if ((probe || lock !== undefined) && !check) throw usageError(`--${probe ? 'probe' : 'lock'} is for status --check`, 'add --check');
+    if (withProvenance) {
+      const facts = await provenance(platforms, dir);
+      if (json) writeJson(io, facts);
+      else write(io, formatProvenance(facts));
+      return 0;
+    }
+    if (check) {
+      const report = await checkRegistered(
+        platforms,
+        exactly<CheckOptions>()({ ...plan, ...dir, ...(probe ? { probe } : {}), ...(lock !== undefined ? { lock } : {}) }),
+      );
       if (json) writeJson(io, report);
       else
         write(io, {

@@ -1,11 +1,14 @@
 import { differences } from '../codec/compare.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { planEnable, type PlanOptions } from '../plan/plan.js';
+import { lockDifferences, provenance, readLock } from './provenance.js';
 import { testPlatforms } from './test.js';
 
 export interface CheckOptions extends TableOptions, PlanOptions {
   /** Also run each platform's probe through the kernel. */
   probe?: boolean;
+  /** A lock file (qemu-binfmt lock): every registered interpreter must match it. */
+  lock?: string;
 }
 
 export interface CheckReport {
@@ -21,6 +24,7 @@ export interface CheckReport {
  * Reads only; a platform that enable all would skip (no interpreter, native) is not checked.
  */
 export async function checkRegistered(names: readonly string[], options: CheckOptions = {}): Promise<CheckReport> {
+  const lock = options.lock !== undefined ? readLock(options.lock) : undefined;
   const plan = await planEnable(names.length ? names : ['all'], options);
   const problems: CheckReport['problems'] = plan.missing.map(({ platform, error }) => ({
     platform: platform.name,
@@ -49,5 +53,6 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
       if (r.outcome !== 'pass' && r.outcome !== 'no-probe')
         problems.push({ platform: r.platform, problem: `its probe fails: ${r.detail}` });
   }
+  if (lock) problems.push(...lockDifferences(lock, await provenance(names, options), names));
   return { ok: problems.length === 0, problems, checked };
 }

@@ -150,6 +150,17 @@ export const OPTIONS = {
     describe: 'exit 0 only if every named platform is registered, enabled and identical to what enable would write',
   },
   probe: { kind: 'boolean', key: 'probe', describe: "with --check: also run each platform's probe through the kernel" },
+  lock: {
+    kind: 'string',
+    key: 'lock',
+    path: 'file',
+    describe: 'with --check: also exit 1 when a registered interpreter differs from this lock file (qemu-binfmt lock)',
+  },
+  provenance: {
+    kind: 'boolean',
+    key: 'provenance',
+    describe: "each registered entry's interpreter: QEMU version, static or not, size, SHA-256, owning package (reads and hashes them)",
+  },
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -38,6 +38,8 @@ const ROWS: Row[] = [
   row(2, /the interpreter and flag options are for status --check/, 'status', '--fix-binary'),
   row(2, /unknown platform bogus/, 'status', '--check', 'bogus'),
   row(2, /enable takes no command after --/, 'enable', 'aarch64', '--', 'x'),
+  row(2, /--lock is for status --check/, 'status', '--lock', `${T}/file`),
+  row(2, /--probe is for status --check/, 'status', '--probe'),
   // Platform names; all stands alone.
   row(2, /unknown platform bogus/, 'enable', 'bogus'),
   row(2, /all names every platform, so it takes no other name \(got also bogus\)/, 'enable', 'all', 'bogus'),

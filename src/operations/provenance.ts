@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { readElfInfo } from '../elf/header.js';
+import { usageError } from '../errors.js';
+import { run } from '../exec.js';
+import { accessTable, type TableOptions } from '../kernel/access.js';
+import { isExecutableFile } from '../plan/interpreter.js';
+import { isAll, PLATFORMS, resolvePlatforms } from '../table/platforms.js';
+
+/** What is known of one registered entry's interpreter: enough to tell a changed binary or another version. */
+export interface Provenance {
+  platform: string;
+  entry: string;
+  interpreter: string;
+  /** The first line of its --version ("7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"), or null. */
+  version: string | null;
+  static: boolean | null;
+  size: number | null;
+  sha256: string | null;
+  /** The package that owns the file (dpkg, rpm or apk), or null. */
+  package: string | null;
+}
+
+export interface Lock {
+  lockVersion: 1;
+  interpreters: Provenance[];
+}
+
+/** The SHA-256 of a file, read in 1 MiB pieces. */
+function sha256(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+function staticOrNull(path: string): boolean | null {
+  try {
+    return readElfInfo(path).isStatic;
+  } catch {
+    return null;
+  }
+}
+
+async function versionOf(path: string): Promise<string | null> {
+  const r = await run(path, ['--version'], 5_000);
+  return r.exitCode === 0 ? (/\bversion (.+)$/m.exec(r.stdout)?.[1]?.trim() ?? null) : null;
+}
+
+/** The owning package of each path, asking the first package manager present once for all of them. */
+async function owners(paths: readonly string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (!paths.length) return found;
+  const has = (tool: string) => ['/usr/bin', '/bin', '/sbin', '/usr/sbin'].some((d) => isExecutableFile(`${d}/${tool}`));
+  if (has('dpkg-query')) {
+    // dpkg -S: "package[:arch]: path" per line (diversions and several owners joined by ", ").
+    const r = await run('dpkg-query', ['-S', ...paths], 10_000);
+    for (const line of r.stdout.split('\n')) {
+      const at = line.lastIndexOf(': ');
+      if (at > 0 && paths.includes(line.slice(at + 2))) found.set(line.slice(at + 2), line.slice(0, at));
+    }
+  } else if (has('rpm')) {
+    const r = await run('rpm', ['-qf', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}\\n', ...paths], 10_000);
+    r.stdout.split('\n').forEach((line, i) => line && !line.includes(' ') && paths[i] && found.set(paths[i], line));
+  } else if (has('apk')) {
+    for (const path of paths) {
+      const r = await run('apk', ['info', '--who-owns', path], 10_000);
+      const m = / is owned by (\S+)/.exec(r.stdout);
+      if (m) found.set(path, m[1]!);
+    }
+  }
+  return found;
+}
+
+/**
+ * The provenance of every registered qemu-<platform> entry among the named platforms (all when
+ * none): its interpreter's QEMU version, static or not, size, SHA-256 and owning package. Reads
+ * and hashes the interpreters, so it is only done when asked.
+ */
+export async function provenance(names: readonly string[], options: TableOptions = {}): Promise<Provenance[]> {
+  const platforms = names.length === 0 || isAll(names) ? PLATFORMS : resolvePlatforms(names);
+  const { table } = await accessTable({ ...options, mount: false }, false);
+  const entries = platforms.flatMap((p) => {
+    const entry = table.read(p.entryName);
+    return entry ? [{ platform: p.name, entry }] : [];
+  });
+  const packages = await owners([...new Set(entries.map((e) => e.entry.interpreter))]);
+  return Promise.all(
+    entries.map(async ({ platform, entry }) => {
+      const path = entry.interpreter;
+      const st = statSync(path, { throwIfNoEntry: false });
+      const readable = st?.isFile() === true;
+      const isStatic = readable ? staticOrNull(path) : null;
+      return {
+        platform,
+        entry: entry.name,
+        interpreter: path,
+        version: readable && isExecutableFile(path) ? await versionOf(path) : null,
+        static: isStatic,
+        size: readable ? st.size : null,
+        sha256: readable ? sha256(path) : null,
+        package: packages.get(path) ?? null,
+      };
+    }),
+  );
+}
+
+/** A lock file's entries, checked for shape; bad input (exit 2) otherwise. */
+export function readLock(path: string): Lock {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw usageError(
+      `--lock ${path} is not a lock file (${err instanceof Error ? err.message : String(err)})`,
+      'write one with qemu-binfmt lock all > FILE',
+    );
+  }
+  const lock = parsed as Partial<Lock>;
+  if (
+    lock.lockVersion !== 1 ||
+    !Array.isArray(lock.interpreters) ||
+    lock.interpreters.some((i) => typeof i?.entry !== 'string' || !isAbsolute(String(i.interpreter)))
+  )
+    throw usageError(`--lock ${path} is not a lock file of this version`, 'write one with qemu-binfmt lock all > FILE');
+  return lock as Lock;
+}
+
+/** Each way what is registered now differs from the lock, in words. */
+export function lockDifferences(
+  lock: Lock,
+  now: readonly Provenance[],
+  names: readonly string[] = [],
+): Array<{ platform: string; problem: string }> {
+  const problems: Array<{ platform: string; problem: string }> = [];
+  // Only the platforms checked, when some are named.
+  const named = names.length && !isAll(names) ? new Set(resolvePlatforms(names).map((p) => p.name)) : undefined;
+  for (const locked of lock.interpreters.filter((l) => !named || named.has(l.platform))) {
+    const current = now.find((p) => p.entry === locked.entry);
+    if (!current) {
+      problems.push({ platform: locked.platform, problem: `${locked.entry} is in the lock but not registered` });
+      continue;
+    }
+    for (const field of ['interpreter', 'version', 'sha256', 'size', 'static', 'package'] as const) {
+      if (current[field] !== locked[field])
+        problems.push({
+          platform: locked.platform,
+          problem: `${locked.entry}: ${field} ${JSON.stringify(current[field])} (lock: ${JSON.stringify(locked[field])})`,
+        });
+    }
+  }
+  for (const current of now)
+    if (!lock.interpreters.some((l) => l.entry === current.entry))
+      problems.push({ platform: current.platform, problem: `${current.entry} is registered but not in the lock` });
+  return problems;
+}
+
+export const lockOf = (interpreters: Provenance[]): Lock => ({ lockVersion: 1, interpreters });
