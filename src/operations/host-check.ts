@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { differences } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
 import { QemuBinfmtError } from '../errors.js';
@@ -6,8 +7,12 @@ import type { BinfmtTable } from '../kernel/binfmt-table.js';
 import { registerEntry, removeEntry, restoreEntry } from '../kernel/register.js';
 import type { PlannedTarget } from '../plan/plan.js';
 
-/** The host program run once after the writes: if it no longer runs, an entry just written captured it. */
-export const HOST_PROBE = ['/bin/sh', '-c', 'true'] as const;
+/**
+ * The host program run once after the writes: if it no longer runs, an entry just written
+ * captured it. Where there is no /bin/sh (the container image is built FROM scratch), this
+ * node itself, which is a host program too.
+ */
+export const HOST_PROBE: readonly string[] = existsSync('/bin/sh') ? ['/bin/sh', '-c', 'true'] : [process.execPath, '--version'];
 
 /** An entry this run wrote, and the one it replaced. */
 export interface WrittenEntry {
@@ -16,7 +21,7 @@ export interface WrittenEntry {
 }
 
 export type HostProbe = () => string | undefined;
-const runHostProbe: HostProbe = () => runsCleanly(HOST_PROBE[0], HOST_PROBE.slice(1));
+const runHostProbe: HostProbe = () => runsCleanly(HOST_PROBE[0]!, HOST_PROBE.slice(1));
 
 /**
  * Runs one host program after the writes. If it fails, finds which written entries are to blame:
