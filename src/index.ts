@@ -1,5 +1,5 @@
 // The library: the same operations the CLI runs, by layer (see README, Architecture).
-export { findPlatform, isAll, PLATFORMS, resolvePlatforms, type Platform } from './table/platforms.js';
+export { findPlatform, isAll, PLATFORMS, PRIMARY_PLATFORMS, resolvePlatforms, type Platform } from './table/platforms.js';
 export { matches, overlaps, sameRule, type MagicRule } from './table/rule.js';
 export { parseElfHeader, readElfInfo, type ElfHeader } from './elf/header.js';
 export { parseEntry, type Entry } from './codec/entry.js';
@@ -23,6 +23,9 @@ export { sandboxNeeds } from './operations/sandbox.js';
 export { explain, type Explanation, type ExplainOptions } from './operations/explain.js';
 export { doctor, type DoctorOptions, type DoctorReport } from './operations/doctor.js';
 export { runRootless, type RunOptions, type RunOutcome } from './operations/run.js';
+export { watch, type WatchEvent, type WatchOptions, type Watcher } from './operations/watch.js';
+export { checkRegistered, type CheckOptions, type CheckReport } from './operations/check.js';
+export { provenance, lockDifferences, type Lock, type Provenance } from './operations/provenance.js';
 export { checkRootless, type RootlessChecks } from './rootless/checks.js';
 export type { Report, TargetResult } from './operations/report.js';
 export { QemuBinfmtError, type ErrorCode } from './errors.js';

@@ -10,6 +10,7 @@ export function differences(actual: Entry, wanted: Registration): string[] {
   const field = (name: string, theirs: string, ours: string) => {
     if (theirs !== ours) diffs.push(`${name} ${theirs || '(none)'} (ours: ${ours || '(none)'})`);
   };
+  if (actual.bpf) return [`type bpf, handler ${actual.bpf.handler} (ours: magic)`];
   if (!actual.rule) return [`type extension .${actual.extension ?? ''} (ours: magic)`];
   field('interpreter', actual.interpreter, wanted.interpreter);
   field('flags', actual.flagText, flagString(wanted.flags));

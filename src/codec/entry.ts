@@ -14,6 +14,11 @@ export interface Entry {
   /** Magic entries have a rule; extension entries have an extension instead. */
   rule?: MagicRule;
   extension?: string;
+  /**
+   * Linux >= 7.3: a B entry, matched by a bpf program (struct_ops handler), with interpreters
+   * bound per name. What it claims cannot be predicted from userspace; it is never touched.
+   */
+  bpf?: { handler: string; interpreters: Array<{ name: string; path: string }> };
 }
 
 /** Parses the text of an entry file; undefined when it is not one. */
@@ -25,10 +30,20 @@ export function parseEntry(name: string, text: string): Entry | undefined {
     const line = lines.find((l) => l.startsWith(`${key} `));
     return line === undefined ? undefined : line.slice(key.length + 1);
   };
+  const flagText = (field('flags:') ?? '').trim();
+  const flags = parseFlagString(flagText.replace(/[^POCFTL]/g, ''))!;
+  const handler = field('bpf');
+  if (handler !== undefined) {
+    const interpreters = lines
+      .filter((l) => l.startsWith('bpf-interpreter '))
+      .map((l) => {
+        const [, bound = '', ...path] = l.split(' ');
+        return { name: bound, path: path.join(' ') };
+      });
+    return { name, enabled: state === 'enabled', interpreter: '', flags, flagText, bpf: { handler, interpreters } };
+  }
   const interpreter = field('interpreter');
   if (interpreter === undefined) return undefined;
-  const flagText = (field('flags:') ?? '').trim();
-  const flags = parseFlagString(flagText.replace(/[^POCF]/g, ''))!;
   const entry: Entry = { name, enabled: state === 'enabled', interpreter, flags, flagText };
   const extension = field('extension');
   if (extension !== undefined) return { ...entry, extension: extension.replace(/^\./, '') };

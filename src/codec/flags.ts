@@ -1,4 +1,9 @@
-/** binfmt_misc flags, in the order the kernel prints them. */
+/**
+ * binfmt_misc flags, in the order the kernel prints them. T and L came with Linux 7.3; they are
+ * read and kept (another tool's entry put back as it was), never chosen for QEMU: QEMU does not
+ * understand T's AT_FLAGS contract, and L is a loader substitution, not an emulation. D (register
+ * disabled, 7.3) is spent on the registration and never read back, so it is not a flag here.
+ */
 export interface Flags {
   /** P: pass the original argv[0] (the interpreter must understand it). */
   preserveArgv0: boolean;
@@ -8,6 +13,10 @@ export interface Flags {
   credentials: boolean;
   /** F: the kernel opens the interpreter now, so it works in any mount namespace later. */
   fixBinary: boolean;
+  /** T (Linux >= 7.3): transparent dispatch, argv untouched, the binary through AT_EXECFD; implies O, excludes P. */
+  transparent?: boolean;
+  /** L (Linux >= 7.3): the interpreter replaces the binary's PT_INTERP loader in a native exec. */
+  loader?: boolean;
 }
 
 const LETTERS: ReadonlyArray<[keyof Flags, string]> = [
@@ -15,11 +24,13 @@ const LETTERS: ReadonlyArray<[keyof Flags, string]> = [
   ['openBinary', 'O'],
   ['credentials', 'C'],
   ['fixBinary', 'F'],
+  ['transparent', 'T'],
+  ['loader', 'L'],
 ];
 
-/** C implies O in the kernel; this makes the flags say so, so they compare equal to a read-back entry. */
+/** C and T imply O in the kernel; this makes the flags say so, so they compare equal to a read-back entry. */
 export function normalizeFlags(flags: Flags): Flags {
-  return { ...flags, openBinary: flags.openBinary || flags.credentials };
+  return { ...flags, openBinary: flags.openBinary || flags.credentials || flags.transparent === true };
 }
 
 export function flagString(flags: Flags): string {
@@ -34,6 +45,15 @@ export function parseFlagString(text: string): Flags | undefined {
   const known = new Set(LETTERS.map(([, l]) => l));
   if ([...text].some((ch) => !known.has(ch))) return undefined;
   const flags: Flags = { preserveArgv0: false, openBinary: false, credentials: false, fixBinary: false };
-  for (const [key, letter] of LETTERS) flags[key] = text.includes(letter);
+  // T and L are set only when present, so flags of older kernels compare as they always did.
+  for (const [key, letter] of LETTERS) if (text.includes(letter) || key in flags) flags[key] = text.includes(letter);
   return normalizeFlags(flags);
+}
+
+/** The kernel's rules for flags that exclude each other (Linux 7.3): T rejects P; L rejects T, P, C and O. */
+export function flagConflict(flags: Flags): string | undefined {
+  if (flags.transparent && flags.preserveArgv0) return 'T (transparent) keeps the whole argv, so it excludes P';
+  if (flags.loader && (flags.transparent || flags.preserveArgv0 || flags.credentials || flags.openBinary))
+    return 'L (loader substitution) is a native exec: it excludes T, P, C and O';
+  return undefined;
 }

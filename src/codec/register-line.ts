@@ -1,6 +1,6 @@
 import { RULE_WINDOW } from '../elf/layout.js';
 import { QemuBinfmtError } from '../errors.js';
-import { flagString, parseFlagString, type Flags } from './flags.js';
+import { flagConflict, flagString, parseFlagString, type Flags } from './flags.js';
 import { escapeBytes } from '../table/hex.js';
 import type { MagicRule } from '../table/rule.js';
 
@@ -53,6 +53,8 @@ export function registrationProblem(reg: Registration): QemuBinfmtError | undefi
   if (interpreter.includes(DELIMITER) || /[\0-\x1f]/.test(interpreter)) {
     return violation('interpreter path must not contain : or control characters', interpreter);
   }
+  const conflict = flagConflict(reg.flags);
+  if (conflict) return violation(conflict, flagString(reg.flags));
   const length = buildRegisterLine(reg).length;
   if (length < KERNEL_LIMITS.minLine || length > KERNEL_LIMITS.maxLine) {
     return violation(`register line must be ${KERNEL_LIMITS.minLine}..${KERNEL_LIMITS.maxLine} bytes`, length);

@@ -1,4 +1,4 @@
-import { PLATFORMS } from '../table/platforms.js';
+import { PRIMARY_PLATFORMS as PLATFORMS } from '../table/platforms.js';
 import { defineCommand } from './command.js';
 import { write, writeJson } from './output.js';
 import { formatPlatforms, platformsMarkdown } from './render.js';

@@ -1,6 +1,6 @@
 import type { Provenance } from '../operations/provenance.js';
 import type { Platform } from '../table/platforms.js';
-import { aliasesOf } from '../table/platforms.js';
+import { aliasesOf, PLATFORMS } from '../table/platforms.js';
 import type { Explanation } from '../operations/explain.js';
 import type { ProbeReport } from '../operations/test.js';
 import type { Outcome, Report } from '../operations/report.js';
@@ -110,7 +110,18 @@ export function formatStatus(report: StatusReport, named: boolean): Output {
   if (absent.length) stdout.push(`not registered: ${absent.join(' ')}`);
   if (report.foreign.length) {
     stdout.push("other entries (not qemu-binfmt's, never touched):");
-    stdout.push(...table(report.foreign.map((f) => [`  ${f.name}`, f.enabled ? 'enabled' : 'disabled', f.flags || '-', f.interpreter])));
+    stdout.push(
+      ...table(
+        report.foreign.map((f) => [
+          `  ${f.name}`,
+          f.enabled ? 'enabled' : 'disabled',
+          f.flags || '-',
+          f.bpf
+            ? `programmable (bpf handler ${f.bpf.handler}${f.bpf.interpreters.map((i) => `, ${i.name} ${i.path}`).join('')}): what it claims cannot be predicted from userspace`
+            : f.interpreter,
+        ]),
+      ),
+    );
   }
   return { stdout, stderr };
 }
@@ -126,14 +137,19 @@ export function formatPlatforms(platforms: readonly Platform[]): string[] {
   ]);
 }
 
-/** The README's platform table. */
+/** A platform's e_machine numbers: its own, and those of its further rules (microblaze's 0xbd). */
+const machines = (p: Platform) =>
+  [p, ...PLATFORMS.filter((q) => q.companionOf === p.name)].map((q) => `0x${q.machine.toString(16).padStart(2, '0')}`).join(', ');
+
+/** The README's platform table (one row per platform). */
 export function platformsMarkdown(platforms: readonly Platform[]): string[] {
+  platforms = platforms.filter((p) => !p.companionOf);
   return [
     '| platform | family | QEMU binary | ELF | e_machine | aliases |',
     '| --- | --- | --- | --- | --- | --- |',
     ...platforms.map(
       (p) =>
-        `| ${p.name} | ${p.family} | ${p.binary} | ${elfKind(p)} | 0x${p.machine.toString(16).padStart(2, '0')} | ${aliasesOf(p)
+        `| ${p.name} | ${p.family} | ${p.binary} | ${elfKind(p)} | ${machines(p)} | ${aliasesOf(p)
           .map((a) => `\`${a}\``)
           .join(' ')} |`,
     ),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
 import type { Registration } from '../codec/register-line.js';
 
@@ -68,7 +69,13 @@ export function kernelRefused(path: string, text: string, errno: string | undefi
 }
 
 /** What a failed register write means for this registration. */
-export function registerFailed(err: QemuBinfmtError, dir: string, reg: Registration, line: string): QemuBinfmtError {
+export function registerFailed(
+  err: QemuBinfmtError,
+  dir: string,
+  reg: Registration,
+  line: string,
+  heldWithF?: () => number,
+): QemuBinfmtError {
   if (err.code === 'IO' && err.errno === 'ENOENT') return notMounted(dir, false, err);
   if (err.code !== 'KERNEL_REJECTED') return err;
   if (reg.flags.fixBinary && (err.errno === 'ENOENT' || err.errno === 'EACCES')) {
@@ -87,6 +94,7 @@ export function registerFailed(err: QemuBinfmtError, dir: string, reg: Registrat
       },
     );
   }
+  if (err.errno === 'ENOSPC' && reg.flags.fixBinary) return tooManyInterpreters(reg.name, heldWithF, err);
   if (err.errno === 'EINVAL') {
     return new QemuBinfmtError('KERNEL_REJECTED', `the kernel rejected the line for ${reg.name} (EINVAL): ${line.trim()}`, {
       path: `${dir}/register`,
@@ -98,6 +106,29 @@ export function registerFailed(err: QemuBinfmtError, dir: string, reg: Registrat
     });
   }
   return err;
+}
+
+/** The knob of Linux >= 7.3 that caps the interpreters a user holds open with F (per user namespace). */
+export const MAX_INTERPRETERS_SYSCTL = '/proc/sys/user/max_binfmt_misc_interpreters';
+
+/** ENOSPC on an F registration (Linux >= 7.3): this user holds as many open interpreters as it may. */
+export function tooManyInterpreters(name: string, heldWithF: (() => number) | undefined, cause: QemuBinfmtError): QemuBinfmtError {
+  let limit = 'unknown';
+  try {
+    limit = readFileSync(MAX_INTERPRETERS_SYSCTL, 'utf8').trim();
+  } catch {
+    // not this kernel's knob, or not readable
+  }
+  const held = heldWithF ? `; this table holds ${heldWithF()} entries with F` : '';
+  return new QemuBinfmtError(
+    'KERNEL_REJECTED',
+    `the kernel refused ${name} (ENOSPC): this user holds as many interpreters open with F as it may (user.max_binfmt_misc_interpreters = ${limit}${held})`,
+    {
+      errno: 'ENOSPC',
+      cause,
+      hint: `raise the limit (sysctl -w user.max_binfmt_misc_interpreters=N; a nested user namespace can raise only its own, and every ancestor is charged too), remove entries with F that are not needed, or register without F (--no-fix-binary)`,
+    },
+  );
 }
 
 export function existsDifferent(dir: string, name: string, diffs: readonly string[]): QemuBinfmtError {

@@ -1,5 +1,5 @@
 import { parseEntry, type Entry } from '../codec/entry.js';
-import { flagString, parseFlagString } from '../codec/flags.js';
+import { flagConflict, flagString, parseFlagString } from '../codec/flags.js';
 import { bytesToHex } from '../table/hex.js';
 import { DEFAULT_BINFMT_DIR } from './binfmt-dir.js';
 import { decodeBytes, KERNEL_LIMITS } from '../codec/register-line.js';
@@ -14,6 +14,10 @@ export interface MemoryTableOptions {
   enabled?: boolean;
   /** With F the kernel opens the interpreter at registration: ENOENT when this says it is missing. */
   interpreterExists?: (path: string) => boolean;
+  /** Behave as Linux >= 7.3: flags T, L and D, type B entries. */
+  linux73?: boolean;
+  /** Linux >= 7.3: how many interpreters this user may hold open with F (ENOSPC beyond). */
+  maxInterpreters?: number;
 }
 
 interface Stored {
@@ -25,6 +29,8 @@ interface Stored {
   magic?: Uint8Array;
   mask?: Uint8Array;
   extension?: string;
+  /** A type B entry: its handler, and the interpreters bound to it. */
+  bpf?: { handler: string; interpreters: Array<{ name: string; path: string }> };
 }
 
 /** What the kernel reads of a binary since Linux 5.1 (128 before; register-line.ts keeps to that). */
@@ -42,6 +48,8 @@ export class MemoryBinfmtTable implements BinfmtTable {
   private mounted: boolean;
   private enabled: boolean;
   private readonly interpreterExists: (path: string) => boolean;
+  private readonly linux73: boolean;
+  private readonly maxInterpreters: number;
   /** Oldest first. */
   private entries: Stored[] = [];
 
@@ -50,6 +58,8 @@ export class MemoryBinfmtTable implements BinfmtTable {
     this.mounted = options.mounted ?? true;
     this.enabled = options.enabled ?? true;
     this.interpreterExists = options.interpreterExists ?? (() => true);
+    this.linux73 = options.linux73 ?? false;
+    this.maxInterpreters = options.maxInterpreters ?? Infinity;
   }
 
   isKernel(): boolean {
@@ -88,7 +98,10 @@ export class MemoryBinfmtTable implements BinfmtTable {
   text(name: string): string | undefined {
     const e = this.entries.find((x) => x.name === name);
     if (!e) return undefined;
-    const lines = [e.enabled ? 'enabled' : 'disabled', `interpreter ${e.interpreter}`, `flags: ${e.flags}`];
+    const state = e.enabled ? 'enabled' : 'disabled';
+    if (e.bpf)
+      return `${[state, `bpf ${e.bpf.handler}`, ...e.bpf.interpreters.map((i) => `bpf-interpreter ${i.name} ${i.path}`), `flags: ${e.flags}`].join('\n')}\n`;
+    const lines = [state, `interpreter ${e.interpreter}`, `flags: ${e.flags}`];
     if (e.extension !== undefined) lines.push(`extension .${e.extension}`);
     else lines.push(`offset ${e.offset}`, `magic ${bytesToHex(e.magic!)}`, ...(e.mask ? [`mask ${bytesToHex(e.mask)}`] : []));
     return `${lines.join('\n')}\n`;
@@ -105,11 +118,18 @@ export class MemoryBinfmtTable implements BinfmtTable {
     if (fields.length < 6 || fields.length > 7) throw refuse('EINVAL');
     const [name = '', type, offsetText = '', magicText = '', maskText = '', interpreter = '', flagText = ''] = fields;
     if (!name || name === '.' || name === '..' || name.includes('/')) throw refuse('EINVAL');
-    const parsed = parseFlagString(flagText);
-    if (!interpreter || !parsed) throw refuse('EINVAL');
+    // Linux 7.3: T, L and D; D is spent on the registration (created disabled) and not shown.
+    if (!this.linux73 && /[TLD]/.test(flagText)) throw refuse('EINVAL');
+    const disabled = flagText.includes('D');
+    const parsed = parseFlagString(flagText.replace('D', ''));
+    if (!interpreter || !parsed || flagConflict(parsed)) throw refuse('EINVAL');
     const flags = flagString(parsed);
-    const stored: Stored = { name, enabled: true, interpreter, flags, offset: 0 };
-    if (type === 'E') {
+    const stored: Stored = { name, enabled: !disabled, interpreter, flags, offset: 0 };
+    if (type === 'B' && this.linux73) {
+      // The interpreter field names the handler; offset, magic and mask are empty; only D is allowed.
+      if (offsetText || magicText || maskText || flags) throw refuse('EINVAL');
+      stored.bpf = { handler: interpreter, interpreters: [] };
+    } else if (type === 'E') {
       if (!magicText || magicText.includes('/')) throw refuse('EINVAL');
       stored.extension = magicText;
     } else if (type === 'M') {
@@ -122,6 +142,8 @@ export class MemoryBinfmtTable implements BinfmtTable {
     } else throw refuse('EINVAL');
     // As bm_register_write does: parse, then open the interpreter (F), then look the name up.
     if (parsed.fixBinary && !this.interpreterExists(interpreter)) throw refuse('ENOENT');
+    if (parsed.fixBinary && this.entries.filter((e) => parseFlagString(e.flags)?.fixBinary).length >= this.maxInterpreters)
+      throw refuse('ENOSPC');
     if (CONTROL_FILES.has(name) || this.entries.some((e) => e.name === name)) throw refuse('EEXIST');
     this.entries.push(stored);
   }
@@ -147,7 +169,8 @@ export class MemoryBinfmtTable implements BinfmtTable {
     if (!this.enabled) return undefined;
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const e = this.entries[i]!;
-      if (!e.enabled) continue;
+      // A bpf entry's program decides; nothing can be predicted of it here.
+      if (!e.enabled || e.bpf) continue;
       const hit =
         e.extension !== undefined
           ? fileName.endsWith(`.${e.extension}`)
@@ -155,6 +178,13 @@ export class MemoryBinfmtTable implements BinfmtTable {
       if (hit) return this.read(e.name);
     }
     return undefined;
+  }
+
+  /** Linux 7.3: `+name path` written to a B entry that was registered with D and not yet enabled (only tests do that). */
+  bind(entry: string, name: string, path: string): void {
+    const e = this.entries.find((x) => x.name === entry);
+    if (!e?.bpf) throw systemError(errnoError('EINVAL', 'write', `${this.dir}/${entry}`), `${this.dir}/${entry}`, 'write');
+    e.bpf.interpreters.push({ name, path });
   }
 
   /** Sets the global switch, as writing 0 or 1 to `status` does (only tests do that). */

@@ -20,22 +20,66 @@ export interface Written {
 /** Tries a register line this many times while other processes register and remove the same name. */
 const ATTEMPTS = 3;
 
-/** Registers a line; EEXIST from a process that registered the same name meanwhile is compared again. */
+/** A name no platform has, for asking the kernel whether it knows a flag. */
+export const FLAG_PROBE = 'qemu-binfmt-flag-probe';
+const staged = new WeakMap<BinfmtTable, boolean>();
+
+/**
+ * Whether the kernel takes flag D (Linux >= 7.3: register disabled, enable later), asked once per
+ * table as the kernel's own selftests do: a disabled extension entry that claims nothing is
+ * registered and removed again. An older kernel refuses the line (EINVAL) and nothing is written.
+ */
+export function supportsStagedRegistration(table: BinfmtTable): boolean {
+  let known = staged.get(table);
+  if (known === undefined) {
+    try {
+      table.register(`:${FLAG_PROBE}:E::${FLAG_PROBE}::/bin/true:D\n`);
+      // Only a table that then shows the entry, disabled, took D (a plain directory shows nothing).
+      known = removeEntry(table, FLAG_PROBE, (e) => e.extension === FLAG_PROBE && !e.enabled).removed;
+    } catch (err) {
+      // EEXIST: another process is asking the same; the line was accepted as far as the name.
+      known = err instanceof QemuBinfmtError && err.errno === 'EEXIST';
+    }
+    staged.set(table, known);
+  }
+  return known;
+}
+
+/**
+ * Registers a line; EEXIST from a process that registered the same name meanwhile is compared
+ * again. Where the kernel takes D, the entry is registered disabled, read back and checked, and
+ * only then enabled: an entry that fails its check never claims a file, and is removed.
+ */
 export function registerEntry(table: BinfmtTable, reg: Registration, line: string): Written {
+  const stage = supportsStagedRegistration(table);
   for (let attempt = 1; ; attempt++) {
     try {
-      table.register(line);
+      table.register(stage ? line.replace(/\n?$/, 'D\n') : line);
     } catch (err) {
       if (!(err instanceof QemuBinfmtError)) throw err;
-      if (err.errno !== 'EEXIST') throw registerFailed(err, table.dir, reg, line);
+      if (err.errno !== 'EEXIST')
+        throw registerFailed(err, table.dir, reg, line, () => table.list().filter((e) => e.flags.fixBinary).length);
       const now = table.read(reg.name);
       // Removed again before it could be read: register once more.
       if (!now && attempt < ATTEMPTS) continue;
       if (now && now.enabled && differences(now, reg).length === 0) return { outcome: 'unchanged' };
       throw registeredMeanwhile(table.dir, reg.name, err);
     }
-    return readBack(table, reg);
+    return stage ? enableStaged(table, reg) : readBack(table, reg);
   }
+}
+
+/** A staged (D) entry: disabled and otherwise as registered, then enabled; removed when it is not. */
+function enableStaged(table: BinfmtTable, reg: Registration): Written {
+  const entry = table.read(reg.name);
+  const diffs = entry ? differences(entry, reg) : [];
+  if (!entry || entry.enabled || diffs.length) {
+    if (entry && !entry.enabled) removeEntry(table, reg.name, (e) => !e.enabled && differences(e, reg).length === diffs.length);
+    if (!entry) throw readBackMissing(table.dir, reg.name);
+    throw readBackDiffers(table.dir, reg.name, diffs.join('; ') || 'enabled before it was checked');
+  }
+  table.control(reg.name, '1');
+  return readBack(table, reg);
 }
 
 /** Enables an identical entry that is disabled; one removed meanwhile is registered again. */

@@ -59,7 +59,7 @@ function disableOne(table: BinfmtTable, platform: Platform, options: DisableOpti
   try {
     const { entry, removed, warning } = options.dryRun
       ? { entry: table.read(platform.entryName), removed: false, warning: undefined }
-      : removeEntry(table, platform.entryName, (e) => ours(e) || (options.force ?? false));
+      : removeEntry(table, platform.entryName, (e) => ours(e) || ((options.force ?? false) && !e.bpf));
     const warnings = warning ? [warning] : [];
     if (!entry) return { ...base, outcome: 'absent', detail: 'not registered', warnings: [] };
     const found = { ...base, interpreter: entry.interpreter };

@@ -130,6 +130,10 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
     e.rule ? matches(e.rule, head) : e.extension !== undefined && basename(file).endsWith(`.${e.extension}`),
   );
   const enabled = claiming.filter((e) => e.enabled);
+  for (const e of ctx.entries.filter((x) => x.bpf && x.enabled))
+    reasons.push(
+      `entry ${e.name} is programmable (bpf handler ${e.bpf!.handler}): which files it claims cannot be predicted from userspace; if it is newer than the entries below, it may take this one first`,
+    );
   for (const e of claiming.filter((x) => !x.enabled)) reasons.push(`entry ${e.name} matches, but is disabled`);
   const ours = ctx.entries.find((e) => e.name === platform.entryName);
   if (ours?.rule && !claiming.includes(ours)) reasons.push(`entry ${ours.name} does not match it: ${mismatch(ours.rule, head)}`);

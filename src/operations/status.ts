@@ -37,7 +37,10 @@ export interface ForeignEntry {
   enabled: boolean;
   interpreter: string;
   flags: string;
-  type: 'magic' | 'extension';
+  /** bpf: a Linux >= 7.3 B entry, matched by a program: what it claims cannot be predicted from userspace. */
+  type: 'magic' | 'extension' | 'bpf';
+  /** A bpf entry's handler and the interpreters bound to it. */
+  bpf?: { handler: string; interpreters: Array<{ name: string; path: string }> };
 }
 
 export interface StatusReport {
@@ -67,6 +70,9 @@ export async function status(names: readonly string[], options: StatusOptions = 
   const kernelEnabled = mounted ? table.kernelEnabled() : null;
   const persisted = readPersisted(options.root ?? '/');
   const ourNames = new Set(PLATFORMS.map((p) => p.entryName));
+  // A platform's rules share one interpreter: each file is read once.
+  const described = new Map<string, ReturnType<typeof describeInterpreter>>();
+  const describe = (path: string) => described.get(path) ?? described.set(path, describeInterpreter(path)).get(path)!;
   return {
     binfmtDir: binfmtDirOf(options),
     mounted,
@@ -78,6 +84,7 @@ export async function status(names: readonly string[], options: StatusOptions = 
         entries.find((e) => e.name === p.entryName),
         nativeReason(p, host)?.reason,
         persisted.get(p.entryName),
+        describe,
       ),
     ),
     foreign: entries
@@ -87,7 +94,8 @@ export async function status(names: readonly string[], options: StatusOptions = 
         enabled: e.enabled,
         interpreter: e.interpreter,
         flags: e.flagText,
-        type: e.rule ? 'magic' : 'extension',
+        type: e.bpf ? 'bpf' : e.rule ? 'magic' : 'extension',
+        ...(e.bpf ? { bpf: e.bpf } : {}),
       })),
   };
 }
@@ -97,8 +105,9 @@ function platformStatus(
   entry: Entry | undefined,
   native: PlatformStatus['nativeReason'] | undefined,
   persisted: Persisted | undefined,
+  describe: (path: string) => ReturnType<typeof describeInterpreter>,
 ): PlatformStatus {
-  const interpreter = entry ? describeInterpreter(entry.interpreter) : { present: null, isStatic: null };
+  const interpreter = entry ? describe(entry.interpreter) : { present: null, isStatic: null };
   const diffs = persisted && entry ? [...(entry.enabled ? [] : ['disabled']), ...differences(entry, persisted.registration)] : [];
   return {
     platform: platform.name,

@@ -115,11 +115,14 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
   const found = candidates.map((p) => findInterpreter(p, options, index));
   const askP = options.preserveArgv0 === undefined;
   const cache = new VersionCache();
-  const infos = await Promise.all(
-    found.map(async (path) =>
-      path === undefined ? undefined : inspectInterpreter(path, askP, options.root, cache).catch(asQemuBinfmtError),
-    ),
-  );
+  // A platform's further rules (microblaze's) share its interpreter: each file is inspected once.
+  const inspected = new Map<string, Promise<InterpreterInfo | QemuBinfmtError>>();
+  const inspect = (path: string) => {
+    let info = inspected.get(path);
+    if (!info) inspected.set(path, (info = inspectInterpreter(path, askP, options.root, cache).catch(asQemuBinfmtError)));
+    return info;
+  };
+  const infos = await Promise.all(found.map(async (path) => (path === undefined ? undefined : inspect(path))));
   cache.save();
   candidates.forEach((platform, i) => {
     const info = infos[i];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { main } from '../../src/cli.js';
 import type { Io } from '../../src/commands/output.js';
-import { PLATFORMS } from '../../src/table/platforms.js';
+import { PRIMARY_PLATFORMS } from '../../src/table/platforms.js';
 
 /** Runs main in this process, capturing what it writes (only input errors and read-only commands here). */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -15,7 +15,7 @@ describe('cli: main(argv, io) returns the exit code', () => {
   it('0 and the table for platforms --json', async () => {
     const r = await cli(['platforms', '--json']);
     expect(r.code).to.equal(0);
-    expect((JSON.parse(r.stdout) as unknown[]).length).to.equal(PLATFORMS.length);
+    expect((JSON.parse(r.stdout) as unknown[]).length).to.equal(PRIMARY_PLATFORMS.length);
   });
 
   it('2 with the message and a hint for bad input, before anything is written', async () => {

@@ -18,6 +18,10 @@ const STEPS: Step[] = [
   ['register', ':masked:M:2:\\xff\\x01:\\x0f\\xff:/bin/x:\n'],
   ['register', ':jar:E::jar::/usr/bin/jexec:\n'],
   ['register', ':bad:M::\\x01::/bin/x:Z\n'],
+  // Linux 7.3's flags: this kernel (6.18) refuses them, as the stand-in does unless told it is 7.3.
+  ['register', ':qemu-binfmt-flag-probe:E::qemu-binfmt-flag-probe::/bin/true:D\n'],
+  ['register', ':bad:M::\\x01::/bin/x:T\n'],
+  ['register', ':bad:M::\\x01::/bin/x:FL\n'],
   ['register', ':bad:M::\\x01\\x02:\\xff:/bin/x:\n'],
   ['register', ':far:M:254:\\x01\\x02::/bin/x:\n'],
   ['register', ':bad:M:255:\\x01\\x02::/bin/x:\n'],

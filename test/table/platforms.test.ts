@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { parseElfHeader } from '../../src/elf/header.js';
 import { EF_MIPS_ABI2, ET_DYN, ET_EXEC } from '../../src/elf/layout.js';
 import { hexToBytes } from '../../src/table/hex.js';
-import { aliasesOf, findPlatform, PLATFORMS, resolvePlatforms, suggest, type Platform } from '../../src/table/platforms.js';
+import {
+  aliasesOf,
+  findPlatform,
+  PLATFORMS,
+  PRIMARY_PLATFORMS,
+  resolvePlatforms,
+  suggest,
+  type Platform,
+} from '../../src/table/platforms.js';
 import { matches, overlaps, type MagicRule } from '../../src/table/rule.js';
 import { caught } from '../helpers/caught.js';
 import { foreign, ROOT } from '../helpers/paths.js';
@@ -42,9 +50,16 @@ function decodeFailures(p: Pick<Platform, 'class' | 'endianness' | 'machine' | '
 }
 
 describe('platform table', () => {
-  it('has the 34 QEMU linux-user platforms, each entry named qemu-<platform>', () => {
-    expect(PLATFORMS).to.have.length(34);
-    for (const p of PLATFORMS) expect(p.entryName).to.equal(`qemu-${p.name}`);
+  it('has the 34 QEMU linux-user platforms, each entry named qemu-<platform>; microblaze and microblazeel have a second rule each', () => {
+    expect(PRIMARY_PLATFORMS).to.have.length(34);
+    for (const p of PRIMARY_PLATFORMS) expect(p.entryName).to.equal(`qemu-${p.name}`);
+    const further = PLATFORMS.filter((p) => p.companionOf);
+    expect(further.map((p) => [p.name, p.entryName, p.machine])).to.deep.equal([
+      ['microblaze', 'qemu-microblaze-em189', 189],
+      ['microblazeel', 'qemu-microblazeel-em189', 189],
+    ]);
+    // Each comes right after its platform, so that all goes through them in table order.
+    for (const p of further) expect(PLATFORMS[PLATFORMS.indexOf(p) - 1]!.entryName).to.equal(`qemu-${p.name}`);
   });
 
   it('keeps magic and mask the same length, within the 128 bytes the kernel reads', () => {
@@ -139,6 +154,26 @@ describe('platform table', () => {
     expect(matches(qemuRule, header)).to.equal(false);
   });
 
+  it("matches headers with the official EM_MICROBLAZE (189) with the second rule's entry alone, in both byte orders", () => {
+    // Written from the ELF spec, as a current toolchain writes them: ELFCLASS32, ET_EXEC, e_machine 189.
+    for (const [data, name] of [
+      [2, 'microblaze'],
+      [1, 'microblazeel'],
+    ] as const) {
+      const header = new Uint8Array(52);
+      header.set([0x7f, 0x45, 0x4c, 0x46, 1, data, 1, 0]);
+      const view = new DataView(header.buffer);
+      view.setUint16(16, 2, data === 1);
+      view.setUint16(18, 189, data === 1);
+      view.setUint32(20, 1, data === 1);
+      expect(parseElfHeader(header)).to.include({ class: 32, type: 2, machine: 189 });
+      expect(PLATFORMS.filter((p) => matches(p.rule, header)).map((p) => p.entryName)).to.deep.equal([`qemu-${name}-em189`]);
+      // QEMU's table has no rule for it.
+      const qemu = findPlatform(name)!.qemu ?? findPlatform(name)!;
+      expect(matches({ offset: 0, magic: hexToBytes(qemu.magic), mask: hexToBytes(qemu.mask) }, header)).to.equal(false);
+    }
+  });
+
   describe('real ELF headers match exactly one entry, the right one', () => {
     const cases: Array<[string, string, Record<string, number | string>]> = [
       ['busybox-arm64', 'aarch64', { osabi: 3 }],
@@ -181,7 +216,8 @@ describe('platform names', () => {
   });
 
   it('resolves all to every platform, and duplicates once, in table order', () => {
-    expect(resolvePlatforms(['all'])).to.have.length(34);
+    expect(resolvePlatforms(['all'])).to.have.length(PLATFORMS.length);
+    expect(resolvePlatforms(['microblaze']).map((p) => p.entryName)).to.deep.equal(['qemu-microblaze', 'qemu-microblaze-em189']);
     expect(resolvePlatforms(['arm64', 'arm', 'aarch64']).map((p) => p.name)).to.deep.equal(['arm', 'aarch64']);
   });
 
