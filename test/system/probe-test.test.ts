@@ -22,6 +22,24 @@ describe('qemu-binfmt test, through the kernel in a private binfmt_misc instance
 
   const test = (args: string[]) => instance.cli(['test', ...args], { TMPDIR: tmp });
 
+  it('microblaze and microblazeel: a probe with each machine number (0xbaab, and the official 189) passes through its own entry', async () => {
+    expect((await instance.cli(['enable', 'microblaze', 'microblazeel'])).exitCode).to.equal(0);
+    const r = await test(['microblaze', 'microblazeel', '--json']);
+    const report = JSON.parse(r.stdout) as { results: Array<{ entry: string; outcome: string }> };
+    expect(report.results.map((x) => `${x.entry} ${x.outcome}`)).to.deep.equal([
+      'qemu-microblaze pass',
+      'qemu-microblaze-em189 pass',
+      'qemu-microblazeel pass',
+      'qemu-microblazeel-em189 pass',
+    ]);
+    // Disabling the platform removes the pair.
+    expect((await instance.cli(['disable', 'microblaze'])).exitCode).to.equal(0);
+    expect((await instance.entryNames()).filter((n) => n.startsWith('qemu-'))).to.deep.equal([
+      'qemu-microblazeel',
+      'qemu-microblazeel-em189',
+    ]);
+  });
+
   it('enable all then test all: every registered platform with a probe passes, and no probe file is left', async () => {
     expect((await instance.cli(['enable', 'all'])).exitCode).to.equal(0);
     const r = await test(['all', '--json']);
