@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { isatty } from 'node:tty';
 /** The one door to subprocesses; execa is loaded only when a command actually needs one. */
 export interface RunResult {
   exitCode: number | undefined;
@@ -82,9 +83,10 @@ export interface AttachedResult {
   errno?: string;
 }
 
-/** Signals sent to this process that are passed on; the terminal sends SIGINT and SIGQUIT to both already. */
+/** Signals sent to this process that are passed on. */
 const PASSED_ON: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
-const WAITED_OUT: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
+/** From a terminal these reach the whole process group already; from anything else they are passed on too. */
+const FROM_TERMINAL: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
 
 /**
  * Runs a program on this process's own stdin, stdout and stderr, in its process group (so the
@@ -98,7 +100,8 @@ export async function runAttached(file: string, args: readonly string[]): Promis
   child.stdio[3]?.on('data', () => (ready = true));
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const signal of PASSED_ON) handlers.set(signal, () => child.kill(signal));
-  for (const signal of WAITED_OUT) handlers.set(signal, () => undefined);
+  const terminal = isatty(0);
+  for (const signal of FROM_TERMINAL) handlers.set(signal, terminal ? () => undefined : () => child.kill(signal));
   for (const [signal, handler] of handlers) process.on(signal, handler);
   try {
     return await new Promise<AttachedResult>((done) => {

@@ -106,7 +106,7 @@ export function formatStatus(report: StatusReport, named: boolean): Output {
       ]),
     );
   }
-  const absent = report.platforms.filter((p) => !p.registered && !p.drift && !named).map((p) => p.platform);
+  const absent = [...new Set(report.platforms.filter((p) => !p.registered && !p.drift && !named).map((p) => p.platform))];
   if (absent.length) stdout.push(`not registered: ${absent.join(' ')}`);
   if (report.foreign.length) {
     stdout.push("other entries (not qemu-binfmt's, never touched):");

@@ -69,7 +69,8 @@ export function readElfInfo(path: string): ElfFileInfo {
       const base = i * header.phentsize;
       const type = view.getUint32(base + at.type, le);
       if (type === PT_INTERP) interp = true;
-      if (type === PT_LOAD) skew |= word(base + at.vaddr) - word(base + at.offset);
+      // A program header too short to hold the addresses tells no page size.
+      if (type === PT_LOAD && header.phentsize >= at.vaddr + header.class / 8) skew |= word(base + at.vaddr) - word(base + at.offset);
     }
     const lowest = skew & -skew;
     return { header, head, isStatic: !interp, ...(lowest > 0n && lowest <= 1n << 30n ? { maxPageSize: Number(lowest) } : {}) };

@@ -39,6 +39,14 @@ export async function decideWinner(file: string, head: Uint8Array, candidates: r
     }),
   );
   const length = Math.max(1, ...candidates.map((e) => (e.rule ? e.rule.offset + e.rule.magic.length : 0)));
+  // Only the bits the rules look at are kept: nothing of the file's own content is in the copy,
+  // so even a shell that runs it (execvp's retry when no entry takes it) finds nothing to do.
+  const covered = new Uint8Array(length);
+  for (const e of candidates)
+    e.rule?.mask.forEach((m, i) => {
+      covered[e.rule!.offset + i]! |= m;
+    });
+  const bytes = head.subarray(0, length).map((b, i) => b & covered[i]!);
   let dir: string;
   try {
     dir = mkdtempSync(join(tmpdir(), 'qemu-binfmt-explain-'));
@@ -48,7 +56,7 @@ export async function decideWinner(file: string, head: Uint8Array, candidates: r
   const copy = join(dir, basename(file));
   let answer;
   try {
-    writeFileSync(copy, head.subarray(0, length));
+    writeFileSync(copy, bytes);
     chmodSync(copy, 0o700);
     answer = await run(copy, [], 5_000, ASK);
   } finally {
@@ -67,13 +75,24 @@ export async function decideWinner(file: string, head: Uint8Array, candidates: r
       : pick(undefined, `the kernel answered ENOENT, and ${missing.map((e) => e.name).join(', ') || 'no entry'} has a missing interpreter`);
   }
   if (answer.errno) return pick(undefined, `the copy could not be executed (${answer.errno}; is ${tmpdir()} mounted noexec?)`);
-  const same = candidates.filter((_, i) => banners[i] !== undefined && banners[i] === line);
-  if (same.length === 1) return pick(same[0], `${JSON.stringify(line)} answered, the banner of ${same[0]!.interpreter} alone`);
-  if (same.length > 1)
+  // execvp ran the copy with /bin/sh: the kernel handed it to no entry.
+  if ((answer.exitCode === 126 || answer.exitCode === 127) && answer.stderr.includes(copy))
+    return pick(undefined, 'the kernel handed it to no entry (an entry changed meanwhile, or a bpf entry declined it)');
+  const target = BANNER.exec(line)?.[1];
+  if (target) {
+    const same = candidates.filter((_, i) => banners[i] === line);
+    if (same.length === 1) return pick(same[0], `${JSON.stringify(line)} answered, the banner of ${same[0]!.interpreter} alone`);
+    // Another build of the same emulator (with F the kernel keeps the file it opened, even after an upgrade).
+    const ofTarget = same.length ? same : candidates.filter((_, i) => BANNER.exec(banners[i] ?? '')?.[1] === target);
+    if (ofTarget.length === 1)
+      return pick(ofTarget[0], `${JSON.stringify(line)} answered: qemu-${target}, which only ${ofTarget[0]!.name} runs`);
     return pick(
       undefined,
-      `${JSON.stringify(line)} answered, the banner of ${same.map((e) => e.interpreter).join(' and ')}: the same QEMU runs it either way`,
+      ofTarget.length
+        ? `${JSON.stringify(line)} answered, as ${ofTarget.map((e) => e.interpreter).join(' and ')} would: the same emulator runs it either way`
+        : `${JSON.stringify(line)} answered, which none of their interpreters printed when asked`,
     );
+  }
   const silent = candidates.filter((_, i) => banners[i] === undefined);
   if (silent.length === 1)
     return pick(silent[0], `no QEMU answered, and ${silent[0]!.name} is the only entry whose interpreter is not a QEMU`);

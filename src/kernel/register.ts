@@ -20,49 +20,39 @@ export interface Written {
 /** Tries a register line this many times while other processes register and remove the same name. */
 const ATTEMPTS = 3;
 
-/** A name no platform has, for asking the kernel whether it knows a flag. */
-export const FLAG_PROBE = 'qemu-binfmt-flag-probe';
+/** Whether the kernel takes flag D (Linux >= 7.3: register disabled, enable later), learnt per table. */
 const staged = new WeakMap<BinfmtTable, boolean>();
 
 /**
- * Whether the kernel takes flag D (Linux >= 7.3: register disabled, enable later), asked once per
- * table as the kernel's own selftests do: a disabled extension entry that claims nothing is
- * registered and removed again. An older kernel refuses the line (EINVAL) and nothing is written.
- */
-export function supportsStagedRegistration(table: BinfmtTable): boolean {
-  let known = staged.get(table);
-  if (known === undefined) {
-    try {
-      table.register(`:${FLAG_PROBE}:E::${FLAG_PROBE}::/bin/true:D\n`);
-      // Only a table that then shows the entry, disabled, took D (a plain directory shows nothing).
-      known = removeEntry(table, FLAG_PROBE, (e) => e.extension === FLAG_PROBE && !e.enabled).removed;
-    } catch (err) {
-      // EEXIST: another process is asking the same; the line was accepted as far as the name.
-      known = err instanceof QemuBinfmtError && err.errno === 'EEXIST';
-    }
-    staged.set(table, known);
-  }
-  return known;
-}
-
-/**
  * Registers a line; EEXIST from a process that registered the same name meanwhile is compared
- * again. Where the kernel takes D, the entry is registered disabled, read back and checked, and
- * only then enabled: an entry that fails its check never claims a file, and is removed.
+ * again. On the kernel's own table the line is first written with D (Linux >= 7.3): the entry is
+ * registered disabled, read back and checked, and only then enabled, so one that fails its check
+ * never claims a file, and is removed. A kernel without D refuses that line (EINVAL, nothing
+ * written); the line is then written as it is, and the table remembered as one without D.
  */
 export function registerEntry(table: BinfmtTable, reg: Registration, line: string): Written {
-  const stage = supportsStagedRegistration(table);
   for (let attempt = 1; ; attempt++) {
+    const stage = table.isKernel() && staged.get(table) !== false;
     try {
       table.register(stage ? line.replace(/\n?$/, 'D\n') : line);
+      if (stage) staged.set(table, true);
     } catch (err) {
       if (!(err instanceof QemuBinfmtError)) throw err;
+      if (stage && err.errno === 'EINVAL' && staged.get(table) === undefined) {
+        staged.set(table, false);
+        continue;
+      }
       if (err.errno !== 'EEXIST')
         throw registerFailed(err, table.dir, reg, line, () => table.list().filter((e) => e.flags.fixBinary).length);
       const now = table.read(reg.name);
       // Removed again before it could be read: register once more.
       if (!now && attempt < ATTEMPTS) continue;
-      if (now && now.enabled && differences(now, reg).length === 0) return { outcome: 'unchanged' };
+      if (now && differences(now, reg).length === 0) {
+        // Identical: another process's, enabled or still staged.
+        if (now.enabled) return { outcome: 'unchanged' };
+        table.control(reg.name, '1');
+        return readBack(table, reg);
+      }
       throw registeredMeanwhile(table.dir, reg.name, err);
     }
     return stage ? enableStaged(table, reg) : readBack(table, reg);
@@ -73,10 +63,15 @@ export function registerEntry(table: BinfmtTable, reg: Registration, line: strin
 function enableStaged(table: BinfmtTable, reg: Registration): Written {
   const entry = table.read(reg.name);
   const diffs = entry ? differences(entry, reg) : [];
-  if (!entry || entry.enabled || diffs.length) {
+  // Identical and already enabled: another process enabled the same entry meanwhile.
+  if (entry && diffs.length === 0 && entry.enabled) return { outcome: 'enabled' };
+  if (!entry || diffs.length) {
     if (entry && !entry.enabled) removeEntry(table, reg.name, (e) => !e.enabled && differences(e, reg).length === diffs.length);
-    if (!entry) throw readBackMissing(table.dir, reg.name);
-    throw readBackDiffers(table.dir, reg.name, diffs.join('; ') || 'enabled before it was checked');
+    if (!entry) {
+      if (!table.isKernel()) throw readBackMissing(table.dir, reg.name);
+      return { outcome: 'enabled', warning: `${reg.name} was removed by another process right after it was registered` };
+    }
+    throw readBackDiffers(table.dir, reg.name, diffs.join('; '));
   }
   table.control(reg.name, '1');
   return readBack(table, reg);

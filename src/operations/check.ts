@@ -31,7 +31,7 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
     problem: error.message,
   }));
   const { table, mounted } = await accessTable({ ...options, mount: false }, false, false);
-  const checked = plan.targets.map((t) => t.platform.name);
+  const checked = [...new Set(plan.targets.map((t) => t.platform.name))];
   if (!mounted)
     return { ok: false, problems: [...problems, { platform: '*', problem: `binfmt_misc is not mounted at ${table.dir}` }], checked };
   if (!table.kernelEnabled()) problems.push({ platform: '*', problem: 'binfmt_misc is switched off as a whole' });

@@ -7,7 +7,8 @@ import { knownQemuMajor } from '../plan/interpreter.js';
 import { VersionCache } from '../plan/version-cache.js';
 import { decideWinner } from '../explain/winner.js';
 import { probeElf, probeRecord } from '../probe/probe-elf.js';
-import { findPlatform } from '../table/platforms.js';
+import { PLATFORMS } from '../table/platforms.js';
+import { shellQuote } from '../boot/quote.js';
 import { matches, overlaps } from '../table/rule.js';
 import { hasPrivateInstances } from '../rootless/checks.js';
 import { status, type StatusOptions } from './status.js';
@@ -128,7 +129,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     const ours = entries.find((e) => e.name === p.entry);
     const rivals = entries.filter((e) => e !== ours && e.enabled && e.rule && ours?.rule && overlaps(e.rule, ours.rule));
     if (!rivals.length || !ours) continue;
-    const platform = findPlatform(p.platform)!;
+    const platform = PLATFORMS.find((q) => q.entryName === p.entry)!;
     const record = probeRecord(platform);
     const head = record ? probeElf(platform, record) : platform.rule.magic;
     const claim = [ours, ...rivals].filter((e) => e.rule && matches(e.rule, head));
@@ -142,10 +143,10 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
             : `they do not claim this table's own ${p.platform} header`
       }`,
     );
-    if (winner?.entry && winner.entry !== ours && winner.target && winner.target !== p.platform)
+    if (winner?.entry && winner.entry !== ours && winner.target && `qemu-${winner.target}` !== platform.binary)
       problems.push({
         problem: `${winner.entry.name} is newer than ${p.entry} and hands ${p.platform} programs to qemu-${winner.target}`,
-        fix: `echo -1 > ${report.binfmtDir}/${winner.entry.name}`,
+        fix: `echo -1 > ${shellQuote(`${report.binfmtDir}/${winner.entry.name}`)}`,
       });
   }
 

@@ -85,7 +85,8 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
       return { results: [] };
     });
     for (const probe of probes.results.filter((p) => p.outcome !== 'pass' && p.outcome !== 'no-probe')) {
-      const r = results.find((x) => x.platform === probe.platform)!;
+      const r = results.find((x) => x.entry === probe.entry);
+      if (!r) continue;
       Object.assign(
         r,
         failed(

@@ -9,6 +9,7 @@ import { decideWinner, type Winner } from '../explain/winner.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
 import { is64BitMachine, kernelFacts, type KernelFacts } from '../plan/host-kernel.js';
+import { shellQuote } from '../boot/quote.js';
 import { PLATFORMS } from '../table/platforms.js';
 import { matches } from '../table/rule.js';
 
@@ -153,11 +154,11 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
     reasons.push(`entries ${names} all match; the kernel uses the one registered last, which the directory does not tell: ${winner.how}`);
     entry = winner.entry ?? enabled.find((e) => e.name === platform.entryName) ?? entry;
     if (!winner.entry) reasons.push(`assuming ${entry.name} below`);
-    if (winner.entry && winner.target && winner.target !== platform.name) {
+    if (winner.entry && winner.target && `qemu-${winner.target}` !== platform.binary) {
       fixes.push(
         winner.entry.name === platform.entryName
           ? `qemu-binfmt enable ${platform.name} --force`
-          : `remove the newer entry that shadows it (qemu-binfmt never touches it): echo -1 > ${ctx.access.table.dir}/${winner.entry.name}`,
+          : `remove the newer entry that shadows it (qemu-binfmt never touches it): echo -1 > ${shellQuote(`${ctx.access.table.dir}/${winner.entry.name}`)}`,
       );
       return result(
         false,

@@ -78,7 +78,9 @@ export async function runRootless(names: readonly string[], command: readonly st
   });
   checkRootless(options);
   if (errors.length) {
-    throw errors.length === 1 ? errors[0]! : new QemuBinfmtError(errors[0]!.code, errors.map((e) => e.describe()).join('\n'));
+    // A platform's further rules share its interpreter, and so its error.
+    const said = [...new Set(errors.map((e) => e.describe()))];
+    throw said.length === 1 ? errors[0]! : new QemuBinfmtError(errors[0]!.code, said.join('\n'));
   }
   const register = sh({ targets, regenerate: 'qemu-binfmt run', command: [], enableArgs: [] })[0]!.content;
   const map = options.map === 'auto' ? ['--map-root-user', '--map-auto'] : ['--map-root-user'];

@@ -70,7 +70,7 @@ export async function probeOne(platform: Platform, entries: readonly Entry[], ke
   if (!ours.flags.fixBinary && !isExecutableFile(ours.interpreter)) {
     return say('interpreter-missing', `the interpreter ${ours.interpreter} is missing (and the entry has no F)`, { size });
   }
-  const file = join(dir, platform.name);
+  const file = join(dir, platform.entryName);
   writeFileSync(file, elf);
   chmodSync(file, 0o755);
   const result = await run(file, [], 10_000);

@@ -13,8 +13,13 @@ shift 4
 dir=/proc/sys/fs/binfmt_misc
 die() { printf 'qemu-binfmt: %s\\n' "$1" >&2; exit 1; }
 mount -t binfmt_misc binfmt_misc "$dir" 2>/dev/null || die "could not mount a private binfmt_misc instance at $dir"
-out=$(sh -c "$reg" qemu-binfmt.sh start 2>&1) || { printf '%s\\n' "$out" >&2; die 'registering in the private table failed'; }
-spot() { # PATH KIND: the mount point under the root, made when missing
+out=$(QEMU_BINFMT_DIR=$dir sh -c "$reg" qemu-binfmt.sh start 2>&1) || { printf '%s\\n' "$out" >&2; die 'registering in the private table failed'; }
+realroot=
+[ -n "$root" ] && realroot=$(realpath "$root")
+spot() { # PATH KIND: the mount point under the root, made when missing; never one a link leads out of it
+	if [ -n "$root" ]; then
+		case $(realpath -m "$root$1") in "$realroot"/*) ;; *) die "$root$1 leads outside $root (a symbolic link): refusing to mount there" ;; esac
+	fi
 	[ -e "$root$1" ] && return
 	if [ "$2" = dir ]; then mkdir -p "$root$1"; else mkdir -p "$root\${1%/*}" && : > "$root$1"; fi 2>/dev/null ||
 		die "$root$1 is missing and cannot be made (make it, or make $root writable)"

@@ -19,7 +19,7 @@ const STEPS: Step[] = [
   ['register', ':jar:E::jar::/usr/bin/jexec:\n'],
   ['register', ':bad:M::\\x01::/bin/x:Z\n'],
   // Linux 7.3's flags: this kernel (6.18) refuses them, as the stand-in does unless told it is 7.3.
-  ['register', ':qemu-binfmt-flag-probe:E::qemu-binfmt-flag-probe::/bin/true:D\n'],
+  ['register', ':staged:M::\\x01::/bin/x:PD\n'],
   ['register', ':bad:M::\\x01::/bin/x:T\n'],
   ['register', ':bad:M::\\x01::/bin/x:FL\n'],
   ['register', ':bad:M::\\x01\\x02:\\xff:/bin/x:\n'],

@@ -118,6 +118,22 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
     expect([r.exitCode, r.stdout]).to.deep.equal([0, 'from the host']);
   });
 
+  it('QEMU_BINFMT_DIR does not lead run away from its private table; a link in the root filesystem that leads outside is refused', async () => {
+    const busybox = bin['busybox-arm64']!;
+    const elsewhere = await asNobody(['run', 'aarch64', '--', busybox, 'uname', '-m'], { QEMU_BINFMT_DIR: dir });
+    expect([elsewhere.exitCode, elsewhere.stdout]).to.deep.equal([0, 'aarch64']);
+    await execa('ln', ['-sfn', dir, join(rootfs, 'escape')]);
+    await execa('chown', ['-h', '65534:65534', join(rootfs, 'escape')]);
+    const shared = join(dir, 'shared');
+    await execa('mkdir', ['-p', shared]);
+    const r = await asNobody(['run', 'aarch64', '--rootfs', rootfs, '--bind', `${shared}:/escape/inside`, '--', '/bin/true']);
+    expect([r.exitCode, r.stderr.split('\n')[0]]).to.deep.equal([
+      1,
+      `qemu-binfmt: ${rootfs}/escape/inside leads outside ${rootfs} (a symbolic link): refusing to mount there`,
+    ]);
+    await rm(join(rootfs, 'escape'));
+  });
+
   it('--map auto: files of other users inside the root filesystem keep their owners', async function () {
     if (!existsSync('/usr/bin/newuidmap')) skipOrFail(this, 'newuidmap (uidmap) is missing: run scripts/setup.sh');
     const user = await execa('id', ['-u', MAPPED_USER], { reject: false });
