@@ -3,17 +3,8 @@ import { execa } from 'execa';
 import { appendFile, copyFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Provenance } from '../../src/operations/provenance.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
-
-interface Fact {
-  entry: string;
-  interpreter: string;
-  version: string | null;
-  static: boolean | null;
-  size: number | null;
-  sha256: string | null;
-  package: string | null;
-}
 
 describe('provenance and lock: what is registered, pinned (real kernel, private instance)', function () {
   this.timeout(60_000);
@@ -32,7 +23,7 @@ describe('provenance and lock: what is registered, pinned (real kernel, private 
     expect((await instance!.cli(['enable', 'aarch64', 'arm'])).exitCode).to.equal(0);
     const r = await instance!.cli(['status', '--provenance', '--json']);
     expect(r.exitCode).to.equal(0);
-    const facts = JSON.parse(r.stdout) as Fact[];
+    const facts = JSON.parse(r.stdout) as Provenance[];
     expect(facts.map((f) => f.entry)).to.deep.equal(['qemu-arm', 'qemu-aarch64']);
     for (const f of facts) {
       const sum = (await execa('sha256sum', [f.interpreter])).stdout.split(' ')[0];
