@@ -39,10 +39,11 @@ export function formatReport(report: Report): Output {
     if (report.dryRun && r.line) out.stdout.push(`  line: ${r.line.trimEnd()}`, `  checks: ${r.checks?.join('; ')}`);
     out.stderr.push(...r.warnings.map((w) => `warning: ${w}`));
   }
-  const absent = report.results.filter((r) => r.outcome === 'absent').map((r) => r.platform);
+  // A platform's further rule (microblaze's em189) is named by its entry, so that a pair half there reads right.
+  const absent = report.results.filter((r) => r.outcome === 'absent').map((r) => (r.entry === `qemu-${r.platform}` ? r.platform : r.entry));
   if (absent.length) out.stdout.push(`not registered (nothing to remove): ${absent.join(' ')}`);
   for (const reason of ['native', 'no-interpreter'] as const) {
-    const names = report.skipped.filter((s) => s.reason === reason).map((s) => s.platform);
+    const names = [...new Set(report.skipped.filter((s) => s.reason === reason).map((s) => s.platform))];
     if (names.length)
       out.stdout.push(`skipped (${reason === 'native' ? 'native on this host' : 'no interpreter found'}): ${names.join(' ')}`);
   }
@@ -106,7 +107,13 @@ export function formatStatus(report: StatusReport, named: boolean): Output {
       ]),
     );
   }
-  const absent = [...new Set(report.platforms.filter((p) => !p.registered && !p.drift && !named).map((p) => p.platform))];
+  const absent = [
+    ...new Set(
+      report.platforms
+        .filter((p) => !p.registered && !p.drift && !named)
+        .map((p) => (p.entry === `qemu-${p.platform}` ? p.platform : p.entry)),
+    ),
+  ];
   if (absent.length) stdout.push(`not registered: ${absent.join(' ')}`);
   if (report.foreign.length) {
     stdout.push("other entries (not qemu-binfmt's, never touched):");
