@@ -1,16 +1,9 @@
-import { watch, type Watcher, type WatchOptions } from '../operations/watch.js';
+import { parseInterval, watch, type Watcher, type WatchOptions } from '../operations/watch.js';
 import { usageError } from '../errors.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
 import { printable } from './output.js';
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!/^\d*\.?\d+$/.test(value.trim()) || !(n > 0))
-    throw usageError(`--interval ${value} is not a positive number of seconds`, 'give --interval 10, or 0.5');
-  return n;
-}
 
 export const watchCommand = defineCommand({
   name: 'watch',
@@ -46,7 +39,7 @@ export const watchCommand = defineCommand({
         exactly<WatchOptions>()({
           ...options,
           ...installerOptions(allowPrivate),
-          ...(interval !== undefined ? { intervalSeconds: seconds(interval) } : {}),
+          ...(interval !== undefined ? { intervalSeconds: parseInterval(interval) } : {}),
         }),
         (event) =>
           io.stdout(

@@ -78,3 +78,12 @@ export function readElfInfo(path: string): ElfFileInfo {
     closeSync(fd);
   }
 }
+
+/** readElfInfo for a file that may be missing, unreadable or too short: undefined then. */
+export function tryReadElfInfo(path: string): ElfFileInfo | undefined {
+  try {
+    return readElfInfo(path);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Entry } from '../codec/entry.js';
-import { readElfInfo } from '../elf/header.js';
+import { tryReadElfInfo } from '../elf/header.js';
 import { ET_DYN, ET_EXEC } from '../elf/layout.js';
 import { identify, type Identity } from '../explain/identify.js';
 import { programNeeds } from '../explain/needs.js';
@@ -101,7 +101,7 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
   const kernel = native ? { ...kernelFacts(ctx.host.machine), ...ctx.kernel } : undefined;
   if (native && kernel && (native.reason === 'captures-host' || runsInFamily(header.class, ctx.host.machine, kernel, reasons))) {
     reasons.push(native.reason === 'captures-host' ? "this host's own kind of program" : `of the host's family (${ctx.host.family})`);
-    const pages = safeElf(file)?.maxPageSize;
+    const pages = tryReadElfInfo(file)?.maxPageSize;
     if (pages && kernel.pageSize && pages < kernel.pageSize) {
       fixes.push(`rebuild it with -Wl,-z,max-page-size=${kernel.pageSize}, or run it under a kernel with ${kib(pages)} pages`);
       return result(
@@ -184,7 +184,7 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
       found,
     );
   }
-  const interp = safeElf(interpreterPath);
+  const interp = tryReadElfInfo(interpreterPath);
   if (interp)
     reasons.push(
       `${entry.interpreter} is ${interp.isStatic ? 'statically linked' : 'dynamically linked'}${entry.flags.fixBinary ? ', held open by the kernel (F)' : ''}`,
@@ -293,14 +293,6 @@ function isExecutable(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function safeElf(path: string): ReturnType<typeof readElfInfo> | undefined {
-  try {
-    return readElfInfo(path);
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { readElfInfo } from '../elf/header.js';
+import { tryReadElfInfo } from '../elf/header.js';
 import { usageError } from '../errors.js';
 import { run } from '../exec.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
-import { isExecutableFile } from '../plan/interpreter.js';
+import { isExecutableFile, onPath, qemuVersion } from '../plan/interpreter.js';
 import { isAll, PLATFORMS, resolvePlatforms } from '../table/platforms.js';
 
 /** What is known of one registered entry's interpreter: enough to tell a changed binary or another version. */
@@ -40,35 +40,21 @@ function sha256(path: string): string {
   return hash.digest('hex');
 }
 
-function staticOrNull(path: string): boolean | null {
-  try {
-    return readElfInfo(path).isStatic;
-  } catch {
-    return null;
-  }
-}
-
-async function versionOf(path: string): Promise<string | null> {
-  const r = await run(path, ['--version'], 5_000);
-  return r.exitCode === 0 ? (/\bversion (.+)$/m.exec(r.stdout)?.[1]?.trim() ?? null) : null;
-}
-
 /** The owning package of each path, asking the first package manager present once for all of them. */
 async function owners(paths: readonly string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   if (!paths.length) return found;
-  const has = (tool: string) => ['/usr/bin', '/bin', '/sbin', '/usr/sbin'].some((d) => isExecutableFile(`${d}/${tool}`));
-  if (has('dpkg-query')) {
+  if (onPath('dpkg-query')) {
     // dpkg -S: "package[:arch]: path" per line (diversions and several owners joined by ", ").
     const r = await run('dpkg-query', ['-S', ...paths], 10_000);
     for (const line of r.stdout.split('\n')) {
       const at = line.lastIndexOf(': ');
       if (at > 0 && paths.includes(line.slice(at + 2))) found.set(line.slice(at + 2), line.slice(0, at));
     }
-  } else if (has('rpm')) {
+  } else if (onPath('rpm')) {
     const r = await run('rpm', ['-qf', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}\\n', ...paths], 10_000);
     r.stdout.split('\n').forEach((line, i) => line && !line.includes(' ') && paths[i] && found.set(paths[i], line));
-  } else if (has('apk')) {
+  } else if (onPath('apk')) {
     for (const path of paths) {
       const r = await run('apk', ['info', '--who-owns', path], 10_000);
       const m = / is owned by (\S+)/.exec(r.stdout);
@@ -96,12 +82,12 @@ export async function provenance(names: readonly string[], options: TableOptions
       const path = entry.interpreter;
       const st = statSync(path, { throwIfNoEntry: false });
       const readable = st?.isFile() === true;
-      const isStatic = readable ? staticOrNull(path) : null;
+      const isStatic = readable ? (tryReadElfInfo(path)?.isStatic ?? null) : null;
       return {
         platform,
         entry: entry.name,
         interpreter: path,
-        version: readable && isExecutableFile(path) ? await versionOf(path) : null,
+        version: readable && isExecutableFile(path) ? ((await qemuVersion(path)) ?? null) : null,
         static: isStatic,
         size: readable ? st.size : null,
         sha256: readable ? sha256(path) : null,

@@ -1,6 +1,6 @@
 import { accessSync } from 'node:fs';
 import type { Entry } from '../codec/entry.js';
-import { readElfInfo } from '../elf/header.js';
+import { tryReadElfInfo } from '../elf/header.js';
 import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
 import { PLATFORMS, resolvePlatforms, type Platform } from '../table/platforms.js';
 import { differences } from '../codec/compare.js';
@@ -134,9 +134,5 @@ function describeInterpreter(path: string): { present: boolean; isStatic: boolea
   } catch {
     return { present: false, isStatic: null };
   }
-  try {
-    return { present: true, isStatic: readElfInfo(path).isStatic };
-  } catch {
-    return { present: true, isStatic: null };
-  }
+  return { present: true, isStatic: tryReadElfInfo(path)?.isStatic ?? null };
 }

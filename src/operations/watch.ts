@@ -30,6 +30,17 @@ export interface Watcher {
 
 export const DEFAULT_INTERVAL_SECONDS = 10;
 
+/** Seconds between checks, refused unless positive (`given` is how the user wrote it). */
+function checkedInterval(seconds: number, given = String(seconds)): number {
+  if (!(seconds > 0)) throw usageError(`--interval ${given} is not a positive number of seconds`, 'give --interval 10, or 0.5');
+  return seconds;
+}
+
+/** --interval as written on the command line: a plain decimal number of seconds. */
+export function parseInterval(text: string): number {
+  return checkedInterval(/^\d*\.?\d+$/.test(text.trim()) ? Number(text) : NaN, text);
+}
+
 /** The platform names in a file: white space separated, # to the end of a line is a comment. */
 export function readPlatformsFile(path: string): string[] {
   let text: string;
@@ -67,11 +78,9 @@ function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
  * when it ends. Each event is handed to log once (a failure that persists is not repeated).
  */
 export async function watch(names: readonly string[], options: WatchOptions, log: (event: WatchEvent) => void): Promise<Watcher> {
-  const interval = (options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000;
+  const interval = checkedInterval(options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000;
   if (options.platformsFile && names.length)
     throw usageError('platforms are named both on the command line and in --platforms-file', 'give one of them');
-  if (!(interval > 0))
-    throw usageError(`--interval ${options.intervalSeconds} is not a positive number of seconds`, 'give --interval 10, or 0.5');
   const planFor = (): Promise<Plan> => planEnable(options.platformsFile ? readPlatformsFile(options.platformsFile) : names, options);
   let plan = await planFor();
   const say = (event: Omit<WatchEvent, 'time'>) => log({ time: new Date().toISOString(), ...event });

@@ -40,6 +40,11 @@ function searchDirsOf(search: InterpreterSearch): readonly string[] {
   return search.searchDirs ?? (inImage ? USUAL_DIRS : defaultSearchDirs());
 }
 
+/** Whether a program is installed: an executable NAME in a $PATH directory or a usual one (a stat per directory). */
+export function onPath(name: string): boolean {
+  return defaultSearchDirs().some((dir) => isExecutableFile(join(dir, name)));
+}
+
 export function isExecutableFile(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
@@ -163,8 +168,13 @@ function realpathOrUndefined(path: string): string | undefined {
   }
 }
 
-async function qemuMajorVersion(path: string): Promise<number | undefined> {
+/** What an emulator's --version says after "version" ("7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"), undefined when it says nothing. */
+export async function qemuVersion(path: string): Promise<string | undefined> {
   const result = await run(path, ['--version'], 5_000);
-  const match = /\bversion (\d+)\./.exec(result.stdout);
-  return result.exitCode === 0 && match ? Number(match[1]) : undefined;
+  return result.exitCode === 0 ? /\bversion (.+)$/m.exec(result.stdout)?.[1]?.trim() : undefined;
+}
+
+async function qemuMajorVersion(path: string): Promise<number | undefined> {
+  const major = /^(\d+)\./.exec((await qemuVersion(path)) ?? '')?.[1];
+  return major === undefined ? undefined : Number(major);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { release, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { QemuBinfmtError } from '../errors.js';
-import { defaultSearchDirs, isExecutableFile } from '../plan/interpreter.js';
+import { onPath } from '../plan/interpreter.js';
 
 /** How the caller is mapped inside: to root alone, or root plus its /etc/subuid and /etc/subgid ranges. */
 export type UidMap = 'root' | 'auto';
@@ -74,8 +74,6 @@ export function checkRootless(options: RootlessChecks = {}): void {
       'AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)',
       'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or give unshare an AppArmor profile that allows userns',
     );
-  // A stat per directory: cheaper than reading /usr/bin whole.
-  const onPath = (name: string) => defaultSearchDirs().some((d) => isExecutableFile(join(d, name)));
   if (!onPath('unshare')) throw unavailable('unshare (util-linux) is not installed', 'apt-get install util-linux');
   if (options.map === 'auto') {
     for (const tool of ['newuidmap', 'newgidmap'])
