@@ -1,6 +1,8 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseFlagString } from '../../src/codec/flags.js';
+import { formatRegisterLine } from '../../src/codec/register-line.js';
 import { VersionCache } from '../../src/plan/version-cache.js';
 import { probeElf, probeRecord } from '../../src/probe/probe-elf.js';
 import { findPlatform, PLATFORMS } from '../../src/table/platforms.js';
@@ -28,3 +30,8 @@ export async function fakeInterpreterDir(): Promise<{ dir: string; remove: () =>
 
 /** A register line of another tool: python's bytecode magic, no mask. */
 export const PYTHON_LINE = ':python3.11:M::\\xa7\\x0d\\x0d\\x0a::/usr/bin/python3.11:\n';
+
+/** A register line with a platform's rule, under any name, interpreter and flags: another tool's entry, say. */
+export function lineFor(platform: string, name: string, interpreter: string, flags = ''): string {
+  return formatRegisterLine({ name, rule: findPlatform(platform)!.rule, interpreter, flags: parseFlagString(flags)! });
+}

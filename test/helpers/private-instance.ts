@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { runCli, type CliResult } from './cli.js';
-import { skipOrFail } from './paths.js';
+import { CLI, skipOrFail } from './paths.js';
 
 export const BINFMT = '/proc/sys/fs/binfmt_misc';
 interface Holder {
@@ -74,6 +74,20 @@ export class PrivateInstance {
 
   cli(args: readonly string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): Promise<CliResult> {
     return runCli(args, { prefix: this.prefix, env, ...options });
+  }
+
+  /** The CLI started inside the instance and left running (watch), its output kept. */
+  cliInBackground(args: readonly string[]) {
+    return execa(this.prefix[0]!, [...this.prefix.slice(1), process.execPath, CLI, ...args], {
+      reject: false,
+      env: { QEMU_BINFMT_DIR: '' },
+      stdin: 'ignore',
+    });
+  }
+
+  /** Removes the instance's entries whose names match a shell pattern (default: all of them). */
+  async removeEntries(pattern = '*'): Promise<void> {
+    await this.sh(`cd ${BINFMT} && for f in ${pattern}; do case $f in register|status) ;; *) [ -e "$f" ] && echo -1 > "$f";; esac; done`);
   }
 
   /** Every file of the instance's table with its text: what must not change. */

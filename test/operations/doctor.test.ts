@@ -2,13 +2,10 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseFlagString } from '../../src/codec/flags.js';
-import { formatRegisterLine } from '../../src/codec/register-line.js';
 import { MemoryBinfmtTable } from '../../src/kernel/memory-table.js';
 import { doctor, type DoctorOptions } from '../../src/operations/doctor.js';
 import { enable, type EnableOptions } from '../../src/operations/enable.js';
-import { findPlatform } from '../../src/table/platforms.js';
-import { fakeInterpreterDir } from '../helpers/memory.js';
+import { fakeInterpreterDir, lineFor } from '../helpers/memory.js';
 
 describe('operations/doctor, on the in-memory table', () => {
   let fake: Awaited<ReturnType<typeof fakeInterpreterDir>>;
@@ -39,14 +36,7 @@ describe('operations/doctor, on the in-memory table', () => {
   it('finds a disabled entry, an interpreter missing without F, and the table switched off', async () => {
     await register(['riscv64']);
     table.control('qemu-riscv64', '0');
-    table.register(
-      formatRegisterLine({
-        name: 'qemu-s390x',
-        rule: findPlatform('s390x')!.rule,
-        interpreter: '/opt/gone/qemu-s390x',
-        flags: parseFlagString('P')!,
-      }),
-    );
+    table.register(lineFor('s390x', 'qemu-s390x', '/opt/gone/qemu-s390x', 'P'));
     const found = await fixes();
     expect(found).to.include('qemu-binfmt enable riscv64');
     expect(found).to.include('qemu-binfmt enable s390x --force');
@@ -62,14 +52,7 @@ describe('operations/doctor, on the in-memory table', () => {
 
   it('names other handlers that claim the same files', async () => {
     await register(['aarch64']);
-    table.register(
-      formatRegisterLine({
-        name: 'FEX-aarch64',
-        rule: findPlatform('aarch64')!.rule,
-        interpreter: '/usr/bin/FEXInterpreter',
-        flags: parseFlagString('F')!,
-      }),
-    );
+    table.register(lineFor('aarch64', 'FEX-aarch64', '/usr/bin/FEXInterpreter', 'F'));
     const report = await doctor(options);
     expect(report.facts.some((f) => f.startsWith('FEX-aarch64 (/usr/bin/FEXInterpreter) also claim aarch64 files'))).to.equal(true);
   });

@@ -3,9 +3,9 @@ import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { CLI, ROOT } from '../helpers/paths.js';
+import { ROOT } from '../helpers/paths.js';
+import { within } from '../helpers/wait.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
-import { execa } from 'execa';
 
 /** What the DaemonSet's probes and the Compose healthcheck run. */
 const PROBE = ['node', '/opt/qemu-binfmt/dist/cli.js', 'status', '--check', 'all'];
@@ -44,18 +44,10 @@ describe('fleet deployment (deploy/)', () => {
     const probe = () => instance.cli(args);
     try {
       expect((await probe()).exitCode).to.equal(1);
-      const watch = execa(instance.prefix[0]!, [...instance.prefix.slice(1), process.execPath, CLI, 'watch', 'all', '--mount', '--json'], {
-        reject: false,
-        stdin: 'ignore',
-        env: { QEMU_BINFMT_DIR: '' },
-      });
-      let code = 1;
-      for (let i = 0; i < 100 && code !== 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        code = (await probe()).exitCode;
-      }
+      const watch = instance.cliInBackground(['watch', 'all', '--mount', '--json']);
+      await within(10_000, 'the probe passing', async () => (await probe()).exitCode === 0);
       watch.kill('SIGTERM');
-      expect([code, (await watch).exitCode]).to.deep.equal([0, 0]);
+      expect((await watch).exitCode).to.equal(0);
       expect((await probe()).exitCode).to.equal(0);
     } finally {
       await instance.stop();

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import { parseFlagString } from '../../src/codec/flags.js';
-import { formatRegisterLine } from '../../src/codec/register-line.js';
-import { findPlatform } from '../../src/table/platforms.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
+import { lineFor } from '../helpers/memory.js';
 
 describe('doctor on the real kernel (private binfmt_misc instance)', function () {
   this.timeout(60_000);
@@ -29,12 +27,7 @@ describe('doctor on the real kernel (private binfmt_misc instance)', function ()
     const instance = await PrivateInstance.start(this);
     try {
       expect((await instance.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
-      const line = formatRegisterLine({
-        name: 'shadow',
-        rule: findPlatform('aarch64')!.rule,
-        interpreter: '/usr/bin/qemu-arm-static',
-        flags: parseFlagString('F')!,
-      });
+      const line = lineFor('aarch64', 'shadow', '/usr/bin/qemu-arm-static', 'F');
       await instance.registerRaw(line.trimEnd());
       const r = await instance.cli(['doctor', '--json']);
       const report = JSON.parse(r.stdout) as { facts: string[]; problems: Array<{ problem: string; fix: string }> };

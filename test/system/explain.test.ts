@@ -2,10 +2,8 @@ import { expect } from 'chai';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { formatRegisterLine } from '../../src/codec/register-line.js';
-import { parseFlagString } from '../../src/codec/flags.js';
-import { findPlatform } from '../../src/table/platforms.js';
 import { foreign } from '../helpers/paths.js';
+import { lineFor } from '../helpers/memory.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
 /**
@@ -138,14 +136,9 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
 
   it('of several matching entries, explain names the one the kernel uses (the newest), and how it found out', async function () {
     const busybox = foreign(this, 'busybox-arm64');
-    await instance!.sh('cd /proc/sys/fs/binfmt_misc && for f in *; do case $f in register|status) ;; *) echo -1 > $f;; esac; done');
+    await instance!.removeEntries();
     // Another tool's entry with the same rule, whose interpreter is an emulator of another platform.
-    const shadow = formatRegisterLine({
-      name: 'shadow',
-      rule: findPlatform('aarch64')!.rule,
-      interpreter: '/usr/bin/qemu-arm-static',
-      flags: parseFlagString('F')!,
-    }).trimEnd();
+    const shadow = lineFor('aarch64', 'shadow', '/usr/bin/qemu-arm-static', 'F').trimEnd();
     await instance!.registerRaw(shadow);
     expect((await instance!.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
     const ours = JSON.parse((await instance!.cli(['explain', busybox, '--json'])).stdout) as Array<{ verdict: string; reasons: string[] }>;
@@ -175,13 +168,8 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
 
   it('a broken interpreter path, binfmt_misc switched off, and unmounted: explain says which, and execv agrees', async function () {
     const busybox = foreign(this, 'busybox-arm64');
-    await instance!.sh('cd /proc/sys/fs/binfmt_misc && for f in *; do case $f in register|status) ;; *) echo -1 > $f;; esac; done');
-    const broken = formatRegisterLine({
-      name: 'qemu-aarch64',
-      rule: findPlatform('aarch64')!.rule,
-      interpreter: '/nonexistent/qemu-aarch64-static',
-      flags: parseFlagString('')!,
-    }).trimEnd();
+    await instance!.removeEntries();
+    const broken = lineFor('aarch64', 'qemu-aarch64', '/nonexistent/qemu-aarch64-static').trimEnd();
     await instance!.registerRaw(broken);
     expect(await agree(busybox)).to.equal('No such file or directory: the interpreter /nonexistent/qemu-aarch64-static is missing');
     const inside = JSON.parse((await instance!.cli(['explain', busybox, '--json'])).stdout) as Array<{ reasons: string[] }>;

@@ -147,13 +147,14 @@ describe('export: boot-time formats on the real tools, in private binfmt_misc in
     expect(lines).to.have.length(2);
     // unshare 2.41 writes the option's value to the new instance's register file; the shell parses the quoting.
     const fake = `unshare() { for a; do case $a in --load-interp=*) printf '%s' "\${a#--load-interp=}" > ${BINFMT}/register ;; esac; done; }`;
-    await instance!.sh(`cd ${BINFMT} && for f in qemu-*; do [ -e "$f" ] && echo -1 > "$f"; done; ${fake}; ${lines.join('; ')}`);
+    await instance!.removeEntries('qemu-*');
+    await instance!.sh(`${fake}; ${lines.join('; ')}`);
     const exported = await instance!.snapshot();
-    await instance!.sh(`cd ${BINFMT} && for f in qemu-*; do echo -1 > "$f"; done`);
+    await instance!.removeEntries('qemu-*');
     expect((await instance!.cli(['enable', 'aarch64', 's390x'])).exitCode).to.equal(0);
     expect(await instance!.snapshot()).to.equal(exported);
     expect(exported).to.match(/== qemu-aarch64\nenabled/);
-    await instance!.sh(`cd ${BINFMT} && for f in qemu-*; do echo -1 > "$f"; done`);
+    await instance!.removeEntries('qemu-*');
   });
 
   it('sh: exits non-zero when the kernel refuses a line (F with a vanished interpreter)', async function () {

@@ -1,44 +1,20 @@
 import { expect } from 'chai';
-import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { formatRegisterLine } from '../../src/codec/register-line.js';
-import { parseFlagString } from '../../src/codec/flags.js';
-import { findPlatform } from '../../src/table/platforms.js';
-import { CLI } from '../helpers/paths.js';
 import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
-import { PYTHON_LINE } from '../helpers/memory.js';
+import { lineFor, PYTHON_LINE } from '../helpers/memory.js';
+import { within } from '../helpers/wait.js';
 
 const ENTRIES = ['qemu-aarch64', 'qemu-arm'];
 /** Another tool's same-named entry: the same rule, another interpreter, no flags. */
-const OTHER = formatRegisterLine({
-  name: 'qemu-aarch64',
-  rule: findPlatform('aarch64')!.rule,
-  interpreter: '/usr/bin/qemu-aarch64',
-  flags: parseFlagString('')!,
-}).trimEnd();
+const OTHER = lineFor('aarch64', 'qemu-aarch64', '/usr/bin/qemu-aarch64').trimEnd();
 
 /** qemu-binfmt watch ARGS, started inside the instance, in the background. */
-const startWatch = (instance: PrivateInstance, args: readonly string[]) =>
-  execa(instance.prefix[0]!, [...instance.prefix.slice(1), process.execPath, CLI, 'watch', ...args], {
-    reject: false,
-    env: { QEMU_BINFMT_DIR: '' },
-    stdin: 'ignore',
-  });
+const startWatch = (instance: PrivateInstance, args: readonly string[]) => instance.cliInBackground(['watch', ...args]);
 
 describe('watch repairs drift, and status --check tells it (real kernel, private instances)', function () {
   this.timeout(60_000);
-
-  /** Polls until the condition holds, for at most ms. */
-  async function within(ms: number, what: string, condition: () => Promise<boolean>): Promise<void> {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      if (await condition()) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect.fail(`not within ${ms} ms: ${what}`);
-  }
 
   it('brings back a removed entry, a flushed table and a disabled entry within 1 s; reports and keeps a differing one; SIGTERM leaves them', async function () {
     const instance = await PrivateInstance.start(this);
