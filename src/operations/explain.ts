@@ -48,12 +48,13 @@ export async function explain(files: readonly string[], options: ExplainOptions 
   const host = detectHost(options.host);
   const access = await accessTable(options, false, false);
   const entries = access.mounted ? access.table.list() : [];
+  let kernel: KernelFacts | undefined;
   const context: Context = {
     root,
     host,
     access,
     entries,
-    kernel: options.kernel ?? {},
+    kernel: () => (kernel ??= { ...kernelFacts(host.machine), ...options.kernel }),
     kernelOn: access.mounted ? access.table.kernelEnabled() : false,
   };
   const out: Explanation[] = [];
@@ -66,7 +67,8 @@ interface Context {
   host: ReturnType<typeof detectHost>;
   access: Awaited<ReturnType<typeof accessTable>>;
   entries: Entry[];
-  kernel: Partial<KernelFacts>;
+  /** The running kernel's facts, read once, for the first program of the host's family. */
+  kernel: () => KernelFacts;
   kernelOn: boolean;
 }
 
@@ -98,7 +100,7 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
   if (!platform) return result(false, `Exec format error: no QEMU platform runs e_machine 0x${header.machine.toString(16)}`);
   const native = nativeReason(platform, ctx.host);
   // The kernel's facts (its configuration, a few files) are read only for a program of the host's family.
-  const kernel = native ? { ...kernelFacts(ctx.host.machine), ...ctx.kernel } : undefined;
+  const kernel = native ? ctx.kernel() : undefined;
   if (native && kernel && (native.reason === 'captures-host' || runsInFamily(header.class, ctx.host.machine, kernel, reasons))) {
     reasons.push(native.reason === 'captures-host' ? "this host's own kind of program" : `of the host's family (${ctx.host.family})`);
     const pages = tryReadElfInfo(file)?.maxPageSize;

@@ -1,9 +1,9 @@
-import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { sh } from '../boot/exporters/sh.js';
 import { QemuBinfmtError, usageError } from '../errors.js';
 import { runAttached } from '../exec.js';
+import { kindOf } from '../options/read.js';
 import { planEnable, type PlanOptions } from '../plan/plan.js';
 import { isAll } from '../table/platforms.js';
 import { checkRootless, type RootlessChecks } from '../rootless/checks.js';
@@ -23,22 +23,13 @@ export interface RunOutcome {
   platforms: string[];
 }
 
-function kind(path: string): 'dir' | 'file' | undefined {
-  try {
-    const st = statSync(path);
-    return st.isDirectory() ? 'dir' : 'file';
-  } catch {
-    return undefined;
-  }
-}
-
 function parseBind(spec: string, rootfs: string | undefined): [string, string] {
   const at = spec.indexOf(':');
   const src = resolve(at < 0 ? spec : spec.slice(0, at));
   const dst = at < 0 ? src : spec.slice(at + 1);
-  if (!kind(src)) throw usageError(`--bind ${spec}: ${src} does not exist`, 'bind an existing file or directory: --bind SRC[:DST]');
+  if (!kindOf(src)) throw usageError(`--bind ${spec}: ${src} does not exist`, 'bind an existing file or directory: --bind SRC[:DST]');
   if (!isAbsolute(dst)) throw usageError(`--bind ${spec}: ${dst} is not an absolute path`, 'give DST as an absolute path inside the root');
-  if (!rootfs && !kind(dst)) throw usageError(`--bind ${spec}: ${dst} does not exist`, 'without --rootfs, bind over an existing path');
+  if (!rootfs && !kindOf(dst)) throw usageError(`--bind ${spec}: ${dst} does not exist`, 'without --rootfs, bind over an existing path');
   return [src, dst];
 }
 
@@ -51,7 +42,7 @@ function parseBind(spec: string, rootfs: string | undefined): [string, string] {
  */
 export async function runRootless(names: readonly string[], command: readonly string[], options: RunOptions = {}): Promise<RunOutcome> {
   const rootfs = options.rootfs === undefined ? undefined : resolve(options.rootfs);
-  if (rootfs !== undefined && kind(rootfs) !== 'dir')
+  if (rootfs !== undefined && kindOf(rootfs) !== 'directory')
     throw usageError(`--rootfs ${options.rootfs} is not a directory`, 'name an unpacked foreign root filesystem');
   const binds = (options.binds ?? []).map((b) => parseBind(b, rootfs));
   const argv = command.length ? command : rootfs ? ['/bin/sh'] : [];

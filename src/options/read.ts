@@ -84,7 +84,7 @@ function placeholder(def: OptionDef): string {
   return def.choices ? def.choices.join('|') : def.path === 'file' || def.path === 'new-file' ? 'FILE' : def.path ? 'DIR' : 'VALUE';
 }
 
-type Kind = 'directory' | 'file' | 'other' | undefined;
+export type Kind = 'directory' | 'file' | 'other' | undefined;
 
 /** statfs f_type of the kernel's own filesystems (include/uapi/linux/magic.h): proc, sysfs, cgroup, debugfs and the like. */
 const KERNEL_FILESYSTEMS: ReadonlySet<number> = new Set([
@@ -92,7 +92,8 @@ const KERNEL_FILESYSTEMS: ReadonlySet<number> = new Set([
   0xde5e81e4,
 ]);
 
-function kindOf(path: string): Kind {
+/** What is at a path: a directory, a file, something else, or nothing. */
+export function kindOf(path: string): Kind {
   try {
     const st = statSync(path);
     return st.isDirectory() ? 'directory' : st.isFile() ? 'file' : 'other';
