@@ -49,7 +49,8 @@ const lazyStartup = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts' },
+  // rootless/mount-rootfs.js is a program of its own: run --rootfs starts it inside the namespaces.
+  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts', 'rootless/mount-rootfs': 'src/rootless/mount-rootfs.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

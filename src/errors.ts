@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'HOST_BROKEN'
   | 'PRIVATE_NAMESPACE'
   | 'ROOTLESS_UNAVAILABLE'
+  | 'UNSAFE_PATH'
   | 'IO'
   | 'INTERNAL';
 

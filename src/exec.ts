@@ -65,6 +65,23 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
+/**
+ * Runs a short system tool (mount, umount) to its end with these descriptors as its 3, 4, ...:
+ * /proc/self/fd/3 in it is exactly what fds[0] holds.
+ */
+export function runWithFds(file: string, args: readonly string[], fds: readonly number[], timeoutMs = 10_000): RunResult {
+  const result = spawnSync(file, args, { stdio: ['ignore', 'pipe', 'pipe', ...fds], timeout: timeoutMs, encoding: 'utf8' });
+  const errno = result.error && 'code' in result.error ? String(result.error.code) : undefined;
+  return {
+    exitCode: result.status ?? undefined,
+    signal: result.signal ?? undefined,
+    stdout: result.stdout ?? '',
+    stderr: result.stderr ?? '',
+    timedOut: errno === 'ETIMEDOUT',
+    ...(errno ? { errno } : {}),
+  };
+}
+
 /** Runs a small program to its end, synchronously (the host self-test): undefined when it exits 0, else why not. */
 export function runsCleanly(file: string, args: readonly string[], timeoutMs = 5_000): string | undefined {
   const result = spawnSync(file, args, { stdio: 'ignore', timeout: timeoutMs });

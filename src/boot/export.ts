@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { errnoOf, QemuBinfmtError, usageError } from '../errors.js';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { asQemuBinfmtError, errnoOf, QemuBinfmtError, usageError } from '../errors.js';
+import { Tree } from '../fs/tree.js';
 import { EXPORTERS, type ExportFormat } from './exporters/index.js';
 import type { ExportFile } from './exporters/types.js';
 import { planArgs } from '../options/args.js';
@@ -30,8 +31,8 @@ export interface ExportResult {
 }
 
 /** Renders (and with output, writes) the files for a format, from the same plan enable makes. */
-export async function exportFiles(names: readonly string[], options: ExportOptions): Promise<ExportResult> {
-  const plan = await planEnable(names, options);
+export function exportFiles(names: readonly string[], options: ExportOptions): ExportResult {
+  const plan = planEnable(names, options);
   const enableArgs = planArgs(options);
   const command = options.regenerateWith ?? [
     'export',
@@ -48,36 +49,7 @@ export async function exportFiles(names: readonly string[], options: ExportOptio
     ...(options.createdDirs ? { createdDirs: options.createdDirs } : {}),
   });
   const written: string[] = [];
-  if (options.output !== undefined && files.length > 0) {
-    const paths = files.map((file) => resolve(join(options.output!, file.name)));
-    const blocked = paths.find((path) => existsSync(path) && !statSync(path).isFile());
-    if (blocked)
-      throw usageError(`${blocked} exists and is not a file, so nothing was written`, 'move it away, or choose another --output directory');
-    try {
-      mkdirSync(options.output, { recursive: true });
-    } catch (err) {
-      throw new QemuBinfmtError('IO', `cannot make ${resolve(options.output)}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}`, {
-        path: resolve(options.output),
-        cause: err,
-        hint: 'name a directory that can be made',
-      });
-    }
-    for (const [i, file] of files.entries()) {
-      const path = paths[i]!;
-      try {
-        writeFileSync(path, file.content, { mode: file.mode });
-        chmodSync(path, file.mode);
-      } catch (err) {
-        const before = written.length ? `; written before it: ${written.join(' ')}` : '';
-        throw new QemuBinfmtError('IO', `cannot write ${path}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}${before}`, {
-          path,
-          cause: err,
-          hint: 'check that the directory is writable and its disk not full, then export again',
-        });
-      }
-      written.push(path);
-    }
-  }
+  if (options.output !== undefined && files.length > 0) written.push(...writeInto(resolve(options.output), files));
   return {
     format: options.format,
     files,
@@ -85,4 +57,45 @@ export async function exportFiles(names: readonly string[], options: ExportOptio
     failed: plan.missing.map(({ platform, error }) => ({ platform: platform.name, error })),
     plan,
   };
+}
+
+/**
+ * Writes the files into a directory that someone else may own: the directory is held open, and
+ * each file is written beside its target and renamed over it (a link or anything but a file
+ * there is refused before anything is written; an existing file keeps its mode and owner).
+ */
+function writeInto(output: string, files: readonly ExportFile[]): string[] {
+  try {
+    mkdirSync(output, { recursive: true });
+  } catch (err) {
+    throw new QemuBinfmtError('IO', `cannot make ${output}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}`, {
+      path: output,
+      cause: err,
+      hint: 'name a directory that can be made',
+    });
+  }
+  const tree = Tree.open(output);
+  try {
+    for (const file of files) {
+      const st = tree.stat(file.name, false);
+      if (st && !st.isFile())
+        throw usageError(
+          `${tree.show(file.name)} ${st.isSymbolicLink() ? 'is a symbolic link' : 'exists and is not a file'}, so nothing was written`,
+          'move it away, or choose another --output directory',
+        );
+    }
+    const written: string[] = [];
+    for (const file of files) {
+      try {
+        tree.writeFile(file.name, file.content, file.mode);
+      } catch (err) {
+        const before = written.length ? `; written before it: ${written.join(' ')}` : '';
+        throw asQemuBinfmtError(err).withContext(`${asQemuBinfmtError(err).message}${before}`);
+      }
+      written.push(tree.show(file.name));
+    }
+    return written;
+  } finally {
+    tree.close();
+  }
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { Tree } from '../fs/tree.js';
 import pkg from '../../package.json' with { type: 'json' };
 
 /** Every file qemu-binfmt writes starts with this mark; it removes only files that carry it. */
@@ -27,11 +27,15 @@ export function writtenByUs(content: string): boolean {
 }
 
 /** A file's content when qemu-binfmt wrote it; undefined when it is missing or not ours. */
-export function readIfOurs(path: string): string | undefined {
-  // A directory or device where a file of ours would be is not ours.
-  if (!existsSync(path) || !statSync(path).isFile()) return undefined;
-  const content = readFileSync(path, 'utf8');
-  return writtenByUs(content) ? content : undefined;
+export function readIfOurs(tree: Tree, path: string): string | undefined {
+  // A link, directory or device where a file of ours would be is not ours.
+  if (!tree.stat(path, false)?.isFile()) return undefined;
+  try {
+    const content = tree.readFile(path)?.toString('utf8');
+    return content !== undefined && writtenByUs(content) ? content : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createdDirsOf(content: string): string[] {

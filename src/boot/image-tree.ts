@@ -1,30 +1,16 @@
-import { existsSync, lstatSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import type { Tree } from '../fs/tree.js';
 import { QemuBinfmtError } from '../errors.js';
 
-/** Files and links under a root (a live system or an image tree), without following links out of it. */
-
-export function isPresent(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function pointsTo(path: string, target: string): boolean {
-  return lstatSync(path).isSymbolicLink() && readlinkSync(path) === target;
-}
+/** Files and links under a root (a live system or an image tree), never following links out of it. */
 
 /** Directories on the way to each dir that do not exist yet, outermost first (relative to root). */
-export function missingDirs(root: string, dirs: readonly string[]): string[] {
+export function missingDirs(tree: Tree, dirs: readonly string[]): string[] {
   const missing = new Set<string>();
   for (const dir of dirs) {
     const parts = dir.split('/');
     parts.forEach((_, i) => {
       const sub = parts.slice(0, i + 1).join('/');
-      if (!existsSync(join(root, sub))) missing.add(sub);
+      if (!tree.stat(sub, false)) missing.add(sub);
     });
   }
   return [...missing];
@@ -34,16 +20,19 @@ export function missingDirs(root: string, dirs: readonly string[]): string[] {
  * Refuses a path to write that is a symbolic link, or (in an image tree) goes through one: in a
  * tree, a link is the image's and points into the image, not into this machine.
  */
-export function assertNoLinks(root: string, rel: string): void {
+export function assertNoLinks(tree: Tree, rel: string): void {
   const parts = rel.split('/');
-  const checked = root === '/' ? [rel] : parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  const checked = tree.isHost ? [rel] : parts.map((_, i) => parts.slice(0, i + 1).join('/'));
   for (const sub of checked) {
-    const path = join(root, sub);
-    if (isPresent(path) && lstatSync(path).isSymbolicLink()) {
-      throw new QemuBinfmtError('EXISTS_DIFFERENT', `${path} is a symbolic link; refusing to write through it, so nothing was written`, {
-        path,
-        hint: 'replace it with a real directory or file, or choose another way with --via',
-      });
+    if (tree.stat(sub, false)?.isSymbolicLink()) {
+      throw new QemuBinfmtError(
+        'EXISTS_DIFFERENT',
+        `${tree.show(sub)} is a symbolic link; refusing to write through it, so nothing was written`,
+        {
+          path: tree.show(sub),
+          hint: 'replace it with a real directory or file, or choose another way with --via',
+        },
+      );
     }
   }
 }

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import type { VIAS } from '../options/definitions.js';
-import { join } from 'node:path';
+import type { Tree } from '../fs/tree.js';
 import type { ExportFormat } from './exporters/index.js';
 import { OPENRC_NAME } from './exporters/openrc.js';
 import { UNIT_NAME, UNIT_WANTED_BY } from './exporters/systemd-unit.js';
@@ -29,12 +28,12 @@ export const LOCATIONS: Record<Via, Location> = {
   },
 };
 
-const anyOf = (root: string, paths: string[]) => paths.some((p) => existsSync(join(root, p)));
+const anyOf = (tree: Tree, paths: string[]) => paths.some((p) => tree.exists(p));
 
 /** The boot system of a root: systemd-binfmt (binfmt.d), else systemd (a unit), else OpenRC. */
-export function detectVia(root: string): Via | undefined {
-  if (anyOf(root, ['usr/lib/systemd/systemd-binfmt', 'lib/systemd/systemd-binfmt'])) return 'binfmt.d';
-  if (anyOf(root, ['usr/lib/systemd/systemd', 'lib/systemd/systemd'])) return 'unit';
-  if (anyOf(root, ['sbin/openrc-run', 'usr/sbin/openrc-run'])) return 'openrc';
+export function detectVia(tree: Tree): Via | undefined {
+  if (anyOf(tree, ['usr/lib/systemd/systemd-binfmt', 'lib/systemd/systemd-binfmt'])) return 'binfmt.d';
+  if (anyOf(tree, ['usr/lib/systemd/systemd', 'lib/systemd/systemd'])) return 'unit';
+  if (anyOf(tree, ['sbin/openrc-run', 'usr/sbin/openrc-run'])) return 'openrc';
   return undefined;
 }

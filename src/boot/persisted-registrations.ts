@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { Tree } from '../fs/tree.js';
 import { join } from 'node:path';
 import { LOCATIONS } from './locations.js';
 import { REGISTERS_PREFIX } from './exporters/types.js';
@@ -22,18 +22,22 @@ export interface Persisted {
 
 /** What qemu-binfmt has persisted under a root, by entry name (binfmt.d files, the unit, the OpenRC script). */
 export function readPersisted(root: string): Map<string, Persisted> {
-  const found = new Map<string, Persisted>();
-  const binfmtD = join(root, LOCATIONS['binfmt.d'].dir);
-  const files = existsSync(binfmtD)
-    ? readdirSync(binfmtD)
-        .filter((n) => n.endsWith('.conf'))
-        .map((n) => join(binfmtD, n))
-    : [];
-  for (const loc of [LOCATIONS.unit, LOCATIONS.openrc]) files.push(join(root, loc.dir, loc.link!.name));
-  for (const file of files) {
-    const content = readIfOurs(file);
-    if (content === undefined) continue;
-    for (const registration of registrationsIn(content)) found.set(registration.name, { file, registration });
+  const tree = Tree.of(root);
+  try {
+    const found = new Map<string, Persisted>();
+    const binfmtD = LOCATIONS['binfmt.d'].dir;
+    const files = tree
+      .readdir(binfmtD)
+      .filter((n) => n.endsWith('.conf'))
+      .map((n) => join(binfmtD, n));
+    for (const loc of [LOCATIONS.unit, LOCATIONS.openrc]) files.push(join(loc.dir, loc.link!.name));
+    for (const file of files) {
+      const content = readIfOurs(tree, file);
+      if (content === undefined) continue;
+      for (const registration of registrationsIn(content)) found.set(registration.name, { file: tree.show(file), registration });
+    }
+    return found;
+  } finally {
+    tree.close();
   }
-  return found;
 }

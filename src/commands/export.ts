@@ -15,8 +15,8 @@ export const exportCommand = defineCommand({
     'Write the registrations for a boot system (binfmt.d, binfmt-support, sh, systemd-unit, openrc), or unshare --load-interp command lines',
   positionals: [{ name: 'platforms', variadic: true, demand: true, describe: 'platforms or aliases, or all' }],
   options: [...PLAN_OPTIONS, 'format', 'output'],
-  run: async ({ platforms, options: { format, ...options } }, io) => {
-    const result = await exportFiles(platforms, exactly<ExportOptions>()({ ...options, format: format!, command: selfCommand() }));
+  run: ({ platforms, options: { format, ...options } }, io) => {
+    const result = exportFiles(platforms, exactly<ExportOptions>()({ ...options, format: format!, command: selfCommand() }));
     const stdout =
       options.output !== undefined
         ? result.written.map((path) => `wrote ${path}`)

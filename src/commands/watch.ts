@@ -34,7 +34,7 @@ export const watchCommand = defineCommand({
     const reload = () => watcher?.reload();
     process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload);
     try {
-      watcher = await watch(
+      watcher = watch(
         platforms,
         exactly<WatchOptions>()({
           ...options,

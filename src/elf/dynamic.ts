@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parseElfHeader, type ElfHeader } from './header.js';
-import { DT, LAYOUT, PHDR, PT_DYNAMIC, PT_INTERP, PT_LOAD } from './layout.js';
+import { READ_NONBLOCKING, DT, LAYOUT, PHDR, PT_DYNAMIC, PT_INTERP, PT_LOAD } from './layout.js';
 
 export interface DynamicInfo {
   header: ElfHeader;
@@ -19,7 +19,7 @@ const MAX_STRING = 4096;
  * the header, the program headers, the dynamic segment and the string table, nothing else.
  */
 export function readDynamicInfo(path: string): DynamicInfo | undefined {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, READ_NONBLOCKING);
   try {
     const read = (offset: number, length: number): Uint8Array => {
       const buffer = new Uint8Array(length);

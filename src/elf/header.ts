@@ -1,5 +1,18 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { RULE_WINDOW, E_MACHINE, E_TYPE, EI, ELF_MAGIC, ELFCLASS, ELFDATA, LAYOUT, PHDR, PT_INTERP, PT_LOAD } from './layout.js';
+import {
+  READ_NONBLOCKING,
+  RULE_WINDOW,
+  E_MACHINE,
+  E_TYPE,
+  EI,
+  ELF_MAGIC,
+  ELFCLASS,
+  ELFDATA,
+  LAYOUT,
+  PHDR,
+  PT_INTERP,
+  PT_LOAD,
+} from './layout.js';
 
 export interface ElfHeader {
   class: 32 | 64;
@@ -48,9 +61,9 @@ export interface ElfFileInfo {
   maxPageSize?: number;
 }
 
-/** Reads the header and program headers of a file, nothing more. */
-export function readElfInfo(path: string): ElfFileInfo {
-  const fd = openSync(path, 'r');
+/** Reads the header and program headers of a file (a path, or a descriptor left open), nothing more. */
+export function readElfInfo(file: string | number): ElfFileInfo {
+  const fd = typeof file === 'number' ? file : openSync(file, READ_NONBLOCKING);
   try {
     const buffer = new Uint8Array(RULE_WINDOW);
     const head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0));
@@ -75,7 +88,7 @@ export function readElfInfo(path: string): ElfFileInfo {
     const lowest = skew & -skew;
     return { header, head, isStatic: !interp, ...(lowest > 0n && lowest <= 1n << 30n ? { maxPageSize: Number(lowest) } : {}) };
   } finally {
-    closeSync(fd);
+    if (fd !== file) closeSync(fd);
   }
 }
 

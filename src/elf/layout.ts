@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 /** ELF layout: identification bytes, header field offsets and sizes per class, and the type codes used here. */
 export const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
 
@@ -38,3 +39,16 @@ export const EF_MIPS_ABI2 = 0x20;
 export const DT = { NULL: 0, NEEDED: 1, STRTAB: 5, STRSZ: 10, RPATH: 15, RUNPATH: 29 } as const;
 /** The bytes of a binary a rule may look at on every kernel (BINPRM_BUF_SIZE before Linux 5.1; 256 since). */
 export const RULE_WINDOW = 128;
+export const PF_W = 2;
+/** Section header table fields of the ELF header, per class: e_shoff, e_shentsize, e_shnum, e_shstrndx. */
+export const SHDR_FIELDS = {
+  32: { shoff: 32, shentsize: 46, shnum: 48, shstrndx: 50 },
+  64: { shoff: 40, shentsize: 58, shnum: 60, shstrndx: 62 },
+} as const;
+/** Section header fields, per class: sh_name, sh_offset, sh_size. */
+export const SHDR = {
+  32: { name: 0, offset: 16, size: 20 },
+  64: { name: 0, offset: 24, size: 32 },
+} as const;
+/** How files are opened to be read here: a FIFO or device put where a file was expected cannot block. */
+export const READ_NONBLOCKING = constants.O_RDONLY | constants.O_NONBLOCK;

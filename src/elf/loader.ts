@@ -1,15 +1,22 @@
 import { join } from 'node:path';
 import type { DynamicInfo } from './dynamic.js';
 import { readElfInfo, type ElfHeader } from './header.js';
+import { Tree } from '../fs/tree.js';
 
 /** Where the loader looks last for a library, by ELF class. */
 export const LOADER_DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/lib', '/usr/lib'] } as const;
 
-/** A file the loader would take for a program of this class and machine (it skips the others). */
-export function sameKind(path: string, like: ElfHeader): boolean {
+/** A file of the root that the loader would take for a program of this class and machine (it skips the others). */
+export function sameKind(tree: Tree, path: string, like: ElfHeader): boolean {
   try {
-    const h = readElfInfo(path).header;
-    return h !== undefined && h.class === like.class && h.machine === like.machine;
+    const held = tree.openFile(path);
+    if (!held) return false;
+    try {
+      const h = readElfInfo(held.path).header;
+      return h !== undefined && h.class === like.class && h.machine === like.machine;
+    } finally {
+      held.close();
+    }
   } catch {
     return false;
   }
@@ -26,7 +33,7 @@ export function librarySearchPath(info: DynamicInfo, origin: string, ldDirs: rea
     .concat(ldDirs, LOADER_DEFAULT_DIRS[cls]);
 }
 
-/** The path (as seen inside root) where the loader finds a DT_NEEDED library of this class and machine. */
-export function findLibrary(name: string, search: readonly string[], like: ElfHeader, root = '/'): string | undefined {
-  return name.includes('/') ? name : search.map((d) => join(d, name)).find((c) => sameKind(join(root, c), like));
+/** The path (as seen inside the root) where the loader finds a DT_NEEDED library of this class and machine. */
+export function findLibrary(name: string, search: readonly string[], like: ElfHeader, tree = Tree.host()): string | undefined {
+  return name.includes('/') ? name : search.map((d) => join(d, name)).find((c) => sameKind(tree, c, like));
 }

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { parseElfHeader, type ElfHeader } from '../elf/header.js';
-import { RULE_WINDOW } from '../elf/layout.js';
+import { READ_NONBLOCKING, RULE_WINDOW } from '../elf/layout.js';
 import { errnoOf } from '../errors.js';
 import { PLATFORMS, type Platform } from '../table/platforms.js';
 import { matches } from '../table/rule.js';
@@ -18,7 +18,7 @@ export function platformsOf(head: Uint8Array): Platform[] {
 }
 
 function readHead(path: string): Uint8Array {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, READ_NONBLOCKING);
   try {
     const buffer = new Uint8Array(RULE_WINDOW);
     return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0));

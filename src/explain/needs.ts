@@ -1,5 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { Tree } from '../fs/tree.js';
 import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
 import { findLibrary, librarySearchPath } from '../elf/loader.js';
 import { ldSoConfDirs } from '../sandbox/closure.js';
@@ -14,16 +14,28 @@ export interface Needs {
 }
 
 /** Debian's multiarch directories (/lib/aarch64-linux-gnu, ...), which glibc's loader searches built in. */
-function multiarchDirs(root: string): string[] {
-  return ['/lib', '/usr/lib'].flatMap((dir) => {
+function multiarchDirs(tree: Tree): string[] {
+  return ['/lib', '/usr/lib'].flatMap((dir) =>
+    tree
+      .readdir(dir)
+      .filter((n) => /-linux-gnu/.test(n))
+      .map((n) => `${dir}/${n}`),
+  );
+}
+
+/** The dynamic info of a file of the root, read through it; undefined when it is not there or not ELF. */
+function dynamicInfoIn(tree: Tree, path: string): DynamicInfo | undefined {
+  try {
+    const held = tree.openFile(path);
+    if (!held) return undefined;
     try {
-      return readdirSync(join(root, dir))
-        .filter((n) => /-linux-gnu/.test(n))
-        .map((n) => `${dir}/${n}`);
-    } catch {
-      return [];
+      return readDynamicInfo(held.path);
+    } finally {
+      held.close();
     }
-  });
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -31,11 +43,11 @@ function multiarchDirs(root: string): string[] {
  * DT_RUNPATH, the root's ld.so.conf, the default directories, each of the program's class and
  * machine. Paths are seen from inside root; $ORIGIN is where the program lies.
  */
-export function programNeeds(program: string, root = '/'): Needs {
+export function programNeeds(program: string, tree = Tree.host()): Needs {
   const top = readDynamicInfo(program);
   if (!top?.interp) return { loader: undefined, loaderPresent: true, missing: [] };
-  const needs: Needs = { loader: top.interp, loaderPresent: existsSync(join(root, top.interp)), missing: [] };
-  const ldDirs = [...ldSoConfDirs(join(root, 'etc/ld.so.conf'), new Set(), root), ...multiarchDirs(root)];
+  const needs: Needs = { loader: top.interp, loaderPresent: tree.exists(top.interp), missing: [] };
+  const ldDirs = [...ldSoConfDirs(tree), ...multiarchDirs(tree)];
   const queue: Array<[string, DynamicInfo, string]> = [[program, top, dirname(program)]];
   // The loader is loaded already, and satisfies a DT_NEEDED of its own soname.
   const done = new Set<string>([basename(top.interp)]);
@@ -45,12 +57,12 @@ export function programNeeds(program: string, root = '/'): Needs {
     for (const name of info.needed) {
       if (done.has(name)) continue;
       done.add(name);
-      const inside = findLibrary(name, search, top.header, root);
-      if (!inside || !existsSync(join(root, inside))) {
+      const inside = findLibrary(name, search, top.header, tree);
+      if (!inside || !tree.exists(inside)) {
         needs.missing.push({ library: name, neededBy: path });
         continue;
       }
-      const sub = readDynamicInfo(join(root, inside));
+      const sub = dynamicInfoIn(tree, inside);
       if (sub) queue.push([inside, sub, dirname(inside)]);
     }
   }

@@ -25,7 +25,7 @@ export interface CheckReport {
  */
 export async function checkRegistered(names: readonly string[], options: CheckOptions = {}): Promise<CheckReport> {
   const lock = options.lock !== undefined ? readLock(options.lock) : undefined;
-  const plan = await planEnable(names.length ? names : ['all'], options);
+  const plan = planEnable(names.length ? names : ['all'], options);
   const problems: CheckReport['problems'] = plan.missing.map(({ platform, error }) => ({
     platform: platform.name,
     problem: error.message,

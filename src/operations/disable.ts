@@ -29,7 +29,7 @@ export async function disable(names: readonly string[], options: DisableOptions 
   const unbound =
     options.dryRun || chroots.length === 0
       ? []
-      : await applyToChroots(
+      : applyToChroots(
           'unbind',
           chroots,
           platforms.flatMap((p) => {

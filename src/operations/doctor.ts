@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { detectVia } from '../boot/locations.js';
+import { Tree } from '../fs/tree.js';
 import { accessTable } from '../kernel/access.js';
 import { is64BitMachine, kernelFacts } from '../plan/host-kernel.js';
-import { knownQemuMajor } from '../plan/interpreter.js';
+import { knownQemuVersion, majorOf } from '../plan/interpreter.js';
 import { VersionCache } from '../plan/version-cache.js';
 import { decideWinner } from '../explain/winner.js';
 import { probeElf, probeRecord } from '../probe/probe-elf.js';
@@ -84,9 +85,9 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   facts.push(registered.length ? `registered: ${registered.map((p) => p.platform).join(' ')}` : 'no qemu-<platform> entry is registered');
   const cache = new VersionCache();
   for (const p of registered) {
-    const version = p.interpreter && p.interpreterPresent ? await knownQemuMajor(p.interpreter, cache) : null;
+    const version = p.interpreter && p.interpreterPresent ? knownQemuVersion(p.interpreter, cache) : null;
     facts.push(
-      `${p.entry}: ${p.interpreter} (${p.interpreterPresent === false ? 'missing' : p.interpreterStatic ? 'static' : 'dynamic'}${typeof version === 'number' ? `, QEMU ${version}` : ''}), flags ${p.flags || 'none'}${p.enabled ? '' : ', disabled'}`,
+      `${p.entry}: ${p.interpreter} (${p.interpreterPresent === false ? 'missing' : p.interpreterStatic ? 'static' : 'dynamic'}${version !== null ? `, QEMU ${majorOf(version)}` : ''}), flags ${p.flags || 'none'}${p.enabled ? '' : ', disabled'}`,
     );
     if (!p.enabled) problems.push({ problem: `${p.entry} is disabled`, fix: `qemu-binfmt enable ${p.platform}` });
     if (p.interpreterPresent === false && !p.flags?.includes('F')) {
@@ -151,7 +152,9 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   }
 
   // Boot: what flushes or loads entries at boot.
-  const via = detectVia(options.root ?? '/');
+  const tree = Tree.of(options.root);
+  const via = detectVia(tree);
+  tree.close();
   if (via === 'binfmt.d')
     facts.push('systemd-binfmt is present: it flushes every entry when it starts or stops; entries not in /etc/binfmt.d are lost then');
   if (existsSync('/usr/sbin/update-binfmts')) facts.push('binfmt-support (update-binfmts) is present');

@@ -31,7 +31,7 @@ export interface EnableOptions extends TableOptions, PlanOptions {
 
 /** Registers each platform, attempting every one; bad input throws before anything is written. */
 export async function enable(names: readonly string[], options: EnableOptions = {}): Promise<Report> {
-  return enablePlanned(await planEnable(names, options), options);
+  return enablePlanned(planEnable(names, options), options);
 }
 
 /** Registers a plan made by planEnable (persist plans once for its files and for this). */
@@ -68,7 +68,7 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
   const registered = results.filter((r) => ['enabled', 'replaced', 'unchanged'].includes(r.outcome));
   const bound = dryRun
     ? []
-    : await applyToChroots(
+    : applyToChroots(
         'bind',
         chroots,
         registered.map((r) => ({ platform: r.platform, interpreter: r.interpreter! })),

@@ -1,5 +1,6 @@
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { Tree } from '../fs/tree.js';
 import type { Entry } from '../codec/entry.js';
 import { tryReadElfInfo } from '../elf/header.js';
 import { ET_DYN, ET_EXEC } from '../elf/layout.js';
@@ -44,13 +45,13 @@ const TYPES: Record<number, string> = {
 
 /** Explains each file; writes nothing and runs nothing. */
 export async function explain(files: readonly string[], options: ExplainOptions = {}): Promise<Explanation[]> {
-  const root = resolve(options.root ?? '/');
   const host = detectHost(options.host);
   const access = await accessTable(options, false, false);
   const entries = access.mounted ? access.table.list() : [];
   let kernel: KernelFacts | undefined;
+  const tree = Tree.of(options.root);
   const context: Context = {
-    root,
+    tree,
     host,
     access,
     entries,
@@ -58,12 +59,17 @@ export async function explain(files: readonly string[], options: ExplainOptions 
     kernelOn: access.mounted ? access.table.kernelEnabled() : false,
   };
   const out: Explanation[] = [];
-  for (const file of files) out.push(await explainOne(resolve(file), context, 0));
+  try {
+    for (const file of files) out.push(await explainOne(resolve(file), context, 0));
+  } finally {
+    tree.close();
+  }
   return out;
 }
 
 interface Context {
-  root: string;
+  /** The root the file runs in, held open: its paths resolve inside it. */
+  tree: Tree;
   host: ReturnType<typeof detectHost>;
   access: Awaited<ReturnType<typeof accessTable>>;
   entries: Entry[];
@@ -177,14 +183,11 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
   const found = { platform: platform.name, entry: entry.name, interpreter: entry.interpreter };
 
   // The interpreter: with F the kernel holds it open; without, it must be there at every exec.
-  const interpreterPath = entry.flags.fixBinary ? entry.interpreter : join(ctx.root, entry.interpreter);
-  if (!entry.flags.fixBinary && !existsSync(interpreterPath)) {
+  const inside = entry.flags.fixBinary ? undefined : ctx.tree.realpath(entry.interpreter);
+  const interpreterPath = inside === undefined || ctx.tree.isHost ? entry.interpreter : ctx.tree.show(inside);
+  if (!entry.flags.fixBinary && inside === undefined) {
     fixes.push(`qemu-binfmt enable ${platform.name} --force (a static interpreter with F works in any root)`);
-    return result(
-      false,
-      `No such file or directory: the interpreter ${entry.interpreter} is missing${ctx.root === '/' ? '' : ` under ${ctx.root}`}`,
-      found,
-    );
+    return result(false, `No such file or directory: the interpreter ${entry.interpreter} is missing${under(ctx)}`, found);
   }
   const interp = tryReadElfInfo(interpreterPath);
   if (interp)
@@ -192,7 +195,7 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
       `${entry.interpreter} is ${interp.isStatic ? 'statically linked' : 'dynamically linked'}${entry.flags.fixBinary ? ', held open by the kernel (F)' : ''}`,
     );
   if (interp && !interp.isStatic && !entry.flags.fixBinary) {
-    const lacks = programNeeds(interpreterPath, ctx.root);
+    const lacks = programNeeds(interpreterPath, ctx.tree);
     if (!lacks.loaderPresent || lacks.missing.length) {
       fixes.push('install qemu-user-static and enable it with F: qemu-binfmt enable --force ' + platform.name);
       return result(
@@ -206,6 +209,7 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
 }
 
 const kib = (bytes: number) => `${bytes / 1024} KiB`;
+const under = (ctx: Context) => (ctx.tree.isHost ? '' : ` under ${ctx.tree.path}`);
 
 /** Whether the kernel runs a program of its own family of this width; says why not (or why unsure) in reasons. */
 function runsInFamily(width: 32 | 64, machine: string, kernel: KernelFacts, reasons: string[]): boolean {
@@ -234,7 +238,7 @@ function withNeeds(
   verdict: string,
   extra: Partial<Explanation> = {},
 ): Explanation {
-  const needs = programNeeds(file, ctx.root);
+  const needs = programNeeds(file, ctx.tree);
   if (!needs.loader) {
     reasons.push('statically linked: it needs no loader or library');
     return result(true, verdict, extra);
@@ -242,15 +246,14 @@ function withNeeds(
   reasons.push(`dynamically linked: its loader is ${needs.loader}`);
   const missing = needs.loaderPresent ? needs.missing.map((m) => m.library) : [needs.loader];
   if (missing.length === 0) return result(true, verdict, extra);
-  const under = ctx.root === '/' ? '' : ` under ${ctx.root}`;
-  if (needs.loaderPresent) reasons.push(`missing libraries${under}: ${missing.join(' ')}`);
+  if (needs.loaderPresent) reasons.push(`missing libraries${under(ctx)}: ${missing.join(' ')}`);
   if (extra.interpreter) {
     const arch = PLATFORMS.find((p) => p.name === extra.platform)?.aliases.debian?.[0];
     fixes.push(
       `install the foreign C library (Debian: apt-get install libc6${arch ? `:${arch}` : ''}), or set QEMU_LD_PREFIX to a root that has ${missing[0]}, or run it in a foreign root filesystem (--root explains it there)`,
     );
   } else fixes.push(`install the package that has ${missing[0]}`);
-  return result(false, `No such file or directory: ${missing[0]} is missing${under}`, extra);
+  return result(false, `No such file or directory: ${missing[0]} is missing${under(ctx)}`, extra);
 }
 
 async function explainScript(
@@ -262,17 +265,17 @@ async function explainScript(
   fixes: string[],
 ): Promise<Explanation> {
   reasons.push(`a script for ${id.interpreter}${id.args ? ` ${id.args}` : ''}`);
-  const inside = join(ctx.root, id.interpreter);
-  if (!id.interpreter.startsWith('/') || !existsSync(inside) || depth >= 4) {
+  const inside = id.interpreter.startsWith('/') ? ctx.tree.realpath(id.interpreter) : undefined;
+  if (inside === undefined || depth >= 4) {
     return {
       file,
       runs: false,
-      verdict: `No such file or directory: the script's interpreter ${id.interpreter} is missing${ctx.root === '/' ? '' : ` under ${ctx.root}`}`,
+      verdict: `No such file or directory: the script's interpreter ${id.interpreter} is missing${under(ctx)}`,
       reasons,
       fixes,
     };
   }
-  const inner = await explainOne(inside, ctx, depth + 1);
+  const inner = await explainOne(ctx.tree.isHost ? id.interpreter : ctx.tree.show(inside), ctx, depth + 1);
   return {
     ...inner,
     file,

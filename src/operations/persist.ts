@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Tree } from '../fs/tree.js';
 import { detectVia, LOCATIONS, type Via } from '../boot/locations.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
 import { QemuBinfmtError } from '../errors.js';
@@ -9,7 +9,7 @@ import { imageHost } from '../plan/host.js';
 import { registrationsIn } from '../boot/persisted-registrations.js';
 import { PLATFORMS, resolvePlatforms } from '../table/platforms.js';
 import type { Report } from './report.js';
-import { assertNoLinks, isPresent, missingDirs, pointsTo } from '../boot/image-tree.js';
+import { assertNoLinks, missingDirs } from '../boot/image-tree.js';
 
 export interface PersistOptions extends EnableOptions {
   /** An offline image tree to write into; nothing is registered then. Default: /. */
@@ -38,25 +38,35 @@ function conflict(path: string, what: string): QemuBinfmtError {
   });
 }
 
-/** Our files already in a directory, by name. */
-function oursIn(dir: string): Map<string, string> {
-  if (!existsSync(dir)) return new Map();
-  const files = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && d.name.startsWith('qemu-'));
+/** Our files already in a directory of the tree, by name. */
+function oursIn(tree: Tree, dir: string): Map<string, string> {
   return new Map(
-    files.flatMap((d) => {
-      const content = readIfOurs(join(dir, d.name));
-      return content === undefined ? [] : [[d.name, content] as const];
-    }),
+    tree
+      .readdir(dir)
+      .filter((name) => name.startsWith('qemu-'))
+      .flatMap((name) => {
+        const content = readIfOurs(tree, join(dir, name));
+        return content === undefined ? [] : [[name, content] as const];
+      }),
   );
 }
 
 /** Writes the boot-time registrations for this system (or an image tree), then registers now. */
 export async function persist(names: readonly string[], options: PersistOptions): Promise<PersistReport> {
-  const root = resolve(options.root ?? '/');
-  const inImage = options.root !== undefined;
   // Bad names are bad input whatever the root holds.
   resolvePlatforms(names);
-  const via = options.via ?? detectVia(root);
+  const tree = Tree.of(options.root);
+  try {
+    return await persistIn(tree, names, options);
+  } finally {
+    tree.close();
+  }
+}
+
+async function persistIn(tree: Tree, names: readonly string[], options: PersistOptions): Promise<PersistReport> {
+  const root = resolve(options.root ?? '/');
+  const inImage = options.root !== undefined;
+  const via = options.via ?? detectVia(tree);
   if (!via) {
     throw new QemuBinfmtError('NO_BOOT_SYSTEM', `found neither systemd-binfmt, systemd nor OpenRC under ${root}`, {
       path: root,
@@ -64,44 +74,45 @@ export async function persist(names: readonly string[], options: PersistOptions)
     });
   }
   const loc = LOCATIONS[via];
-  const earlier = oursIn(join(root, loc.dir));
+  const earlier = oursIn(tree, loc.dir);
   // A unit or script covers a set of platforms: persisting more adds to it, as binfmt.d files do.
   const covered = loc.link ? registrationsIn(earlier.get(loc.link.name) ?? '').map((r) => r.name) : [];
   const all = [...names, ...PLATFORMS.filter((p) => covered.includes(p.entryName)).map((p) => p.name)];
   // Directories this persist creates, and those an earlier one created (its files record them).
   const createdDirs = [
-    ...new Set([...[...earlier.values()].flatMap(createdDirsOf), ...missingDirs(root, [loc.dir, ...(loc.link ? [loc.link.dir] : [])])]),
+    ...new Set([...[...earlier.values()].flatMap(createdDirsOf), ...missingDirs(tree, [loc.dir, ...(loc.link ? [loc.link.dir] : [])])]),
   ];
-  const result = await exportFiles(all, {
+  const result = exportFiles(all, {
     ...options,
     format: loc.format,
     regenerateWith: ['persist', '--via', via, ...(inImage ? ['--root', root] : [])],
     createdDirs,
     // In an image: its own executables decide what is native, and units run its qemu-binfmt.
-    ...(inImage ? { host: options.host ?? imageHost(root), command: ['qemu-binfmt'] } : {}),
+    ...(inImage ? { host: options.host ?? imageHost(tree), command: ['qemu-binfmt'] } : {}),
   });
   if (result.failed[0]) throw result.failed[0].error;
 
-  const files = result.files.map((f) => ({ ...f, path: join(root, loc.dir, f.name) }));
+  // Everything is checked before anything is written; each write checks again, through the tree.
+  const files = result.files.map((f) => ({ ...f, inside: join(loc.dir, f.name) }));
   for (const f of files) {
-    assertNoLinks(root, join(loc.dir, f.name));
-    if (existsSync(f.path) && readIfOurs(f.path) === undefined) throw conflict(f.path, 'exists and was not written by qemu-binfmt');
+    assertNoLinks(tree, f.inside);
+    if (tree.stat(f.inside, false) && readIfOurs(tree, f.inside) === undefined)
+      throw conflict(tree.show(f.inside), 'exists and was not written by qemu-binfmt');
   }
-  const link = loc.link && { path: join(root, loc.link.dir, loc.link.name), target: loc.link.target };
+  const link = loc.link && { inside: join(loc.link.dir, loc.link.name), target: loc.link.target };
   if (link) {
-    assertNoLinks(root, loc.link!.dir);
-    if (isPresent(link.path) && !pointsTo(link.path, link.target)) throw conflict(link.path, `exists and is not a link to ${link.target}`);
+    assertNoLinks(tree, loc.link!.dir);
+    if (tree.stat(link.inside, false) && tree.readlink(link.inside) !== link.target)
+      throw conflict(tree.show(link.inside), `exists and is not a link to ${link.target}`);
   }
 
-  mkdirSync(join(root, loc.dir), { recursive: true });
-  for (const f of files) writeFileSync(f.path, f.content, { mode: f.mode });
+  for (const f of files) tree.writeFile(f.inside, f.content, f.mode);
   const linked: string[] = [];
-  if (link && !isPresent(link.path)) {
-    mkdirSync(join(root, loc.link!.dir), { recursive: true });
-    symlinkSync(link.target, link.path);
-    linked.push(link.path);
+  if (link && !tree.stat(link.inside, false)) {
+    tree.symlink(link.target, link.inside);
+    linked.push(tree.show(link.inside));
   }
-  const report: PersistReport = { via, root, written: files.map((f) => f.path), linked };
+  const report: PersistReport = { via, root, written: files.map((f) => tree.show(f.inside)), linked };
   if (!inImage && options.now !== false) report.enabled = await enablePlanned(result.plan, options);
   return report;
 }

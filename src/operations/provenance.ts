@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { tryReadElfInfo } from '../elf/header.js';
 import { usageError } from '../errors.js';
 import { run } from '../exec.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
-import { isExecutableFile, onPath, qemuVersion } from '../plan/interpreter.js';
+import { readQemuVersion } from '../elf/qemu-version.js';
+import { readRegular } from '../fs/tree.js';
+import { isExecutableFile, onPath } from '../plan/interpreter.js';
 import { isAll, PLATFORMS, resolvePlatforms } from '../table/platforms.js';
 
 /** What is known of one registered entry's interpreter: enough to tell a changed binary or another version. */
@@ -77,31 +79,32 @@ export async function provenance(names: readonly string[], options: TableOptions
     return entry ? [{ platform: p.name, entry }] : [];
   });
   const packages = await owners([...new Set(entries.map((e) => e.entry.interpreter))]);
-  return Promise.all(
-    entries.map(async ({ platform, entry }) => {
-      const path = entry.interpreter;
-      const st = statSync(path, { throwIfNoEntry: false });
-      const readable = st?.isFile() === true;
-      const isStatic = readable ? (tryReadElfInfo(path)?.isStatic ?? null) : null;
-      return {
-        platform,
-        entry: entry.name,
-        interpreter: path,
-        version: readable && isExecutableFile(path) ? ((await qemuVersion(path)) ?? null) : null,
-        static: isStatic,
-        size: readable ? st.size : null,
-        sha256: readable ? sha256(path) : null,
-        package: packages.get(path) ?? null,
-      };
-    }),
-  );
+  return entries.map(({ platform, entry }) => {
+    const path = entry.interpreter;
+    const st = statSync(path, { throwIfNoEntry: false });
+    const readable = st?.isFile() === true;
+    const isStatic = readable ? (tryReadElfInfo(path)?.isStatic ?? null) : null;
+    return {
+      platform,
+      entry: entry.name,
+      interpreter: path,
+      version: readable && isExecutableFile(path) ? readVersion(path) : null,
+      static: isStatic,
+      size: readable ? st.size : null,
+      sha256: readable ? sha256(path) : null,
+      package: packages.get(path) ?? null,
+    };
+  });
 }
+
+/** A lock file is a few KiB; one larger than this is not one. */
+const MAX_LOCK = 1024 * 1024;
 
 /** A lock file's entries, checked for shape; bad input (exit 2) otherwise. */
 export function readLock(path: string): Lock {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(readRegular(path, path, MAX_LOCK).toString('utf8'));
   } catch (err) {
     throw usageError(
       `--lock ${path} is not a lock file (${err instanceof Error ? err.message : String(err)})`,
@@ -148,3 +151,12 @@ export function lockDifferences(
 }
 
 export const lockOf = (interpreters: Provenance[]): Lock => ({ lockVersion: 1, interpreters });
+
+/** The QEMU version a file carries, read from it; null when it carries none or cannot be read. */
+function readVersion(path: string): string | null {
+  try {
+    return readQemuVersion(path) ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,7 +1,8 @@
 import { constants } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sh } from '../boot/exporters/sh.js';
-import { QemuBinfmtError, usageError } from '../errors.js';
+import { QemuBinfmtError, REPORT_HINT, usageError } from '../errors.js';
 import { runAttached } from '../exec.js';
 import { kindOf } from '../options/read.js';
 import { planEnable, type PlanOptions } from '../plan/plan.js';
@@ -33,6 +34,19 @@ function parseBind(spec: string, rootfs: string | undefined): [string, string] {
   return [src, dst];
 }
 
+/** The program that makes a root filesystem's mounts (rootless/mount-rootfs.js), beside this module as built or as bundled. */
+function mounterPath(): string {
+  const candidates = ['../rootless/mount-rootfs.js', './rootless/mount-rootfs.js'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
+  );
+  const found = candidates.find((path) => kindOf(path) === 'file');
+  if (!found)
+    throw new QemuBinfmtError('INTERNAL', `rootless/mount-rootfs.js is missing beside ${fileURLToPath(import.meta.url)}`, {
+      hint: REPORT_HINT,
+    });
+  return found;
+}
+
 /**
  * Runs COMMAND with QEMU registered in a private binfmt_misc table, without root: a new user
  * namespace (the caller mapped to root inside, or with --map auto also its subordinate IDs) and
@@ -50,7 +64,7 @@ export async function runRootless(names: readonly string[], command: readonly st
     throw usageError('run needs a command after --', 'qemu-binfmt run aarch64 -- ./program ARGS, or give --rootfs DIR for its /bin/sh');
 
   const all = names.length === 0 || isAll(names);
-  const plan = await planEnable(all ? ['all'] : names, options);
+  const plan = planEnable(all ? ['all'] : names, options);
   const errors = plan.missing.map((m) => m.error);
   // Inside a root filesystem only a static interpreter held open with F works.
   const targets = plan.targets.filter((t) => {
@@ -86,6 +100,8 @@ export async function runRootless(names: readonly string[], command: readonly st
     register,
     rootfs ?? '',
     process.cwd(),
+    process.execPath,
+    rootfs ? mounterPath() : '',
     String(binds.length),
     ...binds.flat(),
     '--',

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readRegular } from '../fs/tree.js';
 import { asQemuBinfmtError, usageError } from '../errors.js';
 import { planEnable, type Plan } from '../plan/plan.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
@@ -45,10 +45,11 @@ export function parseInterval(text: string): number {
 export function readPlatformsFile(path: string): string[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegular(path, path, 64 * 1024).toString('utf8');
   } catch (err) {
+    const e = asQemuBinfmtError(err);
     throw usageError(
-      `--platforms-file ${path} cannot be read (${asQemuBinfmtError(err).errno ?? 'error'})`,
+      `--platforms-file ${path} cannot be read (${e.code === 'UNSAFE_PATH' ? e.message : (e.errno ?? 'error')})`,
       'name a readable file of platform names',
     );
   }
@@ -77,12 +78,12 @@ function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
  * replaced only with force). Other entries are never touched, nothing is removed or unmounted
  * when it ends. Each event is handed to log once (a failure that persists is not repeated).
  */
-export async function watch(names: readonly string[], options: WatchOptions, log: (event: WatchEvent) => void): Promise<Watcher> {
+export function watch(names: readonly string[], options: WatchOptions, log: (event: WatchEvent) => void): Watcher {
   const interval = checkedInterval(options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000;
   if (options.platformsFile && names.length)
     throw usageError('platforms are named both on the command line and in --platforms-file', 'give one of them');
-  const planFor = (): Promise<Plan> => planEnable(options.platformsFile ? readPlatformsFile(options.platformsFile) : names, options);
-  let plan = await planFor();
+  const planFor = (): Plan => planEnable(options.platformsFile ? readPlatformsFile(options.platformsFile) : names, options);
+  let plan = planFor();
   const say = (event: Omit<WatchEvent, 'time'>) => log({ time: new Date().toISOString(), ...event });
   const last = new Map<string, string>();
   let notices = new Set<string>();
@@ -130,7 +131,7 @@ export async function watch(names: readonly string[], options: WatchOptions, log
       if (reloading) {
         reloading = false;
         try {
-          plan = await planFor();
+          plan = planFor();
           say({
             found: `reloaded ${options.platformsFile}`,
             did: `watching ${plan.targets.map((t) => t.platform.name).join(' ') || 'nothing'}`,

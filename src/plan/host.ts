@@ -1,6 +1,6 @@
 import { machine } from 'node:os';
 import { readElfInfo } from '../elf/header.js';
-import { join } from 'node:path';
+import type { Tree } from '../fs/tree.js';
 import { PLATFORMS, type Platform } from '../table/platforms.js';
 import { matches } from '../table/rule.js';
 import { usageError } from '../errors.js';
@@ -38,6 +38,8 @@ export interface HostOptions {
   machine?: string;
   /** Executables of the host that no rule may capture; default /proc/self/exe and /bin/sh. */
   executables?: readonly string[];
+  /** Such executables' first bytes, read already (an image tree's, read through the tree). */
+  heads?: Host['executables'];
 }
 
 export interface Host {
@@ -59,7 +61,7 @@ export function detectHost(options: HostOptions = {}): Host {
     );
   }
   const arch = given || machine();
-  const paths = options.executables ?? DEFAULT_HOST_EXECUTABLES;
+  const paths = options.executables ?? (options.heads ? [] : DEFAULT_HOST_EXECUTABLES);
   const heads = paths.map((path) => {
     try {
       return { path, head: readElfInfo(path).head };
@@ -67,19 +69,24 @@ export function detectHost(options: HostOptions = {}): Host {
       return undefined;
     }
   });
-  return { machine: arch, family: hostFamily(arch), executables: heads.filter((h) => h !== undefined) };
+  return { machine: arch, family: hostFamily(arch), executables: [...(options.heads ?? []), ...heads.filter((h) => h !== undefined)] };
 }
 
 /**
  * The host an image tree will run on, from its own /bin/sh: the platform of our table that
  * claims it (its name serves as uname -m for the family rule). Unknown: this machine.
  */
-export function imageHost(root: string): HostOptions {
-  const sh = join(root, 'bin/sh');
+export function imageHost(tree: Tree): HostOptions {
   try {
-    const { head } = readElfInfo(sh);
-    const own = PLATFORMS.find((p) => matches(p.rule, head));
-    return own ? { machine: own.name, executables: [sh] } : {};
+    const held = tree.openFile('bin/sh');
+    if (!held) return {};
+    try {
+      const { head } = readElfInfo(held.path);
+      const own = PLATFORMS.find((p) => matches(p.rule, head));
+      return own ? { machine: own.name, heads: [{ path: tree.show('bin/sh'), head }] } : {};
+    } finally {
+      held.close();
+    }
   } catch {
     return {};
   }

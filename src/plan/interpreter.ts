@@ -1,8 +1,9 @@
-import { accessSync, constants, readdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { readElfInfo } from '../elf/header.js';
 import { QemuBinfmtError } from '../errors.js';
-import { run } from '../exec.js';
+import { readQemuVersion } from '../elf/qemu-version.js';
+import { Tree } from '../fs/tree.js';
 import { VersionCache } from './version-cache.js';
 import type { Platform } from '../table/platforms.js';
 
@@ -59,33 +60,38 @@ export function isExecutableFile(path: string): boolean {
 export class DirectoryIndex {
   private readonly names = new Map<string, ReadonlySet<string>>();
 
+  constructor(private readonly tree = Tree.host()) {}
+
   has(dir: string, name: string): boolean {
     let names = this.names.get(dir);
-    if (!names) {
-      try {
-        names = new Set(readdirSync(dir));
-      } catch {
-        names = new Set();
-      }
-      this.names.set(dir, names);
-    }
+    if (!names) this.names.set(dir, (names = new Set(this.tree.readdir(dir))));
     return names.has(name);
   }
 }
 
+/** An executable file at a path of the tree (any x bit: root may run it). */
+export function isExecutableIn(tree: Tree, path: string): boolean {
+  if (tree.isHost) return isExecutableFile(path);
+  const st = tree.stat(path);
+  return st?.isFile() === true && (st.mode & 0o111) !== 0;
+}
+
 /** The interpreter to register: qemu-<binary>-static first, then qemu-<binary>, in search order. */
-export function findInterpreter(platform: Platform, search: InterpreterSearch, index = new DirectoryIndex()): string | undefined {
-  const root = search.root ?? '/';
+export function findInterpreter(
+  platform: Platform,
+  search: InterpreterSearch,
+  index = new DirectoryIndex(),
+  tree = Tree.host(),
+): string | undefined {
   if (search.interpreter !== undefined) {
     const path = resolve(search.interpreter);
-    return isExecutableFile(join(root, path)) ? path : undefined;
+    return isExecutableIn(tree, path) ? path : undefined;
   }
-  const dirs = searchDirsOf(search);
   for (const name of candidateNames(platform)) {
-    for (const dir of dirs) {
-      if (!index.has(join(root, dir), name)) continue;
+    for (const dir of searchDirsOf(search)) {
+      if (!index.has(dir, name)) continue;
       const path = join(dir, name);
-      if (isExecutableFile(join(root, path))) return path;
+      if (isExecutableIn(tree, path)) return path;
     }
   }
   return undefined;
@@ -115,28 +121,43 @@ export interface InterpreterInfo {
 }
 
 /**
- * Reads the interpreter's ELF headers; asks it about P only when askP (it may run it, once: the
- * answer is remembered in the cache for the same file).
+ * Reads the interpreter's ELF headers, and (when askP, and no -binfmt-P wrapper tells) the QEMU
+ * version it carries: read from the file, which is never run; remembered in the cache for a file
+ * of the host. The file is opened once, through the tree.
  */
-export async function inspectInterpreter(path: string, askP = true, root = '/', cache = new VersionCache()): Promise<InterpreterInfo> {
-  let isStatic: boolean;
-  try {
-    isStatic = readElfInfo(join(root, path)).isStatic;
-  } catch (err) {
-    throw new QemuBinfmtError(
+export function inspectInterpreter(path: string, askP = true, tree = Tree.host(), cache = new VersionCache()): InterpreterInfo {
+  const cannot = (err: unknown) =>
+    new QemuBinfmtError(
       'INTERPRETER_NOT_FOUND',
-      `cannot read the interpreter ${path}: ${err instanceof Error ? err.message : String(err)}`,
+      `cannot read the interpreter ${tree.show(path)}: ${err instanceof Error ? err.message : String(err)}`,
       {
-        path,
+        path: tree.show(path),
         cause: err,
         hint: 'the interpreter must be a readable executable file',
       },
     );
+  let held;
+  try {
+    held = tree.openFile(path);
+  } catch (err) {
+    throw cannot(err);
   }
-  return { path, isStatic, supportsPreserveArgv0: askP ? await supportsP(path, root, cache) : false };
+  if (!held) throw cannot(Object.assign(new Error('no such file'), { code: 'ENOENT' }));
+  let fd: number | undefined;
+  try {
+    fd = openSync(held.path, 'r');
+    const isStatic = readElfInfo(fd).isStatic;
+    const supportsPreserveArgv0 = askP && supportsP(path, tree, fd, cache);
+    return { path, isStatic, supportsPreserveArgv0 };
+  } catch (err) {
+    throw cannot(err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    held.close();
+  }
 }
 
-async function supportsP(path: string, root: string, cache: VersionCache): Promise<boolean> {
+function supportsP(path: string, tree: Tree, fd: number, cache: VersionCache): boolean {
   if (basename(path).endsWith('-binfmt-P')) return true;
   // Debian ships <arch>-binfmt-P as a link to the same emulator when that emulator handles P.
   const wrapper = join(
@@ -145,36 +166,30 @@ async function supportsP(path: string, root: string, cache: VersionCache): Promi
       .replace(/^qemu-/, '')
       .replace(/-static$/, '')}-binfmt-P`,
   );
-  if (realpathOrUndefined(join(root, wrapper)) === realpathSync(join(root, path))) return true;
-  const major = await knownQemuMajor(join(root, path), cache);
-  return major !== null && major >= 6;
+  const real = tree.realpath(path);
+  if (real !== undefined && tree.realpath(wrapper) === real) return true;
+  // A file of a tree is not remembered: the cache knows the host's files.
+  const version = tree.isHost ? knownQemuVersion(path, cache, fd) : readQemuVersion(fd);
+  const major = majorOf(version);
+  return major !== undefined && major >= 6;
 }
 
-/** The QEMU major version of an emulator: remembered, or asked once (--version) and remembered; null when it does not say. */
-export async function knownQemuMajor(file: string, cache: VersionCache): Promise<number | null> {
-  let major = cache.get(file);
-  if (major === undefined) {
-    major = (await qemuMajorVersion(file)) ?? null;
-    cache.set(file, major ?? undefined);
+/** The QEMU version an emulator of the host carries (read from the file once, then remembered); null when it carries none. */
+export function knownQemuVersion(file: string, cache: VersionCache, fd?: number): string | null {
+  let version = cache.get(file);
+  if (version === undefined) {
+    try {
+      version = readQemuVersion(fd ?? file) ?? null;
+    } catch {
+      return null;
+    }
+    cache.set(file, version);
   }
-  return major;
+  return version;
 }
 
-function realpathOrUndefined(path: string): string | undefined {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** What an emulator's --version says after "version" ("7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"), undefined when it says nothing. */
-export async function qemuVersion(path: string): Promise<string | undefined> {
-  const result = await run(path, ['--version'], 5_000);
-  return result.exitCode === 0 ? /\bversion (.+)$/m.exec(result.stdout)?.[1]?.trim() : undefined;
-}
-
-async function qemuMajorVersion(path: string): Promise<number | undefined> {
-  const major = /^(\d+)\./.exec((await qemuVersion(path)) ?? '')?.[1];
+/** The major number of a version ("7.2.22 (Debian ...)": 7). */
+export function majorOf(version: string | null | undefined): number | undefined {
+  const major = /^(\d+)\./.exec(version ?? '')?.[1];
   return major === undefined ? undefined : Number(major);
 }

@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { Tree } from '../fs/tree.js';
 import { asQemuBinfmtError, QemuBinfmtError, usageError } from '../errors.js';
 import type { Flags } from '../codec/flags.js';
 import { detectHost, nativeReason, type HostOptions } from './host.js';
@@ -8,7 +8,7 @@ import {
   DirectoryIndex,
   findInterpreter,
   inspectInterpreter,
-  isExecutableFile,
+  isExecutableIn,
   installHint,
   type InterpreterInfo,
   type InterpreterSearch,
@@ -63,7 +63,7 @@ export interface Plan {
 /**
  * Turns names into validated register lines. Bad input throws (exit 2) before anything is written.
  */
-export async function planEnable(names: readonly string[], options: PlanOptions): Promise<Plan> {
+export function planEnable(names: readonly string[], options: PlanOptions): Plan {
   const all = isAll(names);
   const platforms = resolvePlatforms(names);
   if (options.interpreter !== undefined && (all || platforms.length !== 1)) {
@@ -78,14 +78,23 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
   if (options.interpreter !== undefined && options.interpreterDir !== undefined) {
     throw usageError('--interpreter and --interpreter-dir exclude each other', 'give one of them');
   }
-  if (options.interpreterDir !== undefined && !isDirectory(join(options.root ?? '/', resolve(options.interpreterDir)))) {
-    const under = options.root !== undefined ? ` under ${resolve(options.root)}` : '';
+  const tree = Tree.of(options.root);
+  try {
+    return planIn(tree, all, platforms, options);
+  } finally {
+    tree.close();
+  }
+}
+
+function planIn(tree: Tree, all: boolean, platforms: readonly Platform[], options: PlanOptions): Plan {
+  if (options.interpreterDir !== undefined && !tree.stat(resolve(options.interpreterDir))?.isDirectory()) {
+    const under = tree.isHost ? '' : ` under ${tree.path}`;
     throw usageError(
       `--interpreter-dir ${options.interpreterDir} is not a directory${under}`,
       'name the directory that holds qemu-<binary>-static or qemu-<binary>',
     );
   }
-  if (options.interpreter !== undefined && !isExecutableFile(join(options.root ?? '/', resolve(options.interpreter)))) {
+  if (options.interpreter !== undefined && !isExecutableIn(tree, resolve(options.interpreter))) {
     throw usageError(
       `--interpreter ${options.interpreter} is not an executable file`,
       'name the emulator binary itself, e.g. /usr/bin/qemu-aarch64-static',
@@ -111,18 +120,25 @@ export async function planEnable(names: readonly string[], options: PlanOptions)
       candidates.push(platform);
     }
   }
-  const index = new DirectoryIndex();
-  const found = candidates.map((p) => findInterpreter(p, options, index));
+  const index = new DirectoryIndex(tree);
+  const found = candidates.map((p) => findInterpreter(p, options, index, tree));
   const askP = options.preserveArgv0 === undefined;
   const cache = new VersionCache();
   // A platform's further rules (microblaze's) share its interpreter: each file is inspected once.
-  const inspected = new Map<string, Promise<InterpreterInfo | QemuBinfmtError>>();
+  const inspected = new Map<string, InterpreterInfo | QemuBinfmtError>();
   const inspect = (path: string) => {
     let info = inspected.get(path);
-    if (!info) inspected.set(path, (info = inspectInterpreter(path, askP, options.root, cache).catch(asQemuBinfmtError)));
+    if (!info) {
+      try {
+        info = inspectInterpreter(path, askP, tree, cache);
+      } catch (err) {
+        info = asQemuBinfmtError(err);
+      }
+      inspected.set(path, info);
+    }
     return info;
   };
-  const infos = await Promise.all(found.map(async (path) => (path === undefined ? undefined : inspect(path))));
+  const infos = found.map((path) => (path === undefined ? undefined : inspect(path)));
   cache.save();
   candidates.forEach((platform, i) => {
     const info = infos[i];
@@ -179,12 +195,4 @@ export function chooseFlags(platform: Platform, info: InterpreterInfo, options: 
     credentials,
     fixBinary,
   };
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }

@@ -3,18 +3,18 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * What `--version` said of each interpreter, remembered by path, size and modification time,
- * so that a later run starts no process to know it. The cache is safe to lose: a missing,
- * unreadable or stale one only costs the process again, and one that cannot be written is
- * skipped. QEMU_BINFMT_CACHE_DIR names its directory (empty: no cache).
+ * The QEMU version each interpreter of the host carries, remembered by path, size and
+ * modification time, so that a later run reads only its headers. The cache is safe to lose: a
+ * missing, unreadable or stale one only costs reading the version again, and one that cannot be
+ * written is skipped. QEMU_BINFMT_CACHE_DIR names its directory (empty: no cache).
  */
 export const CACHE_ENV = 'QEMU_BINFMT_CACHE_DIR';
 
 interface Remembered {
   size: number;
   mtimeMs: number;
-  /** The QEMU major version, or null when --version did not tell one. */
-  major: number | null;
+  /** The QEMU version the file carries, or null when it carries none. */
+  version: string | null;
 }
 
 export function cacheDir(): string | undefined {
@@ -45,17 +45,18 @@ export class VersionCache {
     return this.entries;
   }
 
-  /** The remembered major version (null: none), or undefined when the file changed or was never asked. */
-  get(path: string): number | null | undefined {
+  /** The remembered version (null: none), or undefined when the file changed or was never read. */
+  get(path: string): string | null | undefined {
     const hit = this.load()[path];
     const st = statSync(path, { throwIfNoEntry: false });
-    return hit && st && hit.size === st.size && hit.mtimeMs === st.mtimeMs ? hit.major : undefined;
+    const known = hit && st && hit.size === st.size && hit.mtimeMs === st.mtimeMs;
+    return known && (typeof hit.version === 'string' || hit.version === null) ? hit.version : undefined;
   }
 
-  set(path: string, major: number | undefined): void {
+  set(path: string, version: string | null): void {
     const st = statSync(path, { throwIfNoEntry: false });
     if (!st) return;
-    this.load()[path] = { size: st.size, mtimeMs: st.mtimeMs, major: major ?? null };
+    this.load()[path] = { size: st.size, mtimeMs: st.mtimeMs, version };
     this.dirty = true;
   }
 

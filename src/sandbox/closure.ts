@@ -1,15 +1,22 @@
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { Tree } from '../fs/tree.js';
 import { basename, dirname, join } from 'node:path';
 import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
 import { findLibrary, librarySearchPath } from '../elf/loader.js';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
 
-/** The directories an ld.so.conf names (with its include lines), in order; include paths are taken under root. */
-export function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set<string>(), root = '/'): string[] {
-  if (seen.has(file) || !existsSync(file)) return [];
+/** The directories an ld.so.conf of the root names (with its include lines), in order; paths are the root's. */
+export function ldSoConfDirs(tree = Tree.host(), file = '/etc/ld.so.conf', seen = new Set<string>()): string[] {
+  if (seen.has(file)) return [];
   seen.add(file);
+  let text: string | undefined;
+  try {
+    text = tree.readFile(file)?.toString('utf8');
+  } catch {
+    // not a regular file: not a configuration
+  }
   const dirs: string[] = [];
-  for (const raw of readFileSync(file, 'utf8').split('\n')) {
+  for (const raw of (text ?? '').split('\n')) {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) continue;
     const include = /^include\s+(.+)$/.exec(line);
@@ -17,16 +24,14 @@ export function ldSoConfDirs(file = '/etc/ld.so.conf', seen = new Set<string>(),
       dirs.push(line);
       continue;
     }
-    // An absolute include names a file of the same root.
-    const pattern = include[1]!.startsWith('/') ? join(root, include[1]!) : join(dirname(file), include[1]!);
+    const pattern = include[1]!.startsWith('/') ? include[1]! : join(dirname(file), include[1]!);
     const dir = dirname(pattern);
     const re = new RegExp(`^${basenameGlob(pattern)}$`);
-    const files = existsSync(dir)
-      ? readdirSync(dir)
-          .filter((n) => re.test(n))
-          .sort()
-      : [];
-    for (const f of files) dirs.push(...ldSoConfDirs(join(dir, f), seen, root));
+    const files = tree
+      .readdir(dir)
+      .filter((n) => re.test(n))
+      .sort();
+    for (const f of files) dirs.push(...ldSoConfDirs(tree, join(dir, f), seen));
   }
   return dirs;
 }

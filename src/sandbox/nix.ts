@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, realpathSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { Tree } from '../fs/tree.js';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
 import type { Platform } from '../table/platforms.js';
 
@@ -24,35 +25,49 @@ export function nixSettings(needs: NixNeeds): string[] {
 }
 
 /**
- * Adds or replaces the marked block in a nix.conf, leaving every other byte as it was.
- * Returns whether the file changed.
+ * Adds or replaces the marked block in a nix.conf, leaving every other byte as it was, and its
+ * mode and owner (access-tokens may be in it). The file is replaced atomically, in its directory
+ * held open; a link where it should be is refused. Returns whether the file changed.
  */
 export function writeNixConf(file: string, settings: readonly string[]): boolean {
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const path = resolve(file);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (err) {
+    throw new QemuBinfmtError('IO', `cannot make ${dirname(path)}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}`, {
+      path: dirname(path),
+      cause: err,
+      hint: 'name a nix.conf in a directory that can be made',
+    });
+  }
+  const dir = Tree.open(dirname(path));
+  try {
+    const name = basename(path);
+    if (dir.stat(name, false)?.isSymbolicLink())
+      throw new QemuBinfmtError('UNSAFE_PATH', `${path} is a symbolic link; refusing to write through it, so nothing was written`, {
+        path,
+        hint: 'name the file it points to with --write, or replace the link with a file',
+      });
+    const before = dir.readFile(name)?.toString('utf8') ?? '';
+    const after = withBlock(path, before, settings);
+    if (after === before) return false;
+    dir.writeFile(name, after, 0o644);
+    return true;
+  } finally {
+    dir.close();
+  }
+}
+
+function withBlock(file: string, before: string, settings: readonly string[]): string {
   const block = [BEGIN, ...settings, END].join('\n');
   const start = before.indexOf(BEGIN);
   const end = before.indexOf(END, start);
-  let after: string;
-  if (start >= 0 && end >= 0) after = before.slice(0, start) + block + before.slice(end + END.length);
-  else if (start >= 0 || before.includes(END)) {
+  if (start >= 0 && end >= 0) return before.slice(0, start) + block + before.slice(end + END.length);
+  if (start >= 0 || before.includes(END)) {
     throw new QemuBinfmtError('IO', `${file} has a broken qemu-binfmt block (a begin or end line is missing)`, {
       path: file,
       hint: 'remove the qemu-binfmt lines by hand, then run this again',
     });
-  } else after = `${before}${before && !before.endsWith('\n') ? '\n' : ''}${block}\n`;
-  if (after === before) return false;
-  const temp = `${file}.qemu-binfmt.tmp`;
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(temp, after);
-    renameSync(temp, file);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw new QemuBinfmtError('IO', `cannot write ${file}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}`, {
-      path: file,
-      cause: err,
-      hint: 'check that its directory is writable and its disk not full; nix.conf was left as it was',
-    });
   }
-  return true;
+  return `${before}${before && !before.endsWith('\n') ? '\n' : ''}${block}\n`;
 }

@@ -22,7 +22,7 @@ export async function fakeInterpreterDir(): Promise<{ dir: string; remove: () =>
     const path = join(dir, `${binary}-static`);
     await writeFile(path, elf);
     await chmod(path, 0o755);
-    cache.set(path, 7);
+    cache.set(path, '7.2.0');
   }
   cache.save();
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };

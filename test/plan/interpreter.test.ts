@@ -1,8 +1,10 @@
 import { expect } from 'chai';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readElfInfo } from '../../src/elf/header.js';
+import { writeFakeQemu } from '../helpers/fake-qemu.js';
 import { findInterpreter, inspectInterpreter } from '../../src/plan/interpreter.js';
 import { chooseFlags } from '../../src/plan/plan.js';
 import { findPlatform } from '../../src/table/platforms.js';
@@ -19,12 +21,7 @@ describe('interpreters', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  async function fakeQemu(name: string, version: string): Promise<string> {
-    const path = join(dir, name);
-    await writeFile(path, `#!/bin/sh\necho "${name} version ${version}"\n`);
-    await chmod(path, 0o755);
-    return path;
-  }
+  const fakeQemu = (name: string, version: string) => writeFakeQemu(join(dir, name), name.replace(/^.*qemu-/, ''), version);
 
   it('prefers qemu-<binary>-static over qemu-<binary>, and searches the directories in order', async () => {
     const other = join(dir, 'other');
@@ -44,15 +41,24 @@ describe('interpreters', () => {
       skipOrFail(this, `${QEMU_STATIC} is missing: apt-get install qemu-user-static`);
     }
     expect(readElfInfo('/bin/ls').isStatic).to.equal(false);
-    expect(readElfInfo(await fakeQemu('script', '1')).isStatic).to.equal(false);
+    const script = join(dir, 'script');
+    await writeFile(script, '#!/bin/sh\n');
+    expect(readElfInfo(script).isStatic).to.equal(false);
   });
 
-  it('knows P support from the QEMU version (>= 6) or a -binfmt-P wrapper', async () => {
-    expect((await inspectInterpreter(await fakeQemu('qemu-aarch64', '5.2.0'))).supportsPreserveArgv0).to.equal(false);
-    expect((await inspectInterpreter(await fakeQemu('qemu-riscv64', '6.0.0'))).supportsPreserveArgv0).to.equal(true);
+  it('knows P support from the QEMU version it carries (>= 6) or a -binfmt-P wrapper, and never runs it', async () => {
+    // A script that says a version when run, and leaves a mark: it is read, never run.
+    const mark = join(dir, 'ran');
+    const script = join(dir, 'qemu-arm');
+    await writeFile(script, `#!/bin/sh\ntouch ${mark}\necho "qemu-arm version 9.0.0"\n`);
+    await chmod(script, 0o755);
+    expect(inspectInterpreter(script).supportsPreserveArgv0).to.equal(false);
+    expect(existsSync(mark)).to.equal(false);
+    expect(inspectInterpreter(await fakeQemu('qemu-aarch64', '5.2.0')).supportsPreserveArgv0).to.equal(false);
+    expect(inspectInterpreter(await fakeQemu('qemu-riscv64', '6.0.0')).supportsPreserveArgv0).to.equal(true);
     const wrapper = join(dir, 'aarch64-binfmt-P');
     await symlink(join(dir, 'qemu-aarch64'), wrapper);
-    expect((await inspectInterpreter(wrapper)).supportsPreserveArgv0).to.equal(true);
+    expect(inspectInterpreter(wrapper).supportsPreserveArgv0).to.equal(true);
   });
 
   it('defaults F on for a static interpreter only, and refuses F with a dynamic one unless allowed', () => {
@@ -73,7 +79,7 @@ describe('interpreters', () => {
       skipOrFail(this, `${QEMU_STATIC} is missing`);
     }
     await chmod(join(dir, 'qemu-aarch64-static'), 0o755);
-    const info = await inspectInterpreter(findInterpreter(aarch64, { interpreterDir: dir })!);
+    const info = inspectInterpreter(findInterpreter(aarch64, { interpreterDir: dir })!);
     expect(info).to.deep.equal({ path: join(dir, 'qemu-aarch64-static'), isStatic: true, supportsPreserveArgv0: true });
   });
 });

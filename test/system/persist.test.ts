@@ -3,6 +3,7 @@ import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { writeFakeQemu } from '../helpers/fake-qemu.js';
 import { foreign, skipOrFail } from '../helpers/paths.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
@@ -19,7 +20,7 @@ async function snapshot(dir: string, prefix = ''): Promise<string[]> {
   return lines;
 }
 
-/** An image tree with a boot system's marker file and a static emulator at /usr/bin. */
+/** An image tree with a boot system's marker file and static emulators of its own at /usr/bin (stand-ins: never run). */
 async function imageTree(marker: string): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'qemu-binfmt-root-'));
   await mkdir(join(root, 'usr/bin'), { recursive: true });
@@ -27,7 +28,7 @@ async function imageTree(marker: string): Promise<string> {
   await writeFile(join(root, 'etc/hostname'), 'image\n');
   await mkdir(join(root, marker, '..'), { recursive: true });
   await writeFile(join(root, marker), '');
-  for (const p of ['aarch64', 'arm']) await symlink(`/usr/bin/qemu-${p}-static`, join(root, `usr/bin/qemu-${p}-static`));
+  for (const p of ['aarch64', 'arm']) await writeFakeQemu(join(root, `usr/bin/qemu-${p}-static`), p, '7.2.22');
   return root;
 }
 
@@ -99,7 +100,7 @@ describe('persist and unpersist on an image tree (--root)', () => {
     try {
       await mkdir(join(root, 'bin'));
       await copyFile(foreign(this, 'busybox-arm64'), join(root, 'bin/sh'));
-      await symlink('/usr/bin/qemu-x86_64-static', join(root, 'usr/bin/qemu-x86_64-static'));
+      await writeFakeQemu(join(root, 'usr/bin/qemu-x86_64-static'), 'x86_64', '7.2.22');
       const r = await runCli(['persist', '--root', root, 'all']);
       expect(r.exitCode, r.stderr).to.equal(0);
       expect(r.stdout).to.equal(`wrote ${root}/etc/binfmt.d/qemu-x86_64.conf`);
