@@ -20,7 +20,8 @@ export class PrivateInstance {
     readonly pid: number,
   ) {}
 
-  static async start(ctx: Mocha.Context): Promise<PrivateInstance> {
+  /** ids: how many user and group IDs from 0 up are mapped (more than 1: root and other users, nobody among them). */
+  static async start(ctx: Mocha.Context, ids = 1): Promise<PrivateInstance> {
     // uid and gid 0 are mapped from outside (as root), so that setgroups stays allowed inside,
     // as build sandboxes such as Nix's need; the mount waits for the mapping.
     const holder = execa(
@@ -52,8 +53,8 @@ export class PrivateInstance {
     const pid = await waitFor(/^pid (\d+)\n/);
     if (pid) {
       try {
-        writeFileSync(`/proc/${pid[1]}/uid_map`, '0 0 1');
-        writeFileSync(`/proc/${pid[1]}/gid_map`, '0 0 1');
+        writeFileSync(`/proc/${pid[1]}/uid_map`, `0 0 ${ids}`);
+        writeFileSync(`/proc/${pid[1]}/gid_map`, `0 0 ${ids}`);
       } catch (err) {
         text += String(err);
         holder.kill();
