@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { asQemuBinfmtError, errnoOf, QemuBinfmtError, usageError } from '../errors.js';
+import { asQemuBinfmtError, type QemuBinfmtError, usageError } from '../errors.js';
 import { Tree } from '../fs/tree.js';
 import { EXPORTERS, type ExportFormat } from './exporters/index.js';
 import type { ExportFile } from './exporters/types.js';
@@ -65,15 +64,7 @@ export function exportFiles(names: readonly string[], options: ExportOptions): E
  * there is refused before anything is written; an existing file keeps its mode and owner).
  */
 function writeInto(output: string, files: readonly ExportFile[]): string[] {
-  try {
-    mkdirSync(output, { recursive: true });
-  } catch (err) {
-    throw new QemuBinfmtError('IO', `cannot make ${output}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}`, {
-      path: output,
-      cause: err,
-      hint: 'name a directory that can be made',
-    });
-  }
+  Tree.makeDirs(output);
   const tree = Tree.open(output);
   try {
     for (const file of files) {

@@ -1,6 +1,6 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { BoundedFile } from './bounded-file.js';
 import { parseElfHeader, type ElfHeader } from './header.js';
-import { READ_NONBLOCKING, DT, LAYOUT, PHDR, PT_DYNAMIC, PT_INTERP, PT_LOAD } from './layout.js';
+import { DT, LAYOUT, PHDR, PT_DYNAMIC, PT_INTERP, PT_LOAD } from './layout.js';
 
 export interface DynamicInfo {
   header: ElfHeader;
@@ -19,14 +19,13 @@ const MAX_STRING = 4096;
  * the header, the program headers, the dynamic segment and the string table, nothing else.
  */
 export function readDynamicInfo(path: string): DynamicInfo | undefined {
-  const fd = openSync(path, READ_NONBLOCKING);
+  const file = BoundedFile.open(path);
   try {
-    const read = (offset: number, length: number): Uint8Array => {
-      const buffer = new Uint8Array(length);
-      return buffer.subarray(0, readSync(fd, buffer, 0, length, offset));
-    };
+    const read = (offset: number, length: number) => file.read(offset, length);
     const header = parseElfHeader(read(0, LAYOUT[64].ehsize));
     if (!header) return undefined;
+    // Program headers shorter than the class's own are not ELF as a loader reads it.
+    if (header.phentsize < LAYOUT[header.class].phentsize) return { header, needed: [], rpath: [], runpath: [] };
     const le = header.endianness === 'little';
     const is64 = header.class === 64;
     const reader = (bytes: Uint8Array) => {
@@ -86,6 +85,6 @@ export function readDynamicInfo(path: string): DynamicInfo | undefined {
     }
     return info;
   } finally {
-    closeSync(fd);
+    file.close();
   }
 }

@@ -1,18 +1,5 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import {
-  READ_NONBLOCKING,
-  RULE_WINDOW,
-  E_MACHINE,
-  E_TYPE,
-  EI,
-  ELF_MAGIC,
-  ELFCLASS,
-  ELFDATA,
-  LAYOUT,
-  PHDR,
-  PT_INTERP,
-  PT_LOAD,
-} from './layout.js';
+import { BoundedFile } from './bounded-file.js';
+import { RULE_WINDOW, E_MACHINE, E_TYPE, EI, ELF_MAGIC, ELFCLASS, ELFDATA, LAYOUT, PHDR, PT_INTERP, PT_LOAD } from './layout.js';
 
 export interface ElfHeader {
   class: 32 | 64;
@@ -63,15 +50,14 @@ export interface ElfFileInfo {
 
 /** Reads the header and program headers of a file (a path, or a descriptor left open), nothing more. */
 export function readElfInfo(file: string | number): ElfFileInfo {
-  const fd = typeof file === 'number' ? file : openSync(file, READ_NONBLOCKING);
+  const bounded = BoundedFile.open(file);
   try {
-    const buffer = new Uint8Array(RULE_WINDOW);
-    const head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0));
+    const head = bounded.read(0, RULE_WINDOW);
     const header = parseElfHeader(head);
     // No program headers to read (or nonsense sizes): not a usable static executable.
     if (!header || header.phnum === 0 || header.phentsize < 4) return { header, head, isStatic: false };
-    const table = new Uint8Array(header.phentsize * header.phnum);
-    if (readSync(fd, table, 0, table.length, header.phoff) !== table.length) return { header, head, isStatic: false };
+    const table = bounded.read(header.phoff, header.phentsize * header.phnum);
+    if (table.length !== header.phentsize * header.phnum) return { header, head, isStatic: false };
     const view = new DataView(table.buffer);
     const le = header.endianness === 'little';
     const at = PHDR[header.class];
@@ -88,7 +74,7 @@ export function readElfInfo(file: string | number): ElfFileInfo {
     const lowest = skew & -skew;
     return { header, head, isStatic: !interp, ...(lowest > 0n && lowest <= 1n << 30n ? { maxPageSize: Number(lowest) } : {}) };
   } finally {
-    if (fd !== file) closeSync(fd);
+    bounded.close();
   }
 }
 

@@ -3,6 +3,9 @@ import type { DynamicInfo } from './dynamic.js';
 import { readElfInfo, type ElfHeader } from './header.js';
 import { Tree } from '../fs/tree.js';
 
+/** More DT_RPATH or DT_RUNPATH directories than a real file has: the rest are not searched. */
+const MAX_RUNPATH = 64;
+
 /** Where the loader looks last for a library, by ELF class. */
 export const LOADER_DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/lib', '/usr/lib'] } as const;
 
@@ -29,6 +32,7 @@ export function sameKind(tree: Tree, path: string, like: ElfHeader): boolean {
  */
 export function librarySearchPath(info: DynamicInfo, origin: string, ldDirs: readonly string[], cls: 32 | 64): string[] {
   return [...(info.runpath.length ? [] : info.rpath), ...info.runpath]
+    .slice(0, MAX_RUNPATH)
     .map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin))
     .concat(ldDirs, LOADER_DEFAULT_DIRS[cls]);
 }

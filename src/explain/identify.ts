@@ -50,17 +50,17 @@ function otherFormat(head: Uint8Array): string {
   return text ? 'a text file without a #! line: the kernel does not run it (a shell may, as a script)' : 'data of no known program format';
 }
 
-/** Reads what a file is: missing, a directory, a #! script, an ELF program (and of which platform), or something else. */
-export function identify(path: string): Identity {
+/** Reads what a file is (at path; named shown): missing, a directory, a #! script, an ELF program (and of which platform), or something else. */
+export function identify(path: string, shown = path): Identity {
   const st = statSync(path, { throwIfNoEntry: false });
-  if (!st) return { kind: 'missing', detail: `${path} does not exist` };
-  if (st.isDirectory()) return { kind: 'directory', detail: `${path} is a directory` };
-  if (!st.isFile()) return { kind: 'special', detail: `${path} is not a regular file` };
+  if (!st) return { kind: 'missing', detail: `${shown} does not exist` };
+  if (st.isDirectory()) return { kind: 'directory', detail: `${shown} is a directory` };
+  if (!st.isFile()) return { kind: 'special', detail: `${shown} is not a regular file` };
   let head: Uint8Array;
   try {
     head = readHead(path);
   } catch (err) {
-    return { kind: 'unreadable', detail: `${path} cannot be read (${errnoOf(err) ?? 'error'})` };
+    return { kind: 'unreadable', detail: `${shown} cannot be read (${errnoOf(err) ?? 'error'})` };
   }
   if (startsWith(head, [0x23, 0x21])) {
     const line = Buffer.from(head).toString('latin1').slice(2).split('\n')[0]!.trim();

@@ -38,6 +38,9 @@ function dynamicInfoIn(tree: Tree, path: string): DynamicInfo | undefined {
   }
 }
 
+/** More libraries than a real program needs: past this, no more are looked up. */
+const MAX_LIBRARIES = 1024;
+
 /**
  * Resolves the loader and libraries of a program as its loader would inside root: DT_RPATH or
  * DT_RUNPATH, the root's ld.so.conf, the default directories, each of the program's class and
@@ -55,7 +58,7 @@ export function programNeeds(program: string, tree = Tree.host()): Needs {
     const [path, info, origin] = queue.shift()!;
     const search = librarySearchPath(info, origin, ldDirs, top.header.class);
     for (const name of info.needed) {
-      if (done.has(name)) continue;
+      if (done.has(name) || done.size >= MAX_LIBRARIES) continue;
       done.add(name);
       const inside = findLibrary(name, search, top.header, tree);
       if (!inside || !tree.exists(inside)) {

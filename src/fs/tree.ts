@@ -86,19 +86,59 @@ export class Tree {
     return new Tree('/', true);
   }
 
-  /** A tree that others may control, held open from now on (the directory named is followed once, here). */
-  static open(dir: string): Tree {
+  /**
+   * A tree that others may control, held open from now on. The directory named is reached from
+   * / as the host's walks go: a link or a step that a user other than root owns may lead only to
+   * what that user owns. checkOwners false: owners mean nothing here (in a user namespace, whose
+   * unmapped owners all look alike), and the path was checked where they do.
+   */
+  static open(dir: string, checkOwners = true): Tree {
     const tree = new Tree(resolve(dir), false);
+    const host = Tree.host();
     try {
-      tree.rootFd = openSync(tree.path, O_PATH | O_DIRECTORY);
+      const place = host.walk(tree.path, true, false, checkOwners);
+      if (!place.stat?.isDirectory()) {
+        host.done(place);
+        throw Object.assign(new Error('not a directory'), { code: place.stat ? 'ENOTDIR' : 'ENOENT' });
+      }
+      tree.rootFd = place.fd;
+      place.fd = undefined;
+      host.done(place);
     } catch (err) {
+      if (err instanceof QemuBinfmtError && err.code === 'UNSAFE_PATH') throw err;
       throw new QemuBinfmtError('IO', `cannot open the directory ${tree.path}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}`, {
         path: tree.path,
         cause: err,
         hint: 'name an existing directory',
       });
+    } finally {
+      host.close();
     }
     return tree;
+  }
+
+  /**
+   * A file named by the user (--lock, --platforms-file, a program to explain), held open when it
+   * is a regular file: reached from / as the host's walks go, so a link of another user's cannot
+   * lend it a file of root's. Undefined when nothing is there.
+   */
+  static openNamed(path: string): HeldFile | undefined {
+    const host = Tree.host();
+    try {
+      return host.openFile(resolve(path), true);
+    } finally {
+      host.close();
+    }
+  }
+
+  /** Makes a directory the user named and those above it that are missing, the way the host's walks go. */
+  static makeDirs(path: string): void {
+    const host = Tree.host();
+    try {
+      host.mkdirs(resolve(path));
+    } finally {
+      host.close();
+    }
   }
 
   /** The host for / or no root at all; a held tree for anything else. */
@@ -126,17 +166,34 @@ export class Tree {
    * inside the tree (the last one only with followLast); with noLinks any link is an error.
    * Stops at the first name that is missing (its directory and name are returned).
    */
-  private walk(inside: string, followLast: boolean, noLinks = false): Place & { rest: string[] } {
+  private walk(inside: string, followLast: boolean, noLinks = false, checkOwners = this.isHost): Place & { rest: string[] } {
     const held: number[] = [];
+    /** The stat of each directory held (the host's walks check every step's owner). */
+    const stats: Stats[] = [];
     const names: string[] = [];
     const queue = parts(inside);
     let links = 0;
     const dirFd = () => held.at(-1) ?? this.root;
+    const rootStat = checkOwners ? fstatSync(this.root) : undefined;
+    const here = () => stats.at(-1) ?? rootStat!;
+    /** The host's walks go only where a user who owns a step could not have sent them (systemd's CHASE_SAFE). */
+    const step = (from: Stats, to: Stats, path: string) => {
+      if (rootStat && from.uid !== 0 && from.uid !== to.uid)
+        throw unsafe(
+          path,
+          `is reached through a place of uid ${from.uid} but belongs to uid ${to.uid}: that user could send it anywhere`,
+          'name the place itself, by a path that only root or its owner controls',
+        );
+    };
     try {
       while (queue.length) {
         const name = queue.shift()!;
         if (name === '..') {
-          if (held.length) closeSync(held.pop()!);
+          if (held.length) {
+            const from = stats.pop()!;
+            step(from, here(), this.show('/' + names.join('/') + '/..'));
+            closeSync(held.pop()!);
+          }
           names.pop();
           continue;
         }
@@ -149,27 +206,45 @@ export class Tree {
           return { dir, name, inside: '/' + [...names, name].join('/'), held, rest: queue };
         }
         const stat = fstatSync(fd);
+        const shown = this.show('/' + [...names, name].join('/'));
+        if (rootStat) {
+          try {
+            step(here(), stat, shown);
+          } catch (err) {
+            closeSync(fd);
+            throw err;
+          }
+        }
         const last = queue.length === 0;
         if (stat.isSymbolicLink() && (!last || followLast)) {
           closeSync(fd);
-          if (noLinks)
-            throw unsafe(this.show('/' + [...names, name].join('/')), 'is a symbolic link', 'replace it with a real directory or file');
+          if (noLinks) throw unsafe(shown, 'is a symbolic link', 'replace it with a real directory or file');
           if (++links > MAX_LINKS) throw Object.assign(new Error(`too many symbolic links resolving ${inside}`), { code: 'ELOOP' });
-          // Whatever it says now (it may have changed since it was opened) is resolved inside the tree.
-          const target = readlinkSync(at(dir, name));
+          // Whatever it says now is resolved inside the tree; if it is no link now, it is looked at again.
+          let target: string;
+          try {
+            target = readlinkSync(at(dir, name));
+          } catch (err) {
+            if (!['EINVAL', 'ENOENT'].includes(errnoOf(err) ?? '')) throw err;
+            queue.unshift(name);
+            continue;
+          }
           if (target.startsWith('/')) {
             for (const fd of held.splice(0)) closeSync(fd);
+            stats.length = 0;
             names.length = 0;
           }
+          if (rootStat) step(stat, here(), shown);
           queue.unshift(...parts(target));
           continue;
         }
         if (last) return { dir, name, fd, stat, inside: '/' + [...names, name].join('/'), held, rest: [] };
         if (!stat.isDirectory()) {
           closeSync(fd);
-          throw Object.assign(new Error(`${this.show('/' + [...names, name].join('/'))} is not a directory`), { code: 'ENOTDIR' });
+          throw Object.assign(new Error(`${shown} is not a directory`), { code: 'ENOTDIR' });
         }
         held.push(fd);
+        stats.push(stat);
         names.push(name);
       }
       // The tree's root itself, or a path that ends with ..: the directory reached.
@@ -177,7 +252,13 @@ export class Tree {
       return { dir: dirFd(), name: '.', fd, stat: fstatSync(fd), inside: '/' + names.join('/'), held, rest: [] };
     } catch (err) {
       for (const fd of held) closeSync(fd);
-      throw err;
+      if (err instanceof QemuBinfmtError) throw err;
+      const errno = errnoOf(err);
+      throw new QemuBinfmtError('IO', `cannot resolve ${this.show(inside)} inside ${this.path}${errno ? ` (${errno})` : ''}`, {
+        path: this.show(inside),
+        cause: err,
+        hint: 'something on the way is not a readable directory, or it changed meanwhile: check it, then run this again',
+      });
     }
   }
 
@@ -265,10 +346,10 @@ export class Tree {
   /**
    * Holds a regular file open (links followed inside the tree): the returned path reaches
    * exactly that file until close. Undefined when nothing is there; an error when something
-   * other than a regular file is.
+   * other than a regular file is. The host's trusted files are taken by their path, unless walked.
    */
-  openFile(inside: string): HeldFile | undefined {
-    if (this.isHost) {
+  openFile(inside: string, walked = !this.isHost): HeldFile | undefined {
+    if (!walked) {
       const path = join('/', inside);
       const stat = statSync(path, { throwIfNoEntry: false });
       if (!stat) return undefined;
@@ -312,7 +393,8 @@ export class Tree {
    * host's default), refused without (a tree's default).
    */
   mkdirs(inside: string, followLinks = this.isHost): void {
-    for (;;) {
+    // Each turn makes one directory; a path deeper than this, or one that keeps vanishing, is refused.
+    for (let turn = 0; turn < 256; turn++) {
       const place = this.walk(inside, true, !followLinks);
       try {
         if (place.stat) {
@@ -324,6 +406,11 @@ export class Tree {
         this.done(place);
       }
     }
+    throw unsafe(
+      this.show(inside),
+      'could not be made (what was made kept vanishing)',
+      'make sure no one else changes it, then run this again',
+    );
   }
 
   /**
@@ -345,7 +432,8 @@ export class Tree {
           place.stat.isSymbolicLink() ? 'is a symbolic link; refusing to write through it' : 'exists and is not a file',
           'move it away, or choose another place',
         );
-      temp = `.${place.name}.qemu-binfmt-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      removeStaleTemps(place.dir, place.name);
+      temp = `${tempPrefix(place.name)}${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
       const fd = openSync(at(place.dir, temp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
       try {
         const bytes = typeof content === 'string' ? Buffer.from(content) : content;
@@ -439,7 +527,7 @@ export class Tree {
       throw new QemuBinfmtError('IO', `${this.show(place.inside)} is missing and cannot be made${errno ? ` (${errno})` : ''}`, {
         path: this.show(place.inside),
         cause: err,
-        hint: 'make it, or make the directory it is in writable',
+        hint: WRITE_HINTS[errno ?? ''] ?? 'make it, or make the directory it is in writable',
       });
     }
   }
@@ -491,39 +579,83 @@ function notRegular(path: string): QemuBinfmtError {
   return new QemuBinfmtError('UNSAFE_PATH', `${path} is not a regular file`, { path, hint: 'name a regular file' });
 }
 
+/** A new file is written beside its target under this name, then renamed over it. */
+const tempPrefix = (name: string) => `.${name}.qemu-binfmt-`;
+
+/** Removes what a writer that was killed left beside a file: temporary files of processes that are gone. */
+function removeStaleTemps(dir: number, name: string): void {
+  const prefix = tempPrefix(name);
+  for (const entry of readdirSync(at(dir))) {
+    const pid = entry.startsWith(prefix) ? Number(/^(\d+)-[a-z0-9]+$/.exec(entry.slice(prefix.length))?.[1]) : NaN;
+    if (Number.isInteger(pid) && !isAlive(pid)) unlinkQuietly(at(dir, entry));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoOf(err) === 'EPERM';
+  }
+}
+
+const WRITE_HINTS: Record<string, string> = {
+  ENOSPC: 'free space on its disk, then run this again',
+  EDQUOT: 'free space within your disk quota, then run this again',
+  EROFS: 'its filesystem is mounted read-only: remount it read-write, or choose another place',
+  EACCES: 'its directory is not writable for this user: run as its owner or root, or choose another place',
+  EPERM: 'its directory is not writable for this user: run as its owner or root, or choose another place',
+};
+
 function writeFailed(path: string, err: unknown): QemuBinfmtError {
   const errno = errnoOf(err);
   return new QemuBinfmtError('IO', `cannot write ${path}${errno ? ` (${errno})` : ''}; it was left as it was`, {
     path,
     cause: err,
-    hint: errno === 'ENOSPC' ? 'free space on its disk, then run this again' : 'check that its directory is writable, then run this again',
+    hint: WRITE_HINTS[errno ?? ''] ?? 'check that its directory is writable, then run this again',
   });
 }
 
 /**
- * Reads a file named by the user or found in a tree: a regular file only (opened without
- * blocking, so a FIFO cannot hang us), at most max bytes.
+ * Reads a regular file, at most max bytes: it is looked at (O_PATH, which opens nothing) before
+ * it is opened, so a FIFO or a device in its place is refused without blocking or side effects.
  */
 export function readRegular(path: string, shown = path, max = MAX_READ): Buffer {
-  const fd = openSync(path, O_RDONLY | O_NONBLOCK);
+  const ref = openSync(path, O_PATH);
   try {
-    const stat = fstatSync(fd);
+    const stat = fstatSync(ref);
     if (!stat.isFile()) throw notRegular(shown);
-    if (stat.size > max)
-      throw new QemuBinfmtError('UNSAFE_PATH', `${shown} is ${stat.size} bytes, more than the ${max} such a file may hold`, {
-        path: shown,
-        hint: 'name the right file',
-      });
-    const buffer = Buffer.alloc(Math.min(stat.size, max) + 1);
-    let length = 0;
-    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;) length += n;
-    if (length > max)
-      throw new QemuBinfmtError('UNSAFE_PATH', `${shown} grew past the ${max} bytes such a file may hold`, {
-        path: shown,
-        hint: 'name the right file',
-      });
-    return buffer.subarray(0, length);
+    if (stat.size > max) throw tooLarge(shown, `is ${stat.size} bytes`, max);
+    const fd = openSync(at(ref), O_RDONLY | O_NONBLOCK);
+    try {
+      const buffer = Buffer.alloc(Math.min(stat.size, max) + 1);
+      let length = 0;
+      for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;) length += n;
+      if (length > max) throw tooLarge(shown, 'grew', max);
+      return buffer.subarray(0, length);
+    } finally {
+      closeSync(fd);
+    }
   } finally {
-    closeSync(fd);
+    closeSync(ref);
+  }
+}
+
+function tooLarge(shown: string, what: string, max: number): QemuBinfmtError {
+  return new QemuBinfmtError('UNSAFE_PATH', `${shown} ${what}, more than the ${max} such a file may hold`, {
+    path: shown,
+    hint: 'name the right file',
+  });
+}
+
+/** A file the user named, read whole (at most max bytes) through Tree.openNamed. */
+export function readNamed(path: string, max: number): Buffer {
+  const held = Tree.openNamed(path);
+  if (!held) throw Object.assign(new Error(`${path} does not exist`), { code: 'ENOENT' });
+  try {
+    return readRegular(held.path, path, max);
+  } finally {
+    held.close();
   }
 }

@@ -1,7 +1,9 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { Tree } from '../fs/tree.js';
+import { Tree, type HeldFile } from '../fs/tree.js';
 import type { Entry } from '../codec/entry.js';
+import { asQemuBinfmtError } from '../errors.js';
+import { CREDENTIALS_RISK } from '../codec/flags.js';
 import { tryReadElfInfo } from '../elf/header.js';
 import { ET_DYN, ET_EXEC } from '../elf/layout.js';
 import { identify, type Identity } from '../explain/identify.js';
@@ -60,7 +62,7 @@ export async function explain(files: readonly string[], options: ExplainOptions 
   };
   const out: Explanation[] = [];
   try {
-    for (const file of files) out.push(await explainOne(resolve(file), context, 0));
+    for (const file of files) out.push(await explainNamed(resolve(file), context));
   } finally {
     tree.close();
   }
@@ -78,7 +80,27 @@ interface Context {
   kernelOn: boolean;
 }
 
-async function explainOne(file: string, ctx: Context, depth: number): Promise<Explanation> {
+/**
+ * A file the user named: read through a descriptor held open, reached from / so that another
+ * user's link cannot lend it a file of root's; what is not a regular file is told by its kind.
+ */
+async function explainNamed(file: string, ctx: Context): Promise<Explanation> {
+  let held: HeldFile | undefined;
+  try {
+    held = Tree.openNamed(file);
+  } catch (err) {
+    const error = asQemuBinfmtError(err);
+    if (error.code === 'UNSAFE_PATH') return { file, runs: false, verdict: `not looked at: ${error.message}`, reasons: [], fixes: [] };
+  }
+  try {
+    return await explainOne(file, ctx, 0, held?.path);
+  } finally {
+    held?.close();
+  }
+}
+
+/** Explains a file; `read` reaches the same file for reading (a descriptor held open), `file` names it. */
+async function explainOne(file: string, ctx: Context, depth: number, read = file): Promise<Explanation> {
   const reasons: string[] = [];
   const fixes: string[] = [];
   const result = (runs: boolean, verdict: string, extra: Partial<Explanation> = {}): Explanation => ({
@@ -89,9 +111,9 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
     fixes,
     ...extra,
   });
-  const id = identify(file);
+  const id = identify(read, file);
   if ('detail' in id) return result(false, id.kind === 'missing' ? `No such file or directory: ${file}` : `cannot run: ${id.detail}`);
-  if (!isExecutable(file)) {
+  if (!isExecutable(read)) {
     fixes.push(`chmod +x ${file}`);
     return result(false, `Permission denied: ${file} is not executable`);
   }
@@ -109,7 +131,7 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
   const kernel = native ? ctx.kernel() : undefined;
   if (native && kernel && (native.reason === 'captures-host' || runsInFamily(header.class, ctx.host.machine, kernel, reasons))) {
     reasons.push(native.reason === 'captures-host' ? "this host's own kind of program" : `of the host's family (${ctx.host.family})`);
-    const pages = tryReadElfInfo(file)?.maxPageSize;
+    const pages = tryReadElfInfo(read)?.maxPageSize;
     if (pages && kernel.pageSize && pages < kernel.pageSize) {
       fixes.push(`rebuild it with -Wl,-z,max-page-size=${kernel.pageSize}, or run it under a kernel with ${kib(pages)} pages`);
       return result(
@@ -117,7 +139,7 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
         `cannot run: its segments are laid out for pages of ${kib(pages)} at most, and this kernel's pages are ${kib(kernel.pageSize)}`,
       );
     }
-    return withNeeds(file, ctx, reasons, fixes, result, 'runs natively');
+    return withNeeds(read, ctx, reasons, fixes, result, 'runs natively');
   }
   // A platform of the host's family that this kernel does not run is registered only on request.
   const enableArgs = native ? `${platform.name} --include-native` : platform.name;
@@ -180,35 +202,63 @@ async function explainOne(file: string, ctx: Context, depth: number): Promise<Ex
     }
   }
   reasons.push(`entry ${entry.name} hands it to ${entry.interpreter} (flags ${entry.flagText || 'none'})`);
+  const privileged = setIdNote(read, entry, platform.name);
+  if (privileged) reasons.push(privileged);
   const found = { platform: platform.name, entry: entry.name, interpreter: entry.interpreter };
 
   // The interpreter: with F the kernel holds it open; without, it must be there at every exec.
-  const inside = entry.flags.fixBinary ? undefined : ctx.tree.realpath(entry.interpreter);
-  const interpreterPath = inside === undefined || ctx.tree.isHost ? entry.interpreter : ctx.tree.show(inside);
-  if (!entry.flags.fixBinary && inside === undefined) {
+  const held = entry.flags.fixBinary ? undefined : openIn(ctx.tree, entry.interpreter);
+  if (!entry.flags.fixBinary && held === undefined) {
     fixes.push(`qemu-binfmt enable ${platform.name} --force (a static interpreter with F works in any root)`);
     return result(false, `No such file or directory: the interpreter ${entry.interpreter} is missing${under(ctx)}`, found);
   }
-  const interp = tryReadElfInfo(interpreterPath);
-  if (interp)
-    reasons.push(
-      `${entry.interpreter} is ${interp.isStatic ? 'statically linked' : 'dynamically linked'}${entry.flags.fixBinary ? ', held open by the kernel (F)' : ''}`,
-    );
-  if (interp && !interp.isStatic && !entry.flags.fixBinary) {
-    const lacks = programNeeds(interpreterPath, ctx.tree);
-    if (!lacks.loaderPresent || lacks.missing.length) {
+  try {
+    const lacking = interpreterLacks(held?.path ?? entry.interpreter, entry, ctx);
+    if (lacking) {
       fixes.push('install qemu-user-static and enable it with F: qemu-binfmt enable --force ' + platform.name);
-      return result(
-        false,
-        `No such file or directory: the interpreter ${entry.interpreter} needs ${lacks.loaderPresent ? lacks.missing[0]!.library : lacks.loader}, missing here`,
-        found,
-      );
+      return result(false, `No such file or directory: the interpreter ${entry.interpreter} needs ${lacking}, missing here`, found);
     }
+  } finally {
+    held?.close();
   }
-  return withNeeds(file, ctx, reasons, fixes, result, `runs through ${entry.interpreter} (entry ${entry.name})`, found);
+  return withNeeds(read, ctx, reasons, fixes, result, `runs through ${entry.interpreter} (entry ${entry.name})`, found);
+
+  /** What a dynamically linked interpreter without F lacks in the root; says how it is linked. */
+  function interpreterLacks(path: string, e: Entry, c: Context): string | undefined {
+    const interp = tryReadElfInfo(path);
+    if (interp)
+      reasons.push(
+        `${e.interpreter} is ${interp.isStatic ? 'statically linked' : 'dynamically linked'}${e.flags.fixBinary ? ', held open by the kernel (F)' : ''}`,
+      );
+    if (!interp || interp.isStatic || e.flags.fixBinary) return undefined;
+    const lacks = programNeeds(path, c.tree);
+    return lacks.loaderPresent ? lacks.missing[0]?.library : lacks.loader;
+  }
+}
+
+/** A regular file of the root, held open; undefined when it is missing or not a regular file. */
+function openIn(tree: Tree, path: string): HeldFile | undefined {
+  try {
+    return tree.openFile(path);
+  } catch {
+    return undefined;
+  }
 }
 
 const kib = (bytes: number) => `${bytes / 1024} KiB`;
+
+/** What a setuid or setgid foreign program gets through this entry, with C and without. */
+function setIdNote(file: string, entry: Entry, platform: string): string | undefined {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st || !(st.mode & 0o6000)) return undefined;
+  const what = [st.mode & 0o4000 ? `setuid (owner uid ${st.uid})` : '', st.mode & 0o2000 ? `setgid (group gid ${st.gid})` : '']
+    .filter(Boolean)
+    .join(' and ');
+  return entry.flags.credentials
+    ? `${what}: with this entry's C flag it runs with those rights, and so does its emulator. ${CREDENTIALS_RISK}`
+    : `${what}: this entry has no C flag, so it runs with the caller's rights, not those (sudo or su in it fail); qemu-binfmt enable ${platform} --force --credentials would change that, with C's risk`;
+}
+
 const under = (ctx: Context) => (ctx.tree.isHost ? '' : ` under ${ctx.tree.path}`);
 
 /** Whether the kernel runs a program of its own family of this width; says why not (or why unsure) in reasons. */
@@ -266,7 +316,8 @@ async function explainScript(
 ): Promise<Explanation> {
   reasons.push(`a script for ${id.interpreter}${id.args ? ` ${id.args}` : ''}`);
   const inside = id.interpreter.startsWith('/') ? ctx.tree.realpath(id.interpreter) : undefined;
-  if (inside === undefined || depth >= 4) {
+  const held = inside === undefined || depth >= 4 ? undefined : openIn(ctx.tree, inside);
+  if (inside === undefined || held === undefined) {
     return {
       file,
       runs: false,
@@ -275,7 +326,12 @@ async function explainScript(
       fixes,
     };
   }
-  const inner = await explainOne(ctx.tree.isHost ? id.interpreter : ctx.tree.show(inside), ctx, depth + 1);
+  let inner: Explanation;
+  try {
+    inner = await explainOne(ctx.tree.isHost ? id.interpreter : ctx.tree.show(inside), ctx, depth + 1, held.path);
+  } finally {
+    held.close();
+  }
   return {
     ...inner,
     file,

@@ -6,7 +6,7 @@ import { usageError } from '../errors.js';
 import { run } from '../exec.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { readQemuVersion } from '../elf/qemu-version.js';
-import { readRegular } from '../fs/tree.js';
+import { readNamed } from '../fs/tree.js';
 import { isExecutableFile, onPath } from '../plan/interpreter.js';
 import { isAll, PLATFORMS, resolvePlatforms } from '../table/platforms.js';
 
@@ -104,7 +104,7 @@ const MAX_LOCK = 1024 * 1024;
 export function readLock(path: string): Lock {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readRegular(path, path, MAX_LOCK).toString('utf8'));
+    parsed = JSON.parse(readNamed(path, MAX_LOCK).toString('utf8'));
   } catch (err) {
     throw usageError(
       `--lock ${path} is not a lock file (${err instanceof Error ? err.message : String(err)})`,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { sh } from '../boot/exporters/sh.js';
 import { QemuBinfmtError, REPORT_HINT, usageError } from '../errors.js';
 import { runAttached } from '../exec.js';
+import { Tree } from '../fs/tree.js';
 import { kindOf } from '../options/read.js';
 import { planEnable, type PlanOptions } from '../plan/plan.js';
 import { isAll } from '../table/platforms.js';
@@ -58,6 +59,8 @@ export async function runRootless(names: readonly string[], command: readonly st
   const rootfs = options.rootfs === undefined ? undefined : resolve(options.rootfs);
   if (rootfs !== undefined && kindOf(rootfs) !== 'directory')
     throw usageError(`--rootfs ${options.rootfs} is not a directory`, 'name an unpacked foreign root filesystem');
+  // Reached as every tree is, where owners mean something (inside the namespace they do not).
+  if (rootfs !== undefined) Tree.open(rootfs).close();
   const binds = (options.binds ?? []).map((b) => parseBind(b, rootfs));
   const argv = command.length ? command : rootfs ? ['/bin/sh'] : [];
   if (!argv.length)

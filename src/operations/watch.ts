@@ -1,4 +1,4 @@
-import { readRegular } from '../fs/tree.js';
+import { readNamed } from '../fs/tree.js';
 import { asQemuBinfmtError, usageError } from '../errors.js';
 import { planEnable, type Plan } from '../plan/plan.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
@@ -45,7 +45,7 @@ export function parseInterval(text: string): number {
 export function readPlatformsFile(path: string): string[] {
   let text: string;
   try {
-    text = readRegular(path, path, 64 * 1024).toString('utf8');
+    text = readNamed(path, 64 * 1024).toString('utf8');
   } catch (err) {
     const e = asQemuBinfmtError(err);
     throw usageError(

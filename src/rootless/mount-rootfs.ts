@@ -14,7 +14,8 @@ import { Tree } from '../fs/tree.js';
  * Arguments: ROOTFS [SRC DST]... [-- ...]
  */
 function mountRootfs(root: string, binds: ReadonlyArray<readonly [string, string]>): void {
-  const tree = Tree.open(root);
+  // Owners mean nothing in this user namespace (every unmapped one looks alike); run checked the path outside it.
+  const tree = Tree.open(root, false);
   try {
     for (const dir of ['/proc', '/dev', '/sys']) mountInTree(tree, { inside: dir, kind: 'directory', args: ['--rbind', dir], source: dir });
     mountInTree(tree, { inside: '/tmp', kind: 'directory', args: ['-t', 'tmpfs', 'tmpfs'] });

@@ -1,20 +1,26 @@
-import { closeSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runtimeClosure } from './closure.js';
 import { asQemuBinfmtError, errorInfo, QemuBinfmtError, usageError, type ErrorInfo } from '../errors.js';
-import { mountedAt, mountInTree, onto } from '../fs/mount.js';
+import { mountedAt, mountInTree, onto, sameFile } from '../fs/mount.js';
 import { Tree } from '../fs/tree.js';
 
-/** A chroot directory to bind into: an existing directory, and never / itself. */
+/**
+ * A chroot directory to bind into: an existing directory, and never / itself. It is reached the
+ * way every tree is (Tree.open): a link of another user's cannot lead it to a directory of root's.
+ */
 export function checkChrootDir(dir: string): string {
   const path = resolve(dir);
-  if (path === '/')
-    throw usageError('--chroot / would bind the interpreter onto itself', 'name the root directory of the chroot or build sandbox');
-  const isDir = statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  if (!isDir) throw usageError(`--chroot ${dir} is not a directory`, 'name the root directory of the chroot or build sandbox');
-  const real = realpathSync(path);
-  if (real === '/') throw usageError(`--chroot ${dir} is / itself`, 'name the root directory of the chroot or build sandbox');
-  return real;
+  const hint = 'name the root directory of the chroot or build sandbox';
+  if (path === '/') throw usageError('--chroot / would bind the interpreter onto itself', hint);
+  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`--chroot ${dir} is not a directory`, hint);
+  const tree = Tree.open(path);
+  try {
+    if (sameFile(tree.stat('.')!, statSync('/'))) throw usageError(`--chroot ${dir} is / itself`, hint);
+  } finally {
+    tree.close();
+  }
+  return path;
 }
 
 export interface BindResult {

@@ -5,13 +5,21 @@ import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
 import { findLibrary, librarySearchPath } from '../elf/loader.js';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
 
-/** The directories an ld.so.conf of the root names (with its include lines), in order; paths are the root's. */
+/** More include files than any real ld.so.conf has: past this, the rest is not read. */
+const MAX_CONF_FILES = 256;
+
+/**
+ * The directories an ld.so.conf of the root names (with its include lines), in order; paths are
+ * the root's. Each file is read once, by where it really is (a link that leads back, or a
+ * directory that includes itself, adds nothing), and at most MAX_CONF_FILES of them.
+ */
 export function ldSoConfDirs(tree = Tree.host(), file = '/etc/ld.so.conf', seen = new Set<string>()): string[] {
-  if (seen.has(file)) return [];
-  seen.add(file);
+  const real = tree.realpath(file);
+  if (real === undefined || seen.has(real) || seen.size >= MAX_CONF_FILES) return [];
+  seen.add(real);
   let text: string | undefined;
   try {
-    text = tree.readFile(file)?.toString('utf8');
+    text = tree.readFile(real)?.toString('utf8');
   } catch {
     // not a regular file: not a configuration
   }

@@ -1,7 +1,7 @@
-import { mkdirSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Tree } from '../fs/tree.js';
-import { errnoOf, QemuBinfmtError } from '../errors.js';
+import { QemuBinfmtError } from '../errors.js';
 import type { Platform } from '../table/platforms.js';
 
 /** What the nix.conf settings are made from: the platforms to build for and the paths their entries need. */
@@ -31,15 +31,7 @@ export function nixSettings(needs: NixNeeds): string[] {
  */
 export function writeNixConf(file: string, settings: readonly string[]): boolean {
   const path = resolve(file);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-  } catch (err) {
-    throw new QemuBinfmtError('IO', `cannot make ${dirname(path)}${errnoOf(err) ? ` (${errnoOf(err)})` : ''}`, {
-      path: dirname(path),
-      cause: err,
-      hint: 'name a nix.conf in a directory that can be made',
-    });
-  }
+  Tree.makeDirs(dirname(path));
   const dir = Tree.open(dirname(path));
   try {
     const name = basename(path);

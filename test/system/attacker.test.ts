@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFakeQemu } from '../helpers/fake-qemu.js';
+import { fakeQemuElf, writeFakeQemu } from '../helpers/fake-qemu.js';
+import { measureWork } from '../helpers/strace.js';
 import { foreign, ROOT, skipOrFail } from '../helpers/paths.js';
 import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
 
@@ -356,8 +357,17 @@ describe('an attacker who owns the tree: root is never turned against the host',
     await execa('mkfifo', [join(dir, 'fifo')]);
     const lock = await instance.cli(['status', '--check', 'aarch64', '--lock', join(dir, 'fifo')]);
     expect([lock.exitCode, lock.stderr.split('\n')[0]]).to.deep.equal([2, `qemu-binfmt: --lock ${join(dir, 'fifo')} is not a file`]);
+    // A root-owned file reached through the attacker's directory is not read at all.
+    const rootOwned = join(dir, 'root.lock');
+    await writeFile(rootOwned, '{"lockVersion": 1, "interpreters": []}\n');
+    const notLent = await instance.cli(['status', '--check', 'aarch64', '--lock', rootOwned]);
+    expect([notLent.exitCode, notLent.stderr.split('\n')[0]]).to.deep.equal([
+      2,
+      `qemu-binfmt: --lock ${rootOwned} is not a lock file (${rootOwned} is reached through a place of uid ${NOBODY} but belongs to uid 0: that user could send it anywhere, so nothing was done there)`,
+    ]);
     const huge = join(dir, 'huge.lock');
     await writeFile(huge, Buffer.alloc(2 * 1024 * 1024, 0x20));
+    await asAttacker(huge);
     const big = await instance.cli(['status', '--check', 'aarch64', '--lock', huge]);
     expect([big.exitCode, big.stderr.split('\n')[0]]).to.deep.equal([
       2,
@@ -370,5 +380,76 @@ describe('an attacker who owns the tree: root is never turned against the host',
     expect(status.exitCode, status.stderr).to.equal(0);
     const explain = await instance.cli(['explain', '--root', tree, '/bin/ls']);
     expect(explain.stderr).to.not.match(/\n\s+at /);
+  });
+
+  it('6. files that lie: a malformed ELF, a read-only segment that claims 16 TiB, an ld.so.conf that includes itself through links', async () => {
+    const tree = await imageTree('lies');
+    // Program headers of one byte each, and a program header table beyond any offset a read can take.
+    const bad = await readFile('/bin/true');
+    bad.writeUInt16LE(1, 54);
+    bad.writeUInt16LE(64, 56);
+    await writeFile(join(tree, 'usr/bin/bad'), bad, { mode: 0o755 });
+    const far = Buffer.from(bad);
+    far.writeUInt16LE(56, 54);
+    far.writeBigUInt64LE(1n << 62n, 32);
+    await writeFile(join(tree, 'usr/bin/far'), far, { mode: 0o755 });
+    for (const name of ['bad', 'far']) await writeFile(join(tree, `usr/bin/run-${name}`), `#!/usr/bin/${name}\n`, { mode: 0o755 });
+    // An emulator whose read-only segment claims 16 TiB, in a sparse file of 8 TiB.
+    const huge = join(tree, 'usr/bin/qemu-aarch64-static');
+    const elf = fakeQemuElf('aarch64', 'none');
+    elf.writeBigUInt64LE(1n << 44n, 64 + 32);
+    await writeFile(huge, elf, { mode: 0o755 });
+    await truncate(huge, 8 * 2 ** 40);
+    // ld.so.conf includes d1/*.conf and d2/*.conf, and d1 and d2 lead back to /etc.
+    await writeFile(join(tree, 'etc/ld.so.conf'), 'include d1/*.conf\ninclude d2/*.conf\n');
+    await writeFile(join(tree, 'etc/a.conf'), 'include d1/*.conf\n');
+    await writeFile(join(tree, 'etc/b.conf'), 'include d2/*.conf\n');
+    await symlink('.', join(tree, 'etc/d1'));
+    await symlink('.', join(tree, 'etc/d2'));
+    await asAttacker(tree);
+
+    for (const name of ['bad', 'far']) {
+      const r = await instance.cli(['explain', '--root', tree, join(tree, `usr/bin/run-${name}`)]);
+      expect(r.stderr, name).to.not.match(/internal error|\n\s+at /);
+      expect(r.stdout, name).to.include(`a script for /usr/bin/${name}`);
+    }
+    const work = await measureWork(['persist', '--root', tree, 'aarch64'], instance.prefix);
+    expect(work.exitCode).to.equal(0);
+    expect(work.bytesRead.get(huge) ?? 0, 'bytes read looking for a version').to.be.at.most(65 * 1024 * 1024);
+    // The include loop is read once per file, by where it really is: it ends.
+    const explained = await instance.cli(['explain', '--root', tree, '/bin/ls']);
+    expect(explained.stderr).to.not.match(/\n\s+at /);
+    expect(explained.stdout).to.include('/bin/ls');
+  });
+
+  it("7. a directory above the tree that another user owns: a link there does not lend root a directory or file of root's", async () => {
+    const before = await vaultState();
+    const above = await attackerDir('above');
+    await symlink(vault, join(above, 'link'));
+    await writeFile(join(above, 'platforms'), 'aarch64\n');
+    await asAttacker(above);
+    const refusal = (path: string) =>
+      `${path} is reached through a place of uid ${NOBODY} but belongs to uid 0: that user could send it anywhere`;
+    const link = join(above, 'link');
+    const cases: Array<[string[], number]> = [
+      [['sandbox', 'nix', 'aarch64', '--write', join(link, 'newdir/nix.conf')], 1],
+      [['sandbox', 'nix', 'aarch64', '--write', join(link, 'nix.conf')], 1],
+      [['export', 'aarch64', '--format', 'binfmt.d', '--output', join(link, 'exp')], 1],
+      [['enable', 'aarch64', '--chroot', link], 1],
+      [['persist', '--root', link, 'aarch64'], 1],
+      [['status', '--check', 'aarch64', '--lock', join(link, 'secret')], 2],
+      [['watch', '--platforms-file', join(link, 'secret')], 2],
+      [['explain', join(link, 'secret')], 1],
+    ];
+    expect((await instance.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
+    for (const [args, code] of cases) {
+      const r = await instance.cli(args);
+      expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).to.equal(code);
+      expect(r.stdout + r.stderr, args.join(' ')).to.include(refusal(link));
+      expect(r.stdout + r.stderr, args.join(' ')).to.not.include('root only');
+    }
+    expect(await vaultState()).to.deep.equal(before);
+    expect(await mountsUnder(vault)).to.deep.equal([]);
+    await instance.removeEntries('qemu-*');
   });
 });

@@ -24,8 +24,20 @@ async function rodataSize(path: string): Promise<number> {
   const line = stdout.split('\n').find((l) => /\s\.rodata\s/.test(l));
   return line ? parseInt(line.trim().split(/\s+/)[5]!, 16) : 0;
 }
-/** Files opened more than once by Node itself, or by design: register takes one write per entry. */
-const MAY_REOPEN = [/\/binfmt_misc\/register$/, /^\/dev\/null$/, /^\/proc\/self\/maps$/, /\/package\.json$/];
+/**
+ * Files opened more than once by Node itself, or by design: register takes one write per entry;
+ * /proc/self/fd/N[/NAME] names a step inside a directory held open, and N is reused for other
+ * directories (bytes read are counted by the file a descriptor reaches all the same); / is read by
+ * yargs (looking upwards for a package.json) and held (O_PATH: nothing read) where a walk starts.
+ */
+const MAY_REOPEN = [
+  /\/binfmt_misc\/register$/,
+  /^\/dev\/null$/,
+  /^\/proc\/self\/maps$/,
+  /\/package\.json$/,
+  /^\/proc\/self\/fd\/\d+(\/|$)/,
+  /^\/$/,
+];
 const isInterpreter = (path: string) => /^\/usr\/(bin\/qemu-|libexec\/qemu-binfmt\/)/.test(path);
 
 function figures(work: Work): string {
