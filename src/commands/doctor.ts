@@ -14,6 +14,7 @@ export const doctorCommand = defineCommand({
     else {
       const stdout = [
         ...report.facts.map((f) => `- ${f}`),
+        ...report.warnings.map((w) => `WARNING: ${w}`),
         ...report.problems.flatMap((p) => [`PROBLEM: ${p.problem}`, `  fix: ${p.fix}`]),
       ];
       stdout.push(report.ok ? 'no problem found' : `${report.problems.length} problem(s) found`);

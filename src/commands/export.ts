@@ -21,7 +21,13 @@ export const exportCommand = defineCommand({
       options.output !== undefined
         ? result.written.map((path) => `wrote ${path}`)
         : result.files.flatMap((f) => (result.files.length > 1 ? [`==> ${f.name} <==`, f.content] : [f.content.trimEnd()]));
-    write(io, { stdout, stderr: result.failed.map(({ error }) => `qemu-binfmt: ${error.describe()}`) });
+    write(io, {
+      stdout,
+      stderr: [
+        ...result.plan.warnings.map((w) => `warning: ${w}`),
+        ...result.failed.map(({ error }) => `qemu-binfmt: ${error.describe()}`),
+      ],
+    });
     return result.failed.length ? 1 : 0;
   },
 });

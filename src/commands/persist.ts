@@ -27,13 +27,22 @@ export const persistCommand = defineCommand({
     'root',
     'via',
     'now',
-    ['force', 'when registering now, replace a same-named entry that differs'],
+    ['force', 'when registering now, replace a same-named entry that differs; replace an empty (masking) boot file'],
     ['json', 'print a JSON report'],
   ],
   run: async ({ platforms, options: { json, ...options } }, io) => {
     const report = await persist(platforms, exactly<PersistOptions>()({ ...options, mount: true, command: selfCommand() }));
-    const lines = [...report.written.map((p) => `wrote ${p}`), ...report.linked.map((p) => `linked ${p}`)];
-    return finishWith(io, lines, report.enabled, json, report);
+    const lines = [
+      ...report.written.map((p) => `wrote ${p}`),
+      ...report.linked.map((p) => `linked ${p}`),
+      ...report.masked.map(
+        (p) => `kept ${p}: an empty file there masks it (systemd's convention), so it was not written; --force replaces it`,
+      ),
+    ];
+    // With a registration now, its report says the warnings.
+    if (!json && !report.enabled) write(io, { stdout: [], stderr: report.warnings.map((w) => `warning: ${w}`) });
+    const code = finishWith(io, lines, report.enabled, json, report);
+    return report.masked.length ? 1 : code;
   },
 });
 

@@ -26,7 +26,10 @@ const LABELS: Record<Outcome, string> = {
 };
 
 export function formatReport(report: Report): Output {
-  const out: Output = { stdout: [], stderr: report.notices.map((n) => `notice: ${n}`) };
+  const out: Output = {
+    stdout: [],
+    stderr: [...report.notices.map((n) => `notice: ${n}`), ...report.warnings.map((w) => `warning: ${w}`)],
+  };
   for (const r of report.results.filter((x) => x.outcome !== 'absent')) {
     const what =
       r.outcome === 'failed'

@@ -49,6 +49,7 @@ export async function disable(names: readonly string[], options: DisableOptions 
     results,
     skipped: [],
     notices,
+    warnings: [],
     ...(chroots.length ? { chroots: unbound } : {}),
   };
 }

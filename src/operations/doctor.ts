@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { detectVia } from '../boot/locations.js';
+import { CREDENTIALS_RISK } from '../codec/flags.js';
 import { Tree } from '../fs/tree.js';
 import { accessTable } from '../kernel/access.js';
 import { is64BitMachine, kernelFacts } from '../plan/host-kernel.js';
@@ -20,6 +21,8 @@ export interface DoctorReport {
   ok: boolean;
   facts: string[];
   problems: Array<{ problem: string; fix: string }>;
+  /** What works but carries a risk or a limit (the exit code does not change): entries with C, a version cache not used. */
+  warnings: string[];
 }
 
 export interface DoctorOptions extends StatusOptions {
@@ -39,6 +42,7 @@ function fileHas(path: string, text: string): boolean {
 export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
   const facts: string[] = [];
   const problems: DoctorReport['problems'] = [];
+  const warnings: string[] = [];
   const kernel = release();
   facts.push(
     `Linux ${kernel}: ${hasPrivateInstances(kernel) ? 'each user namespace can mount a binfmt_misc table of its own (>= 6.7)' : 'one binfmt_misc table for the whole system (private instances need Linux >= 6.7)'}`,
@@ -71,7 +75,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
       problem: `binfmt_misc is not mounted at ${report.binfmtDir}`,
       fix: `mount -t binfmt_misc binfmt_misc ${report.binfmtDir}`,
     });
-    return { ok: false, facts, problems };
+    return { ok: false, facts, problems, warnings };
   }
   if (report.privateNamespace)
     facts.push("this user namespace has a binfmt_misc table of its own: what is registered here is not the host's");
@@ -111,6 +115,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
       problems.push({ problem: `${p.entry} differs from ${p.persisted}: ${p.driftDetail}`, fix: `qemu-binfmt persist ${p.platform}` });
   }
   cache.save();
+  if (cache.warning) warnings.push(cache.warning);
   const probes =
     registered.length && report.kernelEnabled
       ? await testPlatforms(
@@ -126,6 +131,9 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   // Other handlers claiming the same files: the one registered last wins.
   const { table } = await accessTable(options, false, false);
   const entries = table.list();
+  // C, whoever registered it (Rosetta registers CF): what it means in practice.
+  for (const e of entries.filter((x) => x.flags.credentials))
+    warnings.push(`${e.name} (${e.interpreter}, flags ${e.flagText}) has the C flag. ${CREDENTIALS_RISK}`);
   for (const p of registered) {
     const ours = entries.find((e) => e.name === p.entry);
     const rivals = entries.filter((e) => e !== ours && e.enabled && e.rule && ours?.rule && overlaps(e.rule, ours.rule));
@@ -175,5 +183,5 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
         fix: `qemu-binfmt sandbox nix ${hidden.join(' ')} --write ${nixConf}`,
       });
   }
-  return { ok: problems.length === 0, facts, problems };
+  return { ok: problems.length === 0, facts, problems, warnings };
 }

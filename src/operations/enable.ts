@@ -105,6 +105,7 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
     results,
     skipped: plan.skipped,
     notices,
+    warnings: plan.warnings,
     ...(chroots.length ? { chroots: bound } : {}),
   };
 }

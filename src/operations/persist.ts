@@ -27,6 +27,13 @@ export interface PersistReport {
   root: string;
   written: string[];
   linked: string[];
+  /**
+   * Boot files left alone because an empty file masks them (systemd's convention: an
+   * administrator's "not this"); force replaces them. Their platforms are not registered now either.
+   */
+  masked: string[];
+  /** What the chosen flags risk (C), said once. */
+  warnings: string[];
   /** The registration made now, unless --no-now or --root. */
   enabled?: Report;
 }
@@ -36,6 +43,12 @@ function conflict(path: string, what: string): QemuBinfmtError {
     path,
     hint: 'move it away, or choose another way with --via',
   });
+}
+
+/** An empty file where a boot file goes: an administrator's mask (systemd's convention). */
+function isMask(tree: Tree, inside: string): boolean {
+  const st = tree.stat(inside, false);
+  return st?.isFile() === true && st.size === 0;
 }
 
 /** Our files already in a directory of the tree, by name. */
@@ -93,13 +106,15 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
   if (result.failed[0]) throw result.failed[0].error;
 
   // Everything is checked before anything is written; each write checks again, through the tree.
-  const files = result.files.map((f) => ({ ...f, inside: join(loc.dir, f.name) }));
+  const every = result.files.map((f) => ({ ...f, inside: join(loc.dir, f.name) }));
+  const masked = options.force ? [] : every.filter((f) => isMask(tree, f.inside));
+  const files = every.filter((f) => !masked.includes(f));
   for (const f of files) {
     assertNoLinks(tree, f.inside);
-    if (tree.stat(f.inside, false) && readIfOurs(tree, f.inside) === undefined)
+    if (tree.stat(f.inside, false) && readIfOurs(tree, f.inside) === undefined && !isMask(tree, f.inside))
       throw conflict(tree.show(f.inside), 'exists and was not written by qemu-binfmt');
   }
-  const link = loc.link && { inside: join(loc.link.dir, loc.link.name), target: loc.link.target };
+  const link = loc.link && files.length > 0 && { inside: join(loc.link.dir, loc.link.name), target: loc.link.target };
   if (link) {
     assertNoLinks(tree, loc.link!.dir);
     if (tree.stat(link.inside, false) && tree.readlink(link.inside) !== link.target)
@@ -112,7 +127,16 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
     tree.symlink(link.target, link.inside);
     linked.push(tree.show(link.inside));
   }
-  const report: PersistReport = { via, root, written: files.map((f) => tree.show(f.inside)), linked };
-  if (!inImage && options.now !== false) report.enabled = await enablePlanned(result.plan, options);
+  const report: PersistReport = {
+    via,
+    root,
+    written: files.map((f) => tree.show(f.inside)),
+    linked,
+    masked: masked.map((f) => tree.show(f.inside)),
+    warnings: result.plan.warnings,
+  };
+  const unmasked = new Set(files.flatMap((f) => registrationsIn(f.content).map((r) => r.name)));
+  const plan = { ...result.plan, targets: result.plan.targets.filter((t) => unmasked.has(t.registration.name)) };
+  if (!inImage && options.now !== false && plan.targets.length) report.enabled = await enablePlanned(plan, options);
   return report;
 }

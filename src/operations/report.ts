@@ -33,6 +33,8 @@ export interface Report {
   results: TargetResult[];
   skipped: Skipped[];
   notices: string[];
+  /** What works but carries a risk, said once: the C flag chosen, a version cache not used. */
+  warnings: string[];
   /** Interpreters bound into (enable) or unbound from (disable) chroots, with --chroot. */
   chroots?: ChrootResult[];
 }

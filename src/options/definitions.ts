@@ -65,7 +65,7 @@ export const OPTIONS = {
     kind: 'boolean',
     key: 'credentials',
     describe:
-      'C (implies O): setuid/setgid foreign binaries (sudo in an arm64 container) work, and so their interpreter runs with those rights, root included: any flaw in QEMU is then a root flaw [default: off]',
+      'C (implies O): setuid/setgid foreign binaries (sudo in an arm64 container) work, and so their interpreter runs with those rights, root included: QEMU does not check AT_SECURE, so whoever runs such a binary can steer that root emulator with QEMU_* variables (QEMU_LOG_FILENAME, QEMU_LD_PREFIX, ...) [default: off]',
   },
   'open-binary': {
     kind: 'boolean',

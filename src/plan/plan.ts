@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Tree } from '../fs/tree.js';
 import { asQemuBinfmtError, QemuBinfmtError, usageError } from '../errors.js';
-import type { Flags } from '../codec/flags.js';
+import { CREDENTIALS_RISK, type Flags } from '../codec/flags.js';
 import { detectHost, nativeReason, type HostOptions } from './host.js';
 import {
   describeSearch,
@@ -58,6 +58,8 @@ export interface Plan {
   /** Explicitly named platforms whose interpreter is missing: they fail, the rest go on. */
   missing: Array<{ platform: Platform; error: QemuBinfmtError }>;
   skipped: Skipped[];
+  /** What works but carries a risk: the C flag chosen, a version cache that was not used. */
+  warnings: string[];
 }
 
 /**
@@ -101,7 +103,7 @@ function planIn(tree: Tree, all: boolean, platforms: readonly Platform[], option
     );
   }
   const host = detectHost(options.host);
-  const plan: Plan = { targets: [], missing: [], skipped: [] };
+  const plan: Plan = { targets: [], missing: [], skipped: [], warnings: options.credentials ? [CREDENTIALS_RISK] : [] };
   const candidates: Platform[] = [];
   for (const platform of platforms) {
     const native = nativeReason(platform, host);
@@ -140,6 +142,7 @@ function planIn(tree: Tree, all: boolean, platforms: readonly Platform[], option
   };
   const infos = found.map((path) => (path === undefined ? undefined : inspect(path)));
   cache.save();
+  if (cache.warning) plan.warnings.push(cache.warning);
   candidates.forEach((platform, i) => {
     const info = infos[i];
     if (info instanceof QemuBinfmtError) {

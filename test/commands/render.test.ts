@@ -23,6 +23,7 @@ describe('commands/render', () => {
       ],
       skipped: [{ platform: 'x86_64', reason: 'native', detail: '' }],
       notices: ['n'],
+      warnings: ['c'],
     };
     expect(formatReport(report)).to.deep.equal({
       stdout: [
@@ -32,7 +33,7 @@ describe('commands/render', () => {
         'not registered (nothing to remove): ppc',
         'skipped (native on this host): x86_64',
       ],
-      stderr: ['notice: n', 'warning: w', 'qemu-binfmt: 1 of 3 failed'],
+      stderr: ['notice: n', 'warning: c', 'warning: w', 'qemu-binfmt: 1 of 3 failed'],
     });
   });
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { writeFakeQemu } from '../helpers/fake-qemu.js';
-import { foreign, skipOrFail } from '../helpers/paths.js';
+import { foreign, ROOT, skipOrFail } from '../helpers/paths.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
 /** Every path under dir with its type, mode and content or link target. */
@@ -146,6 +146,54 @@ describe('persist and unpersist on an image tree (--root)', () => {
       expect(r.stdout).to.equal(`kept ${root}/etc/systemd/system/qemu-binfmt.service: it also registers qemu-arm`);
     } finally {
       await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("an empty file at a boot file's path is an administrator's mask: kept and reported (exit 1), replaced only with --force; unpersist leaves it", async () => {
+    const root = await imageTree('lib/systemd/systemd-binfmt');
+    try {
+      await mkdir(join(root, 'etc/binfmt.d'));
+      await writeFile(join(root, 'etc/binfmt.d/qemu-arm.conf'), '');
+      const r = await runCli(['persist', '--root', root, 'arm', 'aarch64']);
+      expect([r.exitCode, r.stdout]).to.deep.equal([
+        1,
+        `wrote ${root}/etc/binfmt.d/qemu-aarch64.conf\nkept ${root}/etc/binfmt.d/qemu-arm.conf: an empty file there masks it (systemd's convention), so it was not written; --force replaces it`,
+      ]);
+      expect(await readFile(join(root, 'etc/binfmt.d/qemu-arm.conf'), 'utf8')).to.equal('');
+      const un = await runCli(['unpersist', '--root', root]);
+      expect(un.stdout).to.equal(`removed ${root}/etc/binfmt.d/qemu-aarch64.conf`);
+      expect(await readFile(join(root, 'etc/binfmt.d/qemu-arm.conf'), 'utf8')).to.equal('');
+      const forced = await runCli(['persist', '--root', root, 'arm', '--force']);
+      expect([forced.exitCode, forced.stdout]).to.deep.equal([0, `wrote ${root}/etc/binfmt.d/qemu-arm.conf`]);
+      expect(await readFile(join(root, 'etc/binfmt.d/qemu-arm.conf'), 'utf8')).to.match(/^# Written by qemu-binfmt/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a tree this user cannot write: the error names the file and what to do, and nothing is left behind', async function () {
+    if (process.getuid?.() !== 0) skipOrFail(this, 'becoming another user (setpriv) needs root');
+    const root = await imageTree('lib/systemd/systemd-binfmt');
+    const copy = await mkdtemp(join(tmpdir(), 'qemu-binfmt-dist-'));
+    try {
+      await mkdir(join(root, 'etc/binfmt.d'));
+      await chmod(root, 0o755);
+      await chmod(copy, 0o755);
+      await cp(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
+      const before = await snapshot(root);
+      const r = await runCli(['persist', '--root', root, 'aarch64'], {
+        prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+        cli: join(copy, 'dist/cli.js'),
+        env: { QEMU_BINFMT_CACHE_DIR: '' },
+      });
+      expect([r.exitCode, r.stderr]).to.deep.equal([
+        1,
+        `qemu-binfmt: cannot write ${root}/etc/binfmt.d/qemu-aarch64.conf (EACCES); it was left as it was\nhint: its directory is not writable for this user: run as its owner or root, or choose another place`,
+      ]);
+      expect(await snapshot(root)).to.deep.equal(before);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await rm(copy, { recursive: true, force: true });
     }
   });
 
