@@ -7,7 +7,7 @@ out=.cache/foreign
 mkdir -p "$out"
 
 need_apt=
-for cmd in qemu-aarch64-static qemu-aarch64 nix-build unshare nsenter mount busybox systemd-analyze strace newuidmap setpriv; do
+for cmd in qemu-aarch64-static qemu-aarch64 nix-build unshare nsenter mount busybox systemd-analyze strace newuidmap setpriv readelf; do
 	command -v "$cmd" >/dev/null 2>&1 || need_apt=1
 done
 for bu in mips-linux-gnu mips64el-linux-gnuabin32; do
@@ -41,7 +41,7 @@ fi
 
 if [ -n "$need_apt" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		qemu-user-static qemu-user nix-bin util-linux mount busybox-static systemd libpipeline1 strace uidmap \
+		qemu-user-static qemu-user nix-bin util-linux mount busybox-static systemd libpipeline1 strace uidmap binutils \
 		binutils-mips-linux-gnu binutils-mips64el-linux-gnuabin32 >/dev/null
 fi
 
