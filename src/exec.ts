@@ -108,11 +108,11 @@ const FROM_TERMINAL: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
 /**
  * Runs a program on this process's own stdin, stdout and stderr, in its process group (so the
  * terminal's signals and job control reach it), passing on the signals this process is sent.
- * Its fd 3 is a pipe: a line there says it is set up.
+ * Its fd 3 is a pipe: a line there says it is set up; fds are passed on as its 4, 5, ...
  */
-export async function runAttached(file: string, args: readonly string[]): Promise<AttachedResult> {
+export async function runAttached(file: string, args: readonly string[], fds: readonly number[] = []): Promise<AttachedResult> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  const child = spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...fds] });
   let ready = false;
   child.stdio[3]?.on('data', () => (ready = true));
   const handlers = new Map<NodeJS.Signals, () => void>();

@@ -1,9 +1,10 @@
+import { CONDITIONS } from '../conditions.js';
 import { constants } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sh } from '../boot/exporters/sh.js';
-import { QemuBinfmtError, REPORT_HINT, usageError } from '../errors.js';
-import { runAttached } from '../exec.js';
+import { conditionError, QemuBinfmtError, REPORT_HINT, usageError } from '../errors.js';
+import { runAttached, type AttachedResult } from '../exec.js';
 import { Tree } from '../fs/tree.js';
 import { kindOf } from '../options/read.js';
 import { planEnable, type PlanOptions } from '../plan/plan.js';
@@ -59,8 +60,6 @@ export async function runRootless(names: readonly string[], command: readonly st
   const rootfs = options.rootfs === undefined ? undefined : resolve(options.rootfs);
   if (rootfs !== undefined && kindOf(rootfs) !== 'directory')
     throw usageError(`--rootfs ${options.rootfs} is not a directory`, 'name an unpacked foreign root filesystem');
-  // Reached as every tree is, where owners mean something (inside the namespace they do not).
-  if (rootfs !== undefined) Tree.open(rootfs).close();
   const binds = (options.binds ?? []).map((b) => parseBind(b, rootfs));
   const argv = command.length ? command : rootfs ? ['/bin/sh'] : [];
   if (!argv.length)
@@ -74,12 +73,12 @@ export async function runRootless(names: readonly string[], command: readonly st
     if (!rootfs || (t.interpreter.isStatic && t.registration.flags.fixBinary)) return true;
     if (!all)
       errors.push(
-        new QemuBinfmtError(
+        conditionError(
           'INTERPRETER_NOT_FOUND',
-          `${t.platform.name}: no static interpreter (${t.interpreter.path} is dynamically linked, or registered without F)`,
-          {
-            hint: 'inside --rootfs only a static interpreter works: apt-get install qemu-user-static',
-          },
+          CONDITIONS.NO_STATIC_EMULATOR(
+            `${t.platform.name}: no static interpreter (${t.interpreter.path} is dynamically linked, or registered without F), and inside --rootfs only a static one works`,
+            t.platform.name,
+          ),
         ),
       );
     return false;
@@ -92,24 +91,36 @@ export async function runRootless(names: readonly string[], command: readonly st
   }
   const register = sh({ targets, regenerate: 'qemu-binfmt run', command: [], enableArgs: [] })[0]!.content;
   const map = options.map === 'auto' ? ['--map-root-user', '--map-auto'] : ['--map-root-user'];
-  const result = await runAttached('unshare', [
-    '--user',
-    ...map,
-    '--mount',
-    'sh',
-    '-c',
-    INSIDE,
-    'qemu-binfmt-run',
-    register,
-    rootfs ?? '',
-    process.cwd(),
-    process.execPath,
-    rootfs ? mounterPath() : '',
-    String(binds.length),
-    ...binds.flat(),
-    '--',
-    ...argv,
-  ]);
+  // Reached as every tree is, where owners mean something (inside the namespace they do not), and
+  // held: inside, the root filesystem opened by its path must be this very directory (fd 4).
+  const checked = rootfs === undefined ? undefined : Tree.open(rootfs);
+  let result: AttachedResult;
+  try {
+    result = await runAttached(
+      'unshare',
+      [
+        '--user',
+        ...map,
+        '--mount',
+        'sh',
+        '-c',
+        INSIDE,
+        'qemu-binfmt-run',
+        register,
+        rootfs ?? '',
+        process.cwd(),
+        process.execPath,
+        rootfs ? mounterPath() : '',
+        String(binds.length),
+        ...binds.flat(),
+        '--',
+        ...argv,
+      ],
+      checked ? [checked.descriptor] : [],
+    );
+  } finally {
+    checked?.close();
+  }
   const platforms = targets.map((t) => t.platform.name);
   if (!result.ready)
     throw new QemuBinfmtError(

@@ -1,6 +1,6 @@
-import { statSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { asQemuBinfmtError, QemuBinfmtError } from '../errors.js';
-import { mountInTree } from '../fs/mount.js';
+import { mountInTree, sameFile } from '../fs/mount.js';
 import { Tree } from '../fs/tree.js';
 
 /**
@@ -14,8 +14,14 @@ import { Tree } from '../fs/tree.js';
  * Arguments: ROOTFS [SRC DST]... [-- ...]
  */
 function mountRootfs(root: string, binds: ReadonlyArray<readonly [string, string]>): void {
-  // Owners mean nothing in this user namespace (every unmapped one looks alike); run checked the path outside it.
-  const tree = Tree.open(root, false);
+  // The root filesystem as opened in this namespace (fd 5) must be the directory run checked
+  // outside it (fd 4), where owners mean something; every path then resolves from it.
+  if (!sameFile(fstatSync(5), fstatSync(4)))
+    throw new QemuBinfmtError('UNSAFE_PATH', `${root} changed after it was checked, so nothing was mounted`, {
+      path: root,
+      hint: 'make sure no one else moves it, then run this again',
+    });
+  const tree = Tree.fromDescriptor(5, root);
   try {
     for (const dir of ['/proc', '/dev', '/sys']) mountInTree(tree, { inside: dir, kind: 'directory', args: ['--rbind', dir], source: dir });
     mountInTree(tree, { inside: '/tmp', kind: 'directory', args: ['-t', 'tmpfs', 'tmpfs'] });

@@ -8,12 +8,15 @@
  *                              and put a link to TARGET in its place
  *   plant-link DIR NAME TARGET when a temporary file for NAME appears in DIR, put a link to
  *                              TARGET at DIR/NAME (renamed over whatever is there)
+ *   swap-on-process DIR NAME TARGET WORD
+ *                              when a process whose command line holds WORD appears (polled),
+ *                              move DIR/NAME away and put a link to TARGET in its place
  *   flip DIR NAME TARGET MS    for MS milliseconds, make DIR/NAME a link to TARGET and remove it, in turn
  *   flip-dir DIR NAME TARGET MS
  *                              for MS milliseconds, move the directory DIR/NAME away, put a link to
  *                              TARGET in its place, and move it back, in turn
  */
-import { renameSync, rmSync, symlinkSync, watch } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, symlinkSync, watch } from 'node:fs';
 import { join } from 'node:path';
 
 const [mode = '', ...args] = process.argv.slice(2);
@@ -73,6 +76,28 @@ if (mode === 'swap-dir') {
     }
   }
   say(`flipped ${moves} times`);
+} else if (mode === 'swap-on-process') {
+  const word = ms;
+  say('ready');
+  const end = Date.now() + 60_000;
+  const poll = () => {
+    const hit = readdirSync('/proc').some((pid) => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+        return /^\d+$/.test(pid) && argv[0] !== 'unshare' && argv.includes(word);
+      } catch {
+        return false;
+      }
+    });
+    if (hit) {
+      renameSync(join(dir, name), join(dir, `${name}.moved`));
+      linkAt(join(dir, name));
+      say(`swapped ${join(dir, name)}`);
+      process.exit(0);
+    }
+    if (Date.now() < end) setTimeout(poll, 1);
+  };
+  poll();
 } else if (mode === 'flip-dir') {
   const end = Date.now() + Number(ms);
   const path = join(dir, name);
