@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'PRIVATE_NAMESPACE'
   | 'ROOTLESS_UNAVAILABLE'
   | 'UNSAFE_PATH'
+  | 'NOT_A_FILE'
   | 'IO'
   | 'INTERNAL';
 
@@ -120,4 +121,9 @@ export interface ErrorInfo {
 export function errorInfo(err: QemuBinfmtError): ErrorInfo {
   const stack = err.code === 'INTERNAL' && err.cause instanceof Error ? err.cause.stack : undefined;
   return { code: err.code, message: err.message, ...detailsOf(err), ...(stack ? { stack } : {}) };
+}
+
+/** A condition (conditions.ts) as an error of this code: its problem the message, its fix the hint. */
+export function conditionError(code: ErrorCode, condition: { problem: string; fix?: string }): QemuBinfmtError {
+  return new QemuBinfmtError(code, condition.problem, condition.fix ? { hint: condition.fix } : {});
 }

@@ -19,16 +19,6 @@ export interface Flags {
   loader?: boolean;
 }
 
-/**
- * What C means in practice, said wherever C is chosen or found: QEMU reads its QEMU_* variables
- * without checking AT_SECURE, so the caller of a setuid foreign program steers an emulator that
- * runs with the program owner's rights.
- */
-export const CREDENTIALS_RISK =
-  "C (credentials): setuid and setgid foreign programs run with their owner's rights, root included, and QEMU does not check AT_SECURE: " +
-  'whoever runs such a program can steer its emulator, running as root, with QEMU_LOG_FILENAME, QEMU_STRACE, QEMU_LD_PREFIX, QEMU_GDB or QEMU_SET_ENV ' +
-  '(a root-owned file anywhere, other libraries loaded)';
-
 const LETTERS: ReadonlyArray<[keyof Flags, string]> = [
   ['preserveArgv0', 'P'],
   ['openBinary', 'O'],

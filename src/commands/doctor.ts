@@ -1,3 +1,4 @@
+import { conditionText } from '../conditions.js';
 import { doctor, type DoctorOptions } from '../operations/doctor.js';
 import { defineCommand, exactly } from './command.js';
 import { write, writeJson } from './output.js';
@@ -14,7 +15,7 @@ export const doctorCommand = defineCommand({
     else {
       const stdout = [
         ...report.facts.map((f) => `- ${f}`),
-        ...report.warnings.map((w) => `WARNING: ${w}`),
+        ...report.warnings.map((w) => `WARNING: ${conditionText(w)}`),
         ...report.problems.flatMap((p) => [`PROBLEM: ${p.problem}`, `  fix: ${p.fix}`]),
       ];
       stdout.push(report.ok ? 'no problem found' : `${report.problems.length} problem(s) found`);

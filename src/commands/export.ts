@@ -3,6 +3,7 @@ import { exportFiles, type ExportOptions } from '../boot/export.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
 import { write } from './output.js';
+import { conditionLine } from './render.js';
 
 /** How boot units run this qemu-binfmt: this node and this CLI, by absolute path. */
 export function selfCommand(): string[] {
@@ -23,10 +24,7 @@ export const exportCommand = defineCommand({
         : result.files.flatMap((f) => (result.files.length > 1 ? [`==> ${f.name} <==`, f.content] : [f.content.trimEnd()]));
     write(io, {
       stdout,
-      stderr: [
-        ...result.plan.warnings.map((w) => `warning: ${w}`),
-        ...result.failed.map(({ error }) => `qemu-binfmt: ${error.describe()}`),
-      ],
+      stderr: [...result.plan.conditions.map(conditionLine), ...result.failed.map(({ error }) => `qemu-binfmt: ${error.describe()}`)],
     });
     return result.failed.length ? 1 : 0;
   },

@@ -5,7 +5,7 @@ import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
 import { selfCommand } from './export.js';
 import { write, writeJson, type Io } from './output.js';
-import { formatReport } from './render.js';
+import { conditionLine, formatReport } from './render.js';
 
 /** Prints the files part, then the kernel part (enable or disable); exit 1 when the kernel part failed. */
 function finishWith(io: Io, lines: string[], kernel: Report | undefined, json: boolean | undefined, value: unknown): number {
@@ -40,7 +40,7 @@ export const persistCommand = defineCommand({
       ),
     ];
     // With a registration now, its report says the warnings.
-    if (!json && !report.enabled) write(io, { stdout: [], stderr: report.warnings.map((w) => `warning: ${w}`) });
+    if (!json && !report.enabled) write(io, { stdout: [], stderr: report.conditions.map(conditionLine) });
     const code = finishWith(io, lines, report.enabled, json, report);
     return report.masked.length ? 1 : code;
   },

@@ -5,7 +5,7 @@ import type { Explanation } from '../operations/explain.js';
 import type { ProbeReport } from '../operations/test.js';
 import type { Outcome, Report } from '../operations/report.js';
 import type { PlatformStatus, StatusReport } from '../operations/status.js';
-import { PRIVATE_NAMESPACE_NOTICE } from '../kernel/namespace.js';
+import { CONDITIONS, conditionText, type Condition } from '../conditions.js';
 
 export interface Output {
   stdout: string[];
@@ -25,10 +25,13 @@ const LABELS: Record<Outcome, string> = {
   failed: 'failed',
 };
 
+/** A condition as one line: its severity, the problem, and what to do. */
+export const conditionLine = (c: Condition): string => `${c.severity}: ${conditionText(c)}`;
+
 export function formatReport(report: Report): Output {
   const out: Output = {
     stdout: [],
-    stderr: [...report.notices.map((n) => `notice: ${n}`), ...report.warnings.map((w) => `warning: ${w}`)],
+    stderr: report.conditions.map(conditionLine),
   };
   for (const r of report.results.filter((x) => x.outcome !== 'absent')) {
     const what =
@@ -89,10 +92,9 @@ function notes(p: PlatformStatus): string {
 
 export function formatStatus(report: StatusReport, named: boolean): Output {
   const stdout: string[] = [];
-  const stderr = report.privateNamespace ? [`notice: ${PRIVATE_NAMESPACE_NOTICE}`] : [];
-  if (!report.mounted) {
-    return { stdout, stderr: [...stderr, `qemu-binfmt: binfmt_misc is not mounted at ${report.binfmtDir}: nothing is registered there`] };
-  }
+  const stderr = report.privateNamespace ? [conditionLine(CONDITIONS.PRIVATE_TABLE())] : [];
+  if (!report.mounted)
+    return { stdout, stderr: [...stderr, `qemu-binfmt: ${CONDITIONS.NOT_MOUNTED(report.binfmtDir).problem}: nothing is registered there`] };
   stdout.push(`binfmt_misc: ${report.binfmtDir} (${report.kernelEnabled ? 'enabled' : 'DISABLED: no entry is used'})`);
   const shown = report.platforms.filter((p) => named || p.registered || p.drift);
   if (shown.length) {
@@ -172,7 +174,7 @@ export function formatProbeReport(report: ProbeReport): Output {
   if (!report.results.length) stdout.push('nothing to test: no qemu-binfmt entry is registered');
   const failed = report.results.filter((r) => r.outcome !== 'pass' && r.outcome !== 'no-probe').length;
   const stderr = [
-    ...report.notices.map((n) => `notice: ${n}`),
+    ...report.conditions.map(conditionLine),
     ...(failed ? [`qemu-binfmt: ${failed} of ${report.results.length} failed`] : []),
   ];
   return { stdout, stderr };

@@ -4,6 +4,7 @@ import {
   fchmodSync,
   fchownSync,
   fstatSync,
+  lchownSync,
   fsyncSync,
   lstatSync,
   mkdirSync,
@@ -89,14 +90,13 @@ export class Tree {
   /**
    * A tree that others may control, held open from now on. The directory named is reached from
    * / as the host's walks go: a link or a step that a user other than root owns may lead only to
-   * what that user owns. checkOwners false: owners mean nothing here (in a user namespace, whose
-   * unmapped owners all look alike), and the path was checked where they do.
+   * what that user owns.
    */
-  static open(dir: string, checkOwners = true): Tree {
+  static open(dir: string): Tree {
     const tree = new Tree(resolve(dir), false);
     const host = Tree.host();
     try {
-      const place = host.walk(tree.path, true, false, checkOwners);
+      const place = host.walk(tree.path, true);
       if (!place.stat?.isDirectory()) {
         host.done(place);
         throw Object.assign(new Error('not a directory'), { code: place.stat ? 'ENOTDIR' : 'ENOENT' });
@@ -141,6 +141,21 @@ export class Tree {
     }
   }
 
+  /** The descriptor the tree is held by (O_PATH), for a child process to be handed. */
+  get descriptor(): number {
+    return this.root;
+  }
+
+  /**
+   * The directory held open as fd (inherited), as a tree: its paths resolve inside it as in any
+   * tree. shown names it in messages.
+   */
+  static fromDescriptor(fd: number, shown: string): Tree {
+    const tree = new Tree(shown, false);
+    tree.rootFd = openSync(at(fd), O_PATH | O_DIRECTORY);
+    return tree;
+  }
+
   /** The host for / or no root at all; a held tree for anything else. */
   static of(root: string | undefined): Tree {
     return root === undefined || resolve(root) === '/' ? Tree.host() : Tree.open(root);
@@ -166,7 +181,7 @@ export class Tree {
    * inside the tree (the last one only with followLast); with noLinks any link is an error.
    * Stops at the first name that is missing (its directory and name are returned).
    */
-  private walk(inside: string, followLast: boolean, noLinks = false, checkOwners = this.isHost): Place & { rest: string[] } {
+  private walk(inside: string, followLast: boolean, noLinks = false): Place & { rest: string[] } {
     const held: number[] = [];
     /** The stat of each directory held (the host's walks check every step's owner). */
     const stats: Stats[] = [];
@@ -174,7 +189,7 @@ export class Tree {
     const queue = parts(inside);
     let links = 0;
     const dirFd = () => held.at(-1) ?? this.root;
-    const rootStat = checkOwners ? fstatSync(this.root) : undefined;
+    const rootStat = this.isHost ? fstatSync(this.root) : undefined;
     const here = () => stats.at(-1) ?? rootStat!;
     /** The host's walks go only where a user who owns a step could not have sent them (systemd's CHASE_SAFE). */
     const step = (from: Stats, to: Stats, path: string) => {
@@ -401,7 +416,12 @@ export class Tree {
           if (!place.stat.isDirectory()) throw unsafe(this.show(place.inside), 'is not a directory', 'move it away');
           return;
         }
-        this.make(place, () => mkdirSync(at(place.dir, place.name), 0o755));
+        this.make(place, () => {
+          mkdirSync(at(place.dir, place.name), 0o755);
+          // In a directory of another user's (the host's walks), what is made is that user's too.
+          const parent = fstatSync(place.dir);
+          if (this.isHost && parent.uid !== 0) lchownSync(at(place.dir, place.name), parent.uid, parent.gid);
+        });
       } finally {
         this.done(place);
       }
@@ -416,8 +436,8 @@ export class Tree {
   /**
    * Writes a file atomically: a new file beside it, written and synced, then renamed over it,
    * so that a crash leaves the old file or the new one. A link (or anything but a regular file)
-   * where the file should be is refused; an existing file keeps its mode and owner. Missing
-   * directories are made.
+   * where the file should be is refused; an existing file keeps its owner and its permission bits
+   * (not setuid, setgid or sticky). Missing directories are made.
    */
   writeFile(inside: string, content: string | Uint8Array, mode = 0o644): void {
     this.mkdirs(join(inside, '..'));
@@ -440,7 +460,8 @@ export class Tree {
         for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
         if (place.stat) {
           fchownSync(fd, place.stat.uid, place.stat.gid);
-          fchmodSync(fd, place.stat.mode & 0o7777);
+          // Never the setuid, setgid or sticky bits of what it replaces.
+          fchmodSync(fd, place.stat.mode & 0o777);
         } else fchmodSync(fd, mode);
         fsyncSync(fd);
       } finally {
@@ -576,7 +597,7 @@ function unlinkQuietly(path: string): void {
 }
 
 function notRegular(path: string): QemuBinfmtError {
-  return new QemuBinfmtError('UNSAFE_PATH', `${path} is not a regular file`, { path, hint: 'name a regular file' });
+  return new QemuBinfmtError('NOT_A_FILE', `${path} is not a regular file`, { path, hint: 'name a regular file' });
 }
 
 /** A new file is written beside its target under this name, then renamed over it. */

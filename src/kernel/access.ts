@@ -4,7 +4,8 @@ import { QemuBinfmtError, usageError } from '../errors.js';
 import { DEFAULT_BINFMT_DIR, openBinfmtTable } from './binfmt-dir.js';
 import type { BinfmtTable } from './binfmt-table.js';
 import { notMounted } from './errors.js';
-import { inChildUserNamespace, PRIVATE_NAMESPACE_NOTICE } from './namespace.js';
+import { inChildUserNamespace } from './namespace.js';
+import { CONDITIONS, type Condition } from '../conditions.js';
 
 export interface TableOptions {
   /** binfmt_misc directory; default $QEMU_BINFMT_DIR, else /proc/sys/fs/binfmt_misc. */
@@ -25,7 +26,8 @@ export interface TableAccess {
   table: BinfmtTable;
   mounted: boolean;
   privateNamespace: boolean;
-  notices: string[];
+  /** What is worth saying about the table: mounted now, private to this namespace. */
+  conditions: Condition[];
 }
 
 /**
@@ -41,7 +43,7 @@ export async function accessTable(options: TableOptions, mayMount = true, requir
     );
   }
   const table = options.table ?? openBinfmtTable(binfmtDirOf(options));
-  const notices: string[] = [];
+  const conditions: Condition[] = [];
   const privateNamespace = inChildUserNamespace();
   if (privateNamespace && options.refusePrivate) {
     throw new QemuBinfmtError(
@@ -57,9 +59,9 @@ export async function accessTable(options: TableOptions, mayMount = true, requir
   if (!mounted && options.mount && mayMount) {
     await table.mount();
     mounted = true;
-    notices.push(`mounted binfmt_misc on ${table.dir} (it stays mounted)`);
+    conditions.push(CONDITIONS.MOUNTED_NOW(table.dir));
   }
   if (!mounted && requireMounted) throw notMounted(table.dir, state === 'plain');
-  if (privateNamespace) notices.push(PRIVATE_NAMESPACE_NOTICE);
-  return { table, mounted, privateNamespace, notices };
+  if (privateNamespace) conditions.push(CONDITIONS.PRIVATE_TABLE());
+  return { table, mounted, privateNamespace, conditions };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
+import { CONDITIONS } from '../conditions.js';
 import type { Registration } from '../codec/register-line.js';
 
 /** Every error about the kernel's table, each built here once with its hint. */
@@ -15,7 +16,7 @@ const ERRNO_HINTS: Record<string, string> = {
 /** Not mounted; `plain` when the directory has a register file but is no binfmt_misc mount. */
 export function notMounted(dir: string, plain = false, cause?: QemuBinfmtError): QemuBinfmtError {
   const why = plain ? `${dir} is a plain directory, not a binfmt_misc mount, so nothing is written there` : `no ${dir}/register`;
-  return new QemuBinfmtError('NOT_MOUNTED', `binfmt_misc is not mounted at ${dir} (${why})`, {
+  return new QemuBinfmtError('NOT_MOUNTED', `${CONDITIONS.NOT_MOUNTED(dir).problem} (${why})`, {
     path: dir,
     hint: plain ? `name the binfmt_misc directory (${DEFAULT_DIR_HINT})` : `add --mount, or run: mount -t binfmt_misc binfmt_misc ${dir}`,
     ...(cause ? { cause } : {}),

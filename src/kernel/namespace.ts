@@ -9,7 +9,3 @@ export function inChildUserNamespace(uidMapPath = '/proc/self/uid_map'): boolean
     return false;
   }
 }
-
-export const PRIVATE_NAMESPACE_NOTICE =
-  'this runs in a user namespace of its own: on Linux >= 6.7 its binfmt_misc table is private to it, ' +
-  'so these registrations are not seen by the host and vanish with the namespace';

@@ -1,3 +1,5 @@
+import { CONDITIONS, type Condition } from '../conditions.js';
+import type { CheckProblem } from './report.js';
 import { differences } from '../codec/compare.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { planEnable, type PlanOptions } from '../plan/plan.js';
@@ -11,10 +13,12 @@ export interface CheckOptions extends TableOptions, PlanOptions {
   lock?: string;
 }
 
+const onPlatform = (platform: string, c: Condition): CheckProblem => ({ platform, code: c.code, problem: c.problem });
+
 export interface CheckReport {
   ok: boolean;
-  /** One line per platform that is not as enable would leave it. */
-  problems: Array<{ platform: string; problem: string }>;
+  /** One per platform that is not as enable would leave it ('*': the table as a whole), with its code. */
+  problems: CheckProblem[];
   checked: string[];
 }
 
@@ -26,32 +30,32 @@ export interface CheckReport {
 export async function checkRegistered(names: readonly string[], options: CheckOptions = {}): Promise<CheckReport> {
   const lock = options.lock !== undefined ? readLock(options.lock) : undefined;
   const plan = planEnable(names.length ? names : ['all'], options);
-  const problems: CheckReport['problems'] = plan.missing.map(({ platform, error }) => ({
+  const problems: CheckProblem[] = plan.missing.map(({ platform, error }) => ({
     platform: platform.name,
+    code: error.code,
     problem: error.message,
   }));
   const { table, mounted } = await accessTable({ ...options, mount: false }, false, false);
   const checked = [...new Set(plan.targets.map((t) => t.platform.name))];
-  if (!mounted)
-    return { ok: false, problems: [...problems, { platform: '*', problem: `binfmt_misc is not mounted at ${table.dir}` }], checked };
-  if (!table.kernelEnabled()) problems.push({ platform: '*', problem: 'binfmt_misc is switched off as a whole' });
+  if (!mounted) return { ok: false, problems: [...problems, onPlatform('*', CONDITIONS.NOT_MOUNTED(table.dir))], checked };
+  if (!table.kernelEnabled()) problems.push(onPlatform('*', CONDITIONS.SWITCHED_OFF(table.dir)));
   for (const { platform, registration } of plan.targets) {
     const entry = table.read(registration.name);
     const diffs = entry ? differences(entry, registration) : [];
-    const problem = !entry
-      ? `${registration.name} is not registered`
+    const found = !entry
+      ? CONDITIONS.NOT_REGISTERED(registration.name, platform.name)
       : diffs.length
-        ? `${registration.name} differs from what enable would write: ${diffs.join('; ')}`
+        ? CONDITIONS.DIFFERS_FROM_OURS(registration.name, diffs.join('; '), platform.name)
         : !entry.enabled
-          ? `${registration.name} is disabled`
+          ? CONDITIONS.ENTRY_DISABLED(registration.name, platform.name)
           : undefined;
-    if (problem) problems.push({ platform: platform.name, problem });
+    if (found) problems.push(onPlatform(platform.name, found));
   }
   if (options.probe && problems.length === 0 && checked.length) {
     const probes = await testPlatforms(checked, options);
     for (const r of probes.results)
       if (r.outcome !== 'pass' && r.outcome !== 'no-probe')
-        problems.push({ platform: r.platform, problem: `its probe fails: ${r.detail}` });
+        problems.push(onPlatform(r.platform, CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform)));
   }
   if (lock) problems.push(...lockDifferences(lock, await provenance(names, options), names));
   return { ok: problems.length === 0, problems, checked };

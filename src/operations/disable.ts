@@ -24,7 +24,7 @@ export interface DisableOptions extends TableOptions {
 export async function disable(names: readonly string[], options: DisableOptions = {}): Promise<Report> {
   const platforms = resolvePlatforms(names);
   const chroots = (options.chroots ?? []).map(checkChrootDir);
-  const { table, notices } = await accessTable(options);
+  const { table, conditions } = await accessTable(options);
   // Unbind first, while the entries still say which interpreter each platform uses.
   const unbound =
     options.dryRun || chroots.length === 0
@@ -48,8 +48,7 @@ export async function disable(names: readonly string[], options: DisableOptions 
     ok: results.every((r) => r.outcome !== 'failed') && unbound.every((c) => !c.error),
     results,
     skipped: [],
-    notices,
-    warnings: [],
+    conditions,
     ...(chroots.length ? { chroots: unbound } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { detectVia } from '../boot/locations.js';
-import { CREDENTIALS_RISK } from '../codec/flags.js';
+import { CONDITIONS, type Condition } from '../conditions.js';
 import { Tree } from '../fs/tree.js';
 import { accessTable } from '../kernel/access.js';
 import { is64BitMachine, kernelFacts } from '../plan/host-kernel.js';
@@ -20,9 +20,10 @@ import { testPlatforms } from './test.js';
 export interface DoctorReport {
   ok: boolean;
   facts: string[];
-  problems: Array<{ problem: string; fix: string }>;
+  /** What does not work now, each with its code and fix (exit 1). */
+  problems: Condition[];
   /** What works but carries a risk or a limit (the exit code does not change): entries with C, a version cache not used. */
-  warnings: string[];
+  warnings: Condition[];
 }
 
 export interface DoctorOptions extends StatusOptions {
@@ -41,8 +42,8 @@ function fileHas(path: string, text: string): boolean {
 /** Looks at the kernel, the table, every registered qemu entry, other handlers and boot and build-daemon settings; writes nothing. */
 export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
   const facts: string[] = [];
-  const problems: DoctorReport['problems'] = [];
-  const warnings: string[] = [];
+  const problems: Condition[] = [];
+  const warnings: Condition[] = [];
   const kernel = release();
   facts.push(
     `Linux ${kernel}: ${hasPrivateInstances(kernel) ? 'each user namespace can mount a binfmt_misc table of its own (>= 6.7)' : 'one binfmt_misc table for the whole system (private instances need Linux >= 6.7)'}`,
@@ -59,10 +60,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
           : `32-bit programs of the ${arch} family do not run natively (${host.runs32Why}): qemu-binfmt enable PLATFORM --include-native registers an emulator`,
     );
   if (!fileHas('/proc/filesystems', 'binfmt_misc')) {
-    problems.push({
-      problem: 'the kernel has no binfmt_misc (CONFIG_BINFMT_MISC, or the module is not loaded)',
-      fix: 'modprobe binfmt_misc',
-    });
+    problems.push(CONDITIONS.NO_BINFMT_MISC());
   }
   if (fileHas('/proc/version', 'icrosoft')) {
     facts.push(
@@ -71,19 +69,12 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   }
   const report = await status([], options);
   if (!report.mounted) {
-    problems.push({
-      problem: `binfmt_misc is not mounted at ${report.binfmtDir}`,
-      fix: `mount -t binfmt_misc binfmt_misc ${report.binfmtDir}`,
-    });
+    problems.push(CONDITIONS.NOT_MOUNTED(report.binfmtDir));
     return { ok: false, facts, problems, warnings };
   }
   if (report.privateNamespace)
     facts.push("this user namespace has a binfmt_misc table of its own: what is registered here is not the host's");
-  if (report.kernelEnabled === false)
-    problems.push({
-      problem: 'binfmt_misc is switched off as a whole: no entry runs anything',
-      fix: `echo 1 > ${report.binfmtDir}/status`,
-    });
+  if (report.kernelEnabled === false) problems.push(CONDITIONS.SWITCHED_OFF(report.binfmtDir));
 
   const registered = report.platforms.filter((p) => p.registered);
   facts.push(registered.length ? `registered: ${registered.map((p) => p.platform).join(' ')}` : 'no qemu-<platform> entry is registered');
@@ -93,29 +84,20 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     facts.push(
       `${p.entry}: ${p.interpreter} (${p.interpreterPresent === false ? 'missing' : p.interpreterStatic ? 'static' : 'dynamic'}${version !== null ? `, QEMU ${majorOf(version)}` : ''}), flags ${p.flags || 'none'}${p.enabled ? '' : ', disabled'}`,
     );
-    if (!p.enabled) problems.push({ problem: `${p.entry} is disabled`, fix: `qemu-binfmt enable ${p.platform}` });
-    if (p.interpreterPresent === false && !p.flags?.includes('F')) {
-      problems.push({
-        problem: `${p.entry}: its interpreter ${p.interpreter} is missing, and without F nothing runs`,
-        fix: `qemu-binfmt enable ${p.platform} --force`,
-      });
-    }
+    if (!p.enabled) problems.push(CONDITIONS.ENTRY_DISABLED(p.entry, p.platform));
+    if (p.interpreterPresent === false && !p.flags?.includes('F'))
+      problems.push(CONDITIONS.INTERPRETER_MISSING(p.entry, p.interpreter ?? '', p.platform));
     if (p.sandboxVisible === 'no')
-      problems.push({
-        problem: `${p.entry}: F with a dynamically linked interpreter fails in chroots and containers`,
-        fix: `apt-get install qemu-user-static && qemu-binfmt enable ${p.platform} --force`,
-      });
+      problems.push(
+        CONDITIONS.NO_STATIC_EMULATOR(`${p.entry}: F with a dynamically linked interpreter fails in chroots and containers`, p.platform),
+      );
     if (p.matchesTable === false) facts.push(`${p.entry}: its magic and mask are not this table's (another tool's, or an old one)`);
-    if (p.drift === 'not-registered')
-      problems.push({
-        problem: `${p.platform} is persisted in ${p.persisted} but not registered now`,
-        fix: `qemu-binfmt enable ${p.platform}`,
-      });
+    if (p.drift === 'not-registered') problems.push(CONDITIONS.PERSISTED_NOT_REGISTERED(p.platform, p.persisted ?? ''));
     if (p.drift === 'differs')
-      problems.push({ problem: `${p.entry} differs from ${p.persisted}: ${p.driftDetail}`, fix: `qemu-binfmt persist ${p.platform}` });
+      problems.push(CONDITIONS.DIFFERS_FROM_PERSISTED(p.entry, p.persisted ?? '', p.driftDetail ?? '', p.platform));
   }
   cache.save();
-  if (cache.warning) warnings.push(cache.warning);
+  if (cache.condition) warnings.push(cache.condition);
   const probes =
     registered.length && report.kernelEnabled
       ? await testPlatforms(
@@ -124,8 +106,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
         )
       : undefined;
   for (const r of probes?.results ?? []) {
-    if (r.outcome !== 'pass' && r.outcome !== 'no-probe')
-      problems.push({ problem: `${r.entry}: its probe fails: ${r.detail}`, fix: `qemu-binfmt test ${r.platform}` });
+    if (r.outcome !== 'pass' && r.outcome !== 'no-probe') problems.push(CONDITIONS.PROBE_FAILS(r.entry, r.detail ?? '', r.platform));
   }
 
   // Other handlers claiming the same files: the one registered last wins.
@@ -133,7 +114,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   const entries = table.list();
   // C, whoever registered it (Rosetta registers CF): what it means in practice.
   for (const e of entries.filter((x) => x.flags.credentials))
-    warnings.push(`${e.name} (${e.interpreter}, flags ${e.flagText}) has the C flag. ${CREDENTIALS_RISK}`);
+    warnings.push(CONDITIONS.CREDENTIALS(`${e.name} (${e.interpreter}, flags ${e.flagText})`));
   for (const p of registered) {
     const ours = entries.find((e) => e.name === p.entry);
     const rivals = entries.filter((e) => e !== ours && e.enabled && e.rule && ours?.rule && overlaps(e.rule, ours.rule));
@@ -153,10 +134,15 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
       }`,
     );
     if (winner?.entry && winner.entry !== ours && winner.target && `qemu-${winner.target}` !== platform.binary)
-      problems.push({
-        problem: `${winner.entry.name} is newer than ${p.entry} and hands ${p.platform} programs to qemu-${winner.target}`,
-        fix: `echo -1 > ${shellQuote(`${report.binfmtDir}/${winner.entry.name}`)}`,
-      });
+      problems.push(
+        CONDITIONS.WRONG_WINNER(
+          winner.entry.name,
+          p.entry,
+          p.platform,
+          winner.target,
+          `echo -1 > ${shellQuote(`${report.binfmtDir}/${winner.entry.name}`)}`,
+        ),
+      );
   }
 
   // Boot: what flushes or loads entries at boot.
@@ -178,10 +164,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
       .filter((p) => p.sandboxVisible === 'if-bound-or-listed' && p.interpreter && !text.includes(p.interpreter))
       .map((p) => p.platform);
     if (hidden.length)
-      problems.push({
-        problem: `nix-daemon's sandbox cannot see the interpreters of ${hidden.join(' ')} (no F, and not in extra-sandbox-paths)`,
-        fix: `qemu-binfmt sandbox nix ${hidden.join(' ')} --write ${nixConf}`,
-      });
+      problems.push(CONDITIONS.SANDBOX_HIDDEN(hidden.join(' '), `qemu-binfmt sandbox nix ${hidden.join(' ')} --write ${nixConf}`));
   }
   return { ok: problems.length === 0, facts, problems, warnings };
 }

@@ -12,6 +12,7 @@ import { sameRule } from '../table/rule.js';
 import { planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
 import { applyToChroots, checkChrootDir } from '../sandbox/chroot.js';
 import { PLATFORMS } from '../table/platforms.js';
+import { CONDITIONS } from '../conditions.js';
 import { failed, type Report, type TargetResult } from './report.js';
 import { checkHost, type HostProbe, type WrittenEntry } from './host-check.js';
 import { testPlatforms } from './test.js';
@@ -39,13 +40,9 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
   const chroots = (options.chroots ?? []).map(checkChrootDir);
   const dryRun = options.dryRun ?? false;
   const access = await accessTable(options, !dryRun, !dryRun);
-  const notices = [...access.notices];
-  if (!access.mounted) notices.push(`binfmt_misc is not mounted at ${access.table.dir}: existing entries were not checked`);
-  else if (!access.table.kernelEnabled()) {
-    notices.push(
-      `binfmt_misc is switched off as a whole (${access.table.dir}/status reads disabled): no entry runs anything until it is switched on (echo 1 > ${access.table.dir}/status)`,
-    );
-  }
+  const conditions = [...access.conditions, ...plan.conditions];
+  if (!access.mounted) conditions.push(CONDITIONS.NOT_MOUNTED(access.table.dir));
+  else if (!access.table.kernelEnabled()) conditions.push(CONDITIONS.SWITCHED_OFF(access.table.dir));
   const existing = access.mounted ? access.table.list() : [];
 
   const results: TargetResult[] = plan.missing.map(({ platform, error }) =>
@@ -57,8 +54,8 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
   }
   if (!dryRun) {
     // Once after the writes: do this host's own programs still run?
-    const { culprits, notice } = checkHost(access.table, written, options.hostProbe);
-    if (notice) notices.push(notice);
+    const { culprits, condition } = checkHost(access.table, written, options.hostProbe);
+    if (condition) conditions.push(condition);
     for (const r of results) {
       const culprit = culprits.get(r.entry);
       if (culprit) Object.assign(r, failed(r, culprit, r.warnings));
@@ -101,11 +98,10 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
     command: 'enable',
     dryRun,
     binfmtDir: binfmtDirOf(options),
-    ok: results.every((r) => r.outcome !== 'failed') && bound.every((c) => !c.error),
+    ok: results.every((r) => r.outcome !== 'failed') && bound.every((c) => !c.error) && conditions.every((c) => c.severity !== 'problem'),
     results,
     skipped: plan.skipped,
-    notices,
-    warnings: plan.warnings,
+    conditions,
     ...(chroots.length ? { chroots: bound } : {}),
   };
 }
@@ -142,12 +138,17 @@ function enableOne(
   const stillThere = () => {
     if (!reg.flags.fixBinary) assertStillThere(table, reg);
   };
-  const written = ({ outcome, warning }: Written, as: 'enabled' | 'replaced', detail?: string): TargetResult => {
+  const written = (
+    { outcome, warning }: Written,
+    as: 'enabled' | 'replaced',
+    detail?: string,
+    facts: Partial<TargetResult> = {},
+  ): TargetResult => {
     if (warning) warnings.push(warning);
     if (outcome === 'unchanged') return done('unchanged', 'registered meanwhile by another process, identically');
     if (as === 'enabled') stillThere();
     wrote.push({ target, ...(current ? { old: current } : {}) });
-    return done(as, detail);
+    return done(as, detail, facts);
   };
   try {
     if (current) {
@@ -155,7 +156,7 @@ function enableOne(
       if (diffs.length === 0 && current.enabled) return done('unchanged', 'already enabled');
       if (diffs.length === 0) {
         if (options.dryRun) return done('would-enable', 'the entry exists but is disabled; it would be enabled');
-        return written(enableEntry(table, reg, line), 'enabled', 'was disabled; enabled it');
+        return written(enableEntry(table, reg, line), 'enabled', 'was disabled; enabled it', { was: 'disabled' });
       }
       if (!options.force && sameRegistration(current, reg, options)) {
         // Debian's systemd-binfmt registers qemu-<arch> through a -binfmt-P link to the same static emulator.
@@ -169,7 +170,9 @@ function enableOne(
       }
       if (!options.force) return failed(base, existsDifferent(table.dir, reg.name, diffs), warnings);
       if (options.dryRun) return done('would-replace', `would replace: ${diffs.join('; ')}`);
-      return written(replaceEntry(table, reg, line, current, stillThere), 'replaced', `replaced: ${diffs.join('; ')}`);
+      return written(replaceEntry(table, reg, line, current, stillThere), 'replaced', `replaced: ${diffs.join('; ')}`, {
+        differences: diffs,
+      });
     }
     if (options.dryRun) return done('would-enable');
     return written(registerEntry(table, reg, line), 'enabled');

@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { Tree, type HeldFile } from '../fs/tree.js';
 import type { Entry } from '../codec/entry.js';
 import { asQemuBinfmtError } from '../errors.js';
-import { CREDENTIALS_RISK } from '../codec/flags.js';
+import { CONDITIONS, type ConditionCode } from '../conditions.js';
 import { tryReadElfInfo } from '../elf/header.js';
 import { ET_DYN, ET_EXEC } from '../elf/layout.js';
 import { identify, type Identity } from '../explain/identify.js';
@@ -27,6 +27,8 @@ export interface Explanation {
   /** What to do about it. */
   fixes: string[];
   platform?: string;
+  /** The condition that decides the verdict, when one does (NOT_MOUNTED, SWITCHED_OFF). */
+  code?: ConditionCode;
   /** The entry the kernel hands the file to, when one is known. */
   entry?: string;
   interpreter?: string;
@@ -89,13 +91,19 @@ async function explainNamed(file: string, ctx: Context): Promise<Explanation> {
   try {
     held = Tree.openNamed(file);
   } catch (err) {
+    // Not a regular file (a directory, a FIFO), or not to be followed: said from a look, nothing read.
     const error = asQemuBinfmtError(err);
-    if (error.code === 'UNSAFE_PATH') return { file, runs: false, verdict: `not looked at: ${error.message}`, reasons: [], fixes: [] };
+    const verdict =
+      error.code === 'UNSAFE_PATH'
+        ? `not looked at: ${error.message}`
+        : `cannot run: ${statSync(file, { throwIfNoEntry: false })?.isDirectory() ? `${file} is a directory` : error.message}`;
+    return { file, runs: false, verdict, reasons: [], fixes: [] };
   }
+  if (!held) return { file, runs: false, verdict: `No such file or directory: ${file}`, reasons: [], fixes: [] };
   try {
-    return await explainOne(file, ctx, 0, held?.path);
+    return await explainOne(file, ctx, 0, held.path);
   } finally {
-    held?.close();
+    held.close();
   }
 }
 
@@ -149,13 +157,19 @@ async function explainOne(file: string, ctx: Context, depth: number, read = file
     if (!binfmtInKernel())
       reasons.push('the kernel has no binfmt_misc (CONFIG_BINFMT_MISC is off, or the module is not loaded: modprobe binfmt_misc)');
     fixes.push(`qemu-binfmt enable ${enableArgs} --mount`);
-    return result(false, `Exec format error: binfmt_misc is not mounted at ${ctx.access.table.dir}`, { platform: platform.name });
+    return result(false, `Exec format error: ${CONDITIONS.NOT_MOUNTED(ctx.access.table.dir).problem}`, {
+      platform: platform.name,
+      code: 'NOT_MOUNTED',
+    });
   }
   if (ctx.access.privateNamespace)
     reasons.push("this user namespace has a binfmt_misc table of its own: the host does not see these entries, nor this table the host's");
   if (!ctx.kernelOn) {
     fixes.push(`echo 1 > ${ctx.access.table.dir}/status`);
-    return result(false, 'Exec format error: binfmt_misc is switched off as a whole', { platform: platform.name });
+    return result(false, `Exec format error: ${CONDITIONS.SWITCHED_OFF(ctx.access.table.dir).problem}`, {
+      platform: platform.name,
+      code: 'SWITCHED_OFF',
+    });
   }
   const claiming = ctx.entries.filter((e) =>
     e.rule ? matches(e.rule, head) : e.extension !== undefined && basename(file).endsWith(`.${e.extension}`),
@@ -236,10 +250,13 @@ async function explainOne(file: string, ctx: Context, depth: number, read = file
   }
 }
 
-/** A regular file of the root, held open; undefined when it is missing or not a regular file. */
+/**
+ * A regular file of the root, held open; undefined when it is missing, not a regular file, or (on
+ * the host) reached through another user's place, as a file the user names would be.
+ */
 function openIn(tree: Tree, path: string): HeldFile | undefined {
   try {
-    return tree.openFile(path);
+    return tree.isHost ? Tree.openNamed(path) : tree.openFile(path);
   } catch {
     return undefined;
   }
@@ -255,7 +272,7 @@ function setIdNote(file: string, entry: Entry, platform: string): string | undef
     .filter(Boolean)
     .join(' and ');
   return entry.flags.credentials
-    ? `${what}: with this entry's C flag it runs with those rights, and so does its emulator. ${CREDENTIALS_RISK}`
+    ? `${what}: with this entry's C flag it runs with those rights, and so does its emulator. ${CONDITIONS.CREDENTIALS().problem}`
     : `${what}: this entry has no C flag, so it runs with the caller's rights, not those (sudo or su in it fail); qemu-binfmt enable ${platform} --force --credentials would change that, with C's risk`;
 }
 
@@ -315,9 +332,9 @@ async function explainScript(
   fixes: string[],
 ): Promise<Explanation> {
   reasons.push(`a script for ${id.interpreter}${id.args ? ` ${id.args}` : ''}`);
-  const inside = id.interpreter.startsWith('/') ? ctx.tree.realpath(id.interpreter) : undefined;
-  const held = inside === undefined || depth >= 4 ? undefined : openIn(ctx.tree, inside);
-  if (inside === undefined || held === undefined) {
+  // Opened by the path the script names (on the host, walked as a named path is), never by what it resolves to.
+  const held = !id.interpreter.startsWith('/') || depth >= 4 ? undefined : openIn(ctx.tree, id.interpreter);
+  if (held === undefined) {
     return {
       file,
       runs: false,
@@ -328,7 +345,8 @@ async function explainScript(
   }
   let inner: Explanation;
   try {
-    inner = await explainOne(ctx.tree.isHost ? id.interpreter : ctx.tree.show(inside), ctx, depth + 1, held.path);
+    const shown = ctx.tree.isHost ? id.interpreter : ctx.tree.show(ctx.tree.realpath(id.interpreter) ?? id.interpreter);
+    inner = await explainOne(shown, ctx, depth + 1, held.path);
   } finally {
     held.close();
   }

@@ -1,3 +1,4 @@
+import { CONDITIONS, type Condition } from '../conditions.js';
 import { existsSync } from 'node:fs';
 import { differences } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
@@ -27,13 +28,13 @@ const runHostProbe: HostProbe = () => runsCleanly(HOST_PROBE[0]!, HOST_PROBE.sli
  * Runs one host program after the writes. If it fails, finds which written entries are to blame:
  * all are removed (what they replaced put back); if the host runs again, each is registered anew
  * in turn, and one after which it fails is removed again for good, its previous entry restored.
- * Returns the errors of the culprits, by entry name, and a notice when the cause is not ours.
+ * Returns the errors of the culprits, by entry name, and a condition when the cause is not ours.
  */
 export function checkHost(
   table: BinfmtTable,
   written: readonly WrittenEntry[],
   probe: HostProbe = runHostProbe,
-): { culprits: Map<string, QemuBinfmtError>; notice?: string } {
+): { culprits: Map<string, QemuBinfmtError>; condition?: Condition } {
   const culprits = new Map<string, QemuBinfmtError>();
   const failure = written.length ? probe() : undefined;
   if (!failure) return { culprits };
@@ -47,10 +48,7 @@ export function checkHost(
   if (probe()) {
     // Not ours: put what was written back, and say so.
     for (const w of written) redo(table, w);
-    return {
-      culprits,
-      notice: `after registering, ${what}, and it still fails without the entries just written: something else on this host is wrong`,
-    };
+    return { culprits, condition: CONDITIONS.HOST_BROKEN_BEFORE(what) };
   }
   for (const w of written) {
     redo(table, w);

@@ -1,3 +1,4 @@
+import type { Condition } from '../conditions.js';
 import { join, resolve } from 'node:path';
 import { Tree } from '../fs/tree.js';
 import { detectVia, LOCATIONS, type Via } from '../boot/locations.js';
@@ -32,8 +33,8 @@ export interface PersistReport {
    * administrator's "not this"); force replaces them. Their platforms are not registered now either.
    */
   masked: string[];
-  /** What the chosen flags risk (C), said once. */
-  warnings: string[];
+  /** What the chosen flags risk (C), and a version cache not used, said once. */
+  conditions: Condition[];
   /** The registration made now, unless --no-now or --root. */
   enabled?: Report;
 }
@@ -133,7 +134,7 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
     written: files.map((f) => tree.show(f.inside)),
     linked,
     masked: masked.map((f) => tree.show(f.inside)),
-    warnings: result.plan.warnings,
+    conditions: result.plan.conditions,
   };
   const unmasked = new Set(files.flatMap((f) => registrationsIn(f.content).map((r) => r.name)));
   const plan = { ...result.plan, targets: result.plan.targets.filter((t) => unmasked.has(t.registration.name)) };

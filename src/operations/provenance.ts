@@ -1,3 +1,5 @@
+import { CONDITIONS } from '../conditions.js';
+import type { CheckProblem } from './report.js';
 import { createHash } from 'node:crypto';
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
@@ -121,32 +123,36 @@ export function readLock(path: string): Lock {
   return lock as Lock;
 }
 
+const lockProblem = (platform: string, what: string): CheckProblem => ({
+  platform,
+  code: 'DIFFERS_FROM_LOCK',
+  problem: CONDITIONS.DIFFERS_FROM_LOCK(what).problem,
+});
+
 /** Each way what is registered now differs from the lock, in words. */
-export function lockDifferences(
-  lock: Lock,
-  now: readonly Provenance[],
-  names: readonly string[] = [],
-): Array<{ platform: string; problem: string }> {
-  const problems: Array<{ platform: string; problem: string }> = [];
+export function lockDifferences(lock: Lock, now: readonly Provenance[], names: readonly string[] = []): CheckProblem[] {
+  const problems: CheckProblem[] = [];
   // Only the platforms checked, when some are named.
   const named = names.length && !isAll(names) ? new Set(resolvePlatforms(names).map((p) => p.name)) : undefined;
   for (const locked of lock.interpreters.filter((l) => !named || named.has(l.platform))) {
     const current = now.find((p) => p.entry === locked.entry);
     if (!current) {
-      problems.push({ platform: locked.platform, problem: `${locked.entry} is in the lock but not registered` });
+      problems.push(lockProblem(locked.platform, `${locked.entry} is in the lock but not registered`));
       continue;
     }
     for (const field of ['interpreter', 'version', 'sha256', 'size', 'static', 'package'] as const) {
       if (current[field] !== locked[field])
-        problems.push({
-          platform: locked.platform,
-          problem: `${locked.entry}: ${field} ${JSON.stringify(current[field])} (lock: ${JSON.stringify(locked[field])})`,
-        });
+        problems.push(
+          lockProblem(
+            locked.platform,
+            `${locked.entry}: ${field} ${JSON.stringify(current[field])} (lock: ${JSON.stringify(locked[field])})`,
+          ),
+        );
     }
   }
   for (const current of now)
     if (!lock.interpreters.some((l) => l.entry === current.entry))
-      problems.push({ platform: current.platform, problem: `${current.entry} is registered but not in the lock` });
+      problems.push(lockProblem(current.platform, `${current.entry} is registered but not in the lock`));
   return problems;
 }
 

@@ -1,6 +1,7 @@
 import type { Skipped } from '../plan/plan.js';
 import type { ChrootResult } from '../sandbox/chroot.js';
 import { errorInfo, type ErrorInfo, type QemuBinfmtError } from '../errors.js';
+import type { Condition } from '../conditions.js';
 
 export type Outcome =
   'enabled' | 'replaced' | 'unchanged' | 'would-enable' | 'would-replace' | 'removed' | 'would-remove' | 'absent' | 'kept' | 'failed';
@@ -18,6 +19,10 @@ export interface TargetResult {
   checks?: string[];
   /** A sentence for the person reading: why unchanged, kept, or failed. */
   detail?: string;
+  /** What the entry was before it was enabled: disabled (enable switched it on) rather than missing. */
+  was?: 'disabled';
+  /** What differed in an entry that was replaced, field by field. */
+  differences?: string[];
   /** Something worth knowing about a target that needs nothing done (printed as a note). */
   note?: string;
   error?: ErrorInfo;
@@ -32,13 +37,19 @@ export interface Report {
   ok: boolean;
   results: TargetResult[];
   skipped: Skipped[];
-  notices: string[];
-  /** What works but carries a risk, said once: the C flag chosen, a version cache not used. */
-  warnings: string[];
+  /** What is worth saying once, with its code and severity (a problem among them makes ok false). */
+  conditions: Condition[];
   /** Interpreters bound into (enable) or unbound from (disable) chroots, with --chroot. */
   chroots?: ChrootResult[];
 }
 
 export function failed(base: Omit<TargetResult, 'outcome' | 'warnings'>, err: QemuBinfmtError, warnings: string[] = []): TargetResult {
   return { ...base, outcome: 'failed', detail: err.describe(), error: errorInfo(err), warnings };
+}
+
+/** One way a platform is not as enable would leave it ('*': the table as a whole), with its code (status --check). */
+export interface CheckProblem {
+  platform: string;
+  code: string;
+  problem: string;
 }

@@ -1,3 +1,4 @@
+import type { Condition } from '../conditions.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ export type { ProbeOutcome, ProbeResult } from '../probe/run-probe.js';
 export interface ProbeReport {
   ok: boolean;
   results: ProbeResult[];
-  notices: string[];
+  conditions: Condition[];
 }
 
 /**
@@ -42,7 +43,7 @@ export async function testPlatforms(names: readonly string[], options: TableOpti
   try {
     const results = await Promise.all(chosen.map((p) => probeOne(p, entries, kernelOn, dir)));
     // A platform without a probe is untested, not failed.
-    return { ok: results.every((r) => r.outcome === 'pass' || r.outcome === 'no-probe'), results, notices: access.notices };
+    return { ok: results.every((r) => r.outcome === 'pass' || r.outcome === 'no-probe'), results, conditions: access.conditions };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

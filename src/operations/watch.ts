@@ -1,3 +1,4 @@
+import { conditionText } from '../conditions.js';
 import { readNamed } from '../fs/tree.js';
 import { asQemuBinfmtError, usageError } from '../errors.js';
 import { planEnable, type Plan } from '../plan/plan.js';
@@ -15,6 +16,8 @@ export interface WatchOptions extends EnableOptions {
 export interface WatchEvent {
   time: string;
   entry?: string;
+  /** What was found, as data: a condition's code, or the outcome of a target (failed: the error's code). */
+  code?: string;
   found: string;
   did: string;
 }
@@ -48,25 +51,23 @@ export function readPlatformsFile(path: string): string[] {
     text = readNamed(path, 64 * 1024).toString('utf8');
   } catch (err) {
     const e = asQemuBinfmtError(err);
-    throw usageError(
-      `--platforms-file ${path} cannot be read (${e.code === 'UNSAFE_PATH' ? e.message : (e.errno ?? 'error')})`,
-      'name a readable file of platform names',
-    );
+    throw usageError(`--platforms-file ${path} cannot be read (${e.errno ?? e.message})`, 'name a readable file of platform names');
   }
   const names = text.replace(/#.*$/gm, '').split(/\s+/).filter(Boolean);
   if (!names.length) throw usageError(`--platforms-file ${path} names no platform`, 'list platform names in it, or all');
   return names;
 }
 
-/** What a check's result says was found, and what was done; undefined when all was well. */
+/** What a check's result says was found, and what was done, read from the result's data; undefined when all was well. */
 function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
   if (r.outcome === 'unchanged') return undefined;
-  if (r.outcome === 'enabled' && r.detail?.startsWith('was disabled')) return { entry: r.entry, found: 'disabled', did: 'enabled it' };
-  if (r.outcome === 'enabled') return { entry: r.entry, found: 'missing', did: `registered it (${r.interpreter})` };
+  if (r.outcome === 'enabled' && r.was === 'disabled') return { entry: r.entry, code: 'disabled', found: 'disabled', did: 'enabled it' };
+  if (r.outcome === 'enabled') return { entry: r.entry, code: 'missing', found: 'missing', did: `registered it (${r.interpreter})` };
   if (r.outcome === 'replaced')
-    return { entry: r.entry, found: `different: ${r.detail?.replace(/^replaced: /, '')}`, did: 'replaced it (--force)' };
+    return { entry: r.entry, code: 'different', found: `different: ${(r.differences ?? []).join('; ')}`, did: 'replaced it (--force)' };
   return {
     entry: r.entry,
+    code: r.error?.code ?? 'failed',
     found: r.detail ?? 'a failure',
     did: r.error?.code === 'EXISTS_DIFFERENT' ? 'kept it (--force replaces it)' : 'nothing (tried again at the next check)',
   };
@@ -86,7 +87,7 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
   let plan = planFor();
   const say = (event: Omit<WatchEvent, 'time'>) => log({ time: new Date().toISOString(), ...event });
   const last = new Map<string, string>();
-  let notices = new Set<string>();
+  let said = new Set<string>();
   let stopped = false;
   let reloading = false;
   let wake: (() => void) | undefined;
@@ -102,9 +103,9 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
     try {
       const report = await enablePlanned(plan, options);
       last.delete('*');
-      const now = new Set(report.notices);
-      for (const notice of now) if (!notices.has(notice)) say({ found: notice, did: 'noted' });
-      notices = now;
+      const now = new Set(report.conditions.map((c) => c.code));
+      for (const c of report.conditions) if (!said.has(c.code)) say({ code: c.code, found: conditionText(c), did: 'noted' });
+      said = now;
       for (const r of report.results) {
         const event = eventOf(r);
         if (!event) last.delete(r.entry);

@@ -1,3 +1,4 @@
+import { INSTALL_STATIC_EMULATORS } from '../conditions.js';
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { readElfInfo } from '../elf/header.js';
@@ -105,11 +106,7 @@ export function describeSearch(platform: Platform, search: InterpreterSearch): s
 
 export function installHint(platform: Platform): string {
   const arch = platform.binary.replace(/^qemu-/, '');
-  return (
-    'install QEMU user-mode emulators: apt-get install qemu-user-static (Debian, Ubuntu), ' +
-    `dnf install qemu-user-static (Fedora), pacman -S qemu-user-static (Arch), apk add qemu-${arch} (Alpine); ` +
-    'or name one with --interpreter PATH or --interpreter-dir DIR'
-  );
+  return `install QEMU user-mode emulators: ${INSTALL_STATIC_EMULATORS.replace('<arch>', arch)}; or name one with --interpreter PATH or --interpreter-dir DIR`;
 }
 
 export interface InterpreterInfo {

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { Tree } from '../fs/tree.js';
 import { asQemuBinfmtError, QemuBinfmtError, usageError } from '../errors.js';
-import { CREDENTIALS_RISK, type Flags } from '../codec/flags.js';
+import type { Flags } from '../codec/flags.js';
+import { CONDITIONS, type Condition } from '../conditions.js';
 import { detectHost, nativeReason, type HostOptions } from './host.js';
 import {
   describeSearch,
@@ -59,7 +60,7 @@ export interface Plan {
   missing: Array<{ platform: Platform; error: QemuBinfmtError }>;
   skipped: Skipped[];
   /** What works but carries a risk: the C flag chosen, a version cache that was not used. */
-  warnings: string[];
+  conditions: Condition[];
 }
 
 /**
@@ -103,7 +104,7 @@ function planIn(tree: Tree, all: boolean, platforms: readonly Platform[], option
     );
   }
   const host = detectHost(options.host);
-  const plan: Plan = { targets: [], missing: [], skipped: [], warnings: options.credentials ? [CREDENTIALS_RISK] : [] };
+  const plan: Plan = { targets: [], missing: [], skipped: [], conditions: options.credentials ? [CONDITIONS.CREDENTIALS()] : [] };
   const candidates: Platform[] = [];
   for (const platform of platforms) {
     const native = nativeReason(platform, host);
@@ -142,7 +143,7 @@ function planIn(tree: Tree, all: boolean, platforms: readonly Platform[], option
   };
   const infos = found.map((path) => (path === undefined ? undefined : inspect(path)));
   cache.save();
-  if (cache.warning) plan.warnings.push(cache.warning);
+  if (cache.condition) plan.conditions.push(cache.condition);
   candidates.forEach((platform, i) => {
     const info = infos[i];
     if (info instanceof QemuBinfmtError) {

@@ -2,6 +2,7 @@ import { lstatSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { asQemuBinfmtError } from '../errors.js';
+import { CONDITIONS, type Condition } from '../conditions.js';
 import { sameFile } from '../fs/mount.js';
 import { Tree } from '../fs/tree.js';
 
@@ -61,13 +62,13 @@ export class VersionCache {
   /** The directory, held open from the read to the write (closed by save). */
   private tree: Tree | undefined;
   /** Why the cache was not used this run (said once, as a warning); undefined when it was, or there is none. */
-  warning: string | undefined;
+  condition: Condition | undefined;
 
   constructor(private dir = cacheDir()) {}
 
   /** Not used this run: nothing is read or written, and the warning says why. */
   private refuse(why: string): void {
-    this.warning = `the version cache ${why}, so it was not used (only costs time); make it yours alone, or set ${CACHE_ENV} to a directory of yours`;
+    this.condition = CONDITIONS.CACHE_UNUSED(why, CACHE_ENV);
     this.dir = undefined;
     this.close();
   }
@@ -88,8 +89,8 @@ export class VersionCache {
       return this.entries;
     }
     let text: string | undefined;
-    this.tree = Tree.open(this.dir);
     try {
+      this.tree = Tree.open(this.dir);
       const why = whyNotOurs(this.tree, dir);
       if (why) this.refuse(why);
       else text = this.tree.readFile(FILE, MAX_CACHE)?.toString('utf8');

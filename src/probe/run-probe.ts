@@ -1,3 +1,4 @@
+import { CONDITIONS } from '../conditions.js';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Entry } from '../codec/entry.js';
@@ -51,9 +52,9 @@ export async function probeOne(platform: Platform, entries: readonly Entry[], ke
   const elf = probeElf(platform, record);
   const size = elf.length;
   const ours = entries.find((e) => e.name === platform.entryName);
-  if (!ours) return say('not-registered', `${platform.entryName} is not registered`, { size });
-  if (!kernelOn) return say('disabled', 'binfmt_misc is switched off as a whole (status: disabled)', { size });
-  if (!ours.enabled) return say('disabled', `${platform.entryName} is registered but disabled`, { size });
+  if (!ours) return say('not-registered', CONDITIONS.NOT_REGISTERED(platform.entryName, platform.name).problem, { size });
+  if (!kernelOn) return say('disabled', CONDITIONS.SWITCHED_OFF(dir).problem, { size });
+  if (!ours.enabled) return say('disabled', CONDITIONS.ENTRY_DISABLED(platform.entryName, platform.name).problem, { size });
   const claimedBy = entries.filter((e) => e !== ours && e.enabled && e.rule && matches(e.rule, elf)).map((e) => e.name);
   const oursMatches = ours.rule !== undefined && matches(ours.rule, elf);
   if (!oursMatches) {

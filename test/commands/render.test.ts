@@ -22,8 +22,10 @@ describe('commands/render', () => {
         { platform: 'ppc', entry: 'qemu-ppc', outcome: 'absent', warnings: [] },
       ],
       skipped: [{ platform: 'x86_64', reason: 'native', detail: '' }],
-      notices: ['n'],
-      warnings: ['c'],
+      conditions: [
+        { code: 'MOUNTED_NOW', severity: 'notice', problem: 'n' },
+        { code: 'CREDENTIALS', severity: 'warning', problem: 'c', fix: 'f' },
+      ],
     };
     expect(formatReport(report)).to.deep.equal({
       stdout: [
@@ -33,7 +35,7 @@ describe('commands/render', () => {
         'not registered (nothing to remove): ppc',
         'skipped (native on this host): x86_64',
       ],
-      stderr: ['notice: n', 'warning: c', 'warning: w', 'qemu-binfmt: 1 of 3 failed'],
+      stderr: ['notice: n', 'warning: c; f', 'warning: w', 'qemu-binfmt: 1 of 3 failed'],
     });
   });
 

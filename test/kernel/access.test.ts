@@ -27,6 +27,9 @@ describe('kernel/access', () => {
     ]);
     expect((await accessTable({ table, mount: true }, false, false)).mounted).to.equal(false);
     const access = await accessTable({ table, mount: true });
-    expect([access.mounted, access.notices]).to.deep.equal([true, ['mounted binfmt_misc on /proc/sys/fs/binfmt_misc (it stays mounted)']]);
+    expect([access.mounted, access.conditions]).to.deep.equal([
+      true,
+      [{ code: 'MOUNTED_NOW', severity: 'notice', problem: 'mounted binfmt_misc on /proc/sys/fs/binfmt_misc (it stays mounted)' }],
+    ]);
   });
 });

@@ -86,7 +86,7 @@ describe('operations/enable, on the in-memory table', () => {
     const unmounted = new MemoryBinfmtTable({ mounted: false });
     expect((await caughtAsync(() => enable(['aarch64'], { ...options, table: unmounted }))).code).to.equal('NOT_MOUNTED');
     const report = await enable(['aarch64'], { ...options, table: unmounted, mount: true });
-    expect(report.notices[0]).to.match(/^mounted binfmt_misc on /);
+    expect(report.conditions[0]).to.include({ code: 'MOUNTED_NOW', severity: 'notice' });
     expect(report.ok).to.equal(true);
   });
 
@@ -111,12 +111,18 @@ describe('operations/enable, on the in-memory table', () => {
     expect(table.read('qemu-aarch64')?.interpreter).to.equal(qemu('qemu-aarch64'));
   });
 
-  it('says that nothing runs while binfmt_misc is switched off as a whole', async () => {
+  it('says that nothing runs while binfmt_misc is switched off as a whole: a problem, so it fails', async () => {
     table.setKernelEnabled(false);
     const report = await enable(['aarch64'], options);
-    expect(report.notices).to.deep.equal([
-      `binfmt_misc is switched off as a whole (${table.dir}/status reads disabled): no entry runs anything until it is switched on (echo 1 > ${table.dir}/status)`,
+    expect(report.conditions).to.deep.equal([
+      {
+        code: 'SWITCHED_OFF',
+        severity: 'problem',
+        problem: `binfmt_misc is switched off as a whole (${table.dir}/status reads disabled): no entry runs anything`,
+        fix: `echo 1 > ${table.dir}/status`,
+      },
     ]);
+    expect(report.ok).to.equal(false);
   });
 
   it('without F, an interpreter that vanishes while registering fails the platform and its entry is removed', async () => {

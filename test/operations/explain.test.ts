@@ -54,7 +54,10 @@ describe('operations/explain, on the in-memory table', () => {
     expect((await one()).reasons).to.include('entry qemu-aarch64 matches, but is disabled');
     table.control('qemu-aarch64', '1');
     table.setKernelEnabled(false);
-    expect((await one()).verdict).to.equal('Exec format error: binfmt_misc is switched off as a whole');
+    expect(await one()).to.include({
+      verdict: `Exec format error: binfmt_misc is switched off as a whole (${table.dir}/status reads disabled): no entry runs anything`,
+      code: 'SWITCHED_OFF',
+    });
     expect((await one(program, { table: new MemoryBinfmtTable({ mounted: false }) })).verdict).to.match(
       /^Exec format error: binfmt_misc is not mounted at /,
     );

@@ -5,6 +5,7 @@ import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rename, rm, symlink, uti
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readQemuVersion } from '../../src/elf/qemu-version.js';
+import { conditionText } from '../../src/conditions.js';
 import { Tree } from '../../src/fs/tree.js';
 import { inspectInterpreter } from '../../src/plan/interpreter.js';
 import { planEnable } from '../../src/plan/plan.js';
@@ -87,8 +88,11 @@ describe('plan/version-cache: the version each emulator carries, remembered per 
     const refused = (cacheDir: string, why: RegExp) => {
       const cache = new VersionCache(cacheDir);
       expect(cache.get('/bin/sh')).to.equal(undefined);
-      expect(cache.warning).to.match(why);
-      expect(cache.warning).to.match(/so it was not used \(only costs time\); make it yours alone, or set QEMU_BINFMT_CACHE_DIR/);
+      expect(cache.condition?.code).to.equal('CACHE_UNUSED');
+      expect(cache.condition && conditionText(cache.condition)).to.match(why);
+      expect(cache.condition && conditionText(cache.condition)).to.match(
+        /so it was not used \(only costs time\); make it yours alone, or set QEMU_BINFMT_CACHE_DIR/,
+      );
       return cache;
     };
 
@@ -143,7 +147,7 @@ describe('plan/version-cache: the version each emulator carries, remembered per 
       process.env.QEMU_BINFMT_CACHE_DIR = cacheDir;
       try {
         const plan = planEnable(['aarch64_be', 'microblazeel'], { interpreterDir: dir, includeNative: true });
-        expect(plan.warnings.filter((w) => w.startsWith('the version cache'))).to.have.length(1);
+        expect(plan.conditions.filter((c) => c.code === 'CACHE_UNUSED')).to.have.length(1);
         expect(plan.targets.find((t) => t.interpreter.path === qemu)?.registration.flags.preserveArgv0).to.equal(true);
       } finally {
         if (before === undefined) delete process.env.QEMU_BINFMT_CACHE_DIR;

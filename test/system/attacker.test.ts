@@ -352,6 +352,25 @@ describe('an attacker who owns the tree: root is never turned against the host',
     expect(await readdir(shared)).to.deep.equal(['note']);
   });
 
+  it('4d. run --rootfs as root: a root filesystem swapped for a link after it was checked mounts nothing and runs nothing there', async function () {
+    const before = await vaultState();
+    const home = await attackerDir('run-swap');
+    const rootfs = join(home, 'rootfs');
+    await cp(foreign(this, 'rootfs-arm64'), rootfs, { recursive: true, verbatimSymlinks: true });
+    await asAttacker(home);
+    // The moment the namespace's shell starts (the path was checked by then), rootfs becomes a link to the vault.
+    const swap = await attack('swap-on-process', home, 'rootfs', vault, 'qemu-binfmt-run');
+    const r = await instance.cli(['run', 'aarch64', '--rootfs', rootfs, '--', '/bin/true']);
+    await stop(swap);
+    expect(swap.said()).to.include(`swapped ${rootfs}`);
+    expect(r.exitCode).to.equal(1);
+    expect(r.stderr.split('\n')[0], r.stderr).to.be.oneOf([
+      `qemu-binfmt: ${rootfs} changed after it was checked, so nothing was mounted; make sure no one else moves it, then run this again`,
+      `qemu-binfmt: ${rootfs} is reached through a place of uid ${NOBODY} but belongs to uid 0: that user could send it anywhere, so nothing was done there`,
+    ]);
+    expect(await vaultState()).to.deep.equal(before);
+  });
+
   it("5. reads: a FIFO or device is refused without blocking, an oversized file by its size; a tree's FIFO does not hang status or explain", async () => {
     const dir = await attackerDir('reads');
     await execa('mkfifo', [join(dir, 'fifo')]);
@@ -451,5 +470,29 @@ describe('an attacker who owns the tree: root is never turned against the host',
     expect(await vaultState()).to.deep.equal(before);
     expect(await mountsUnder(vault)).to.deep.equal([]);
     await instance.removeEntries('qemu-*');
+  });
+
+  it("8. the attacker's own places still work for root, and what root makes there is theirs; a script's #! through their link is not followed", async () => {
+    const before = await vaultState();
+    const home = await attackerDir('home8');
+    // A new output directory in the attacker's home: made as theirs, and used.
+    const out = join(home, 'out/nested');
+    const exported = await instance.cli(['export', 'aarch64', '--format', 'binfmt.d', '--output', out]);
+    expect(exported.exitCode, exported.stderr).to.equal(0);
+    expect((await stat(out)).uid).to.equal(NOBODY);
+    expect((await stat(join(out, 'qemu-aarch64.conf'))).uid).to.equal(0);
+    // A script whose interpreter is the attacker's link to a root-only file: not read.
+    await symlink(join(vault, 'secret'), join(home, 'interp'));
+    await writeFile(join(home, 'script'), `#!${join(home, 'interp')}\n`, { mode: 0o755 });
+    await asAttacker(home);
+    const explained = await instance.cli(['explain', join(home, 'script'), '--json']);
+    expect(explained.stdout).to.not.include('root only');
+    expect(explained.stdout, explained.stdout).to.include(`the script's interpreter ${join(home, 'interp')} is missing`);
+    // A cache directory that root made inside the attacker's directory: not used, one warning, and the command works.
+    await mkdir(join(home, 'cache'), { mode: 0o700 });
+    const cached = await instance.cli(['export', 'aarch64_be', '--format', 'binfmt.d'], { QEMU_BINFMT_CACHE_DIR: join(home, 'cache') });
+    expect(cached.exitCode, cached.stderr).to.equal(0);
+    expect(cached.stderr.split('\n').filter((l) => l.startsWith('warning: the version cache'))).to.have.length(1);
+    expect(await vaultState()).to.deep.equal(before);
   });
 });

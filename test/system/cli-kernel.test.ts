@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { chmod, copyFile, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PRIVATE_NAMESPACE_NOTICE } from '../../src/kernel/namespace.js';
+import { CONDITIONS, conditionText } from '../../src/conditions.js';
 import { CLI, foreign, skipOrFail } from '../helpers/paths.js';
 import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
 
@@ -11,7 +11,7 @@ const QEMU = '/usr/bin/qemu-aarch64-static';
 const AARCH64_MAGIC = '\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00';
 const AARCH64_MASK = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
 const PYTHON_LINE = ':python3.11:M::\\xa7\\x0d\\x0d\\x0a::/usr/bin/python3.11:';
-const NOTICE = `notice: ${PRIVATE_NAMESPACE_NOTICE}`;
+const NOTICE = `warning: ${conditionText(CONDITIONS.PRIVATE_TABLE())}`;
 
 describe('CLI on the real kernel, in a private binfmt_misc instance', function () {
   this.timeout(60_000);

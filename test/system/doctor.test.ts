@@ -17,7 +17,12 @@ describe('doctor on the real kernel (private binfmt_misc instance)', function ()
       const sick = await instance.cli(['doctor', '--json']);
       expect(sick.exitCode).to.equal(1);
       const report = JSON.parse(sick.stdout) as { ok: boolean; problems: Array<{ problem: string; fix: string }> };
-      expect(report.problems[0]).to.deep.equal({ problem: 'qemu-aarch64 is disabled', fix: 'qemu-binfmt enable aarch64' });
+      expect(report.problems[0]).to.deep.equal({
+        code: 'ENTRY_DISABLED',
+        severity: 'problem',
+        problem: 'qemu-aarch64 is disabled',
+        fix: 'qemu-binfmt enable aarch64',
+      });
     } finally {
       await instance.stop();
     }
@@ -38,6 +43,8 @@ describe('doctor on the real kernel (private binfmt_misc instance)', function ()
         /^shadow \(\/usr\/bin\/qemu-arm-static\) also claim aarch64 files: the entry registered last wins; shadow \(decided by executing/,
       );
       expect(report.problems).to.deep.include({
+        code: 'WRONG_WINNER',
+        severity: 'problem',
         problem: 'shadow is newer than qemu-aarch64 and hands aarch64 programs to qemu-arm',
         fix: 'echo -1 > /proc/sys/fs/binfmt_misc/shadow',
       });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { PRIVATE_NAMESPACE_NOTICE } from '../../src/kernel/namespace.js';
+import { CONDITIONS, conditionText } from '../../src/conditions.js';
 import { CLI, foreign, skipOrFail } from '../helpers/paths.js';
 
 const BINFMT = '/proc/sys/fs/binfmt_misc';
@@ -46,13 +46,13 @@ describe('installer mode (QEMU_BINFMT_INSTALLER=1), in a simulated container', f
     expect(r.stderr.split('\n')).to.deep.equal([
       `qemu-aarch64: enabled: ${QEMU} flags=PF`,
       `notice: mounted binfmt_misc on ${BINFMT} (it stays mounted)`,
-      `notice: ${PRIVATE_NAMESPACE_NOTICE}`,
+      `warning: ${conditionText(CONDITIONS.PRIVATE_TABLE())}`,
     ]);
   });
 
   it('outside installer mode it succeeds, with the notice that the table is private', async function () {
     const r = await inContainer(this, `${cli} enable aarch64 --mount; echo "exit=$?"`, {});
     expect(r.stdout.split('\n')).to.deep.equal([`qemu-aarch64: enabled: ${QEMU} flags=PF`, 'exit=0']);
-    expect(r.stderr).to.include(`notice: ${PRIVATE_NAMESPACE_NOTICE}`);
+    expect(r.stderr).to.include(`warning: ${conditionText(CONDITIONS.PRIVATE_TABLE())}`);
   });
 });

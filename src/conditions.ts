@@ -1,0 +1,108 @@
+/**
+ * Every condition of the kernel, the host and the files around them that qemu-binfmt reports,
+ * stated once, as data: a stable code, a severity, the problem, and what to do. Commands read the
+ * code and the severity, never the words.
+ *
+ * Severity, everywhere: a problem (exit 1; a readiness probe fails) is something asked for that
+ * does not work now; a warning (the exit code is unchanged) works now but carries a risk or a
+ * limit; a notice is worth knowing and needs nothing.
+ */
+export type Severity = 'problem' | 'warning' | 'notice';
+
+export interface Condition {
+  code: ConditionCode;
+  severity: Severity;
+  problem: string;
+  fix?: string;
+}
+
+export type ConditionCode = keyof typeof CONDITIONS;
+
+/**
+ * Test hook: with this set to `codes`, every condition says its code instead of its words, so a
+ * test can show that no decision reads the words.
+ */
+export const CODES_ONLY_HOOK = 'QEMU_BINFMT_CONDITIONS_AS_CODES_FOR_TESTS';
+
+const make =
+  (severity: Severity) =>
+  (code: ConditionCode, problem: string, fix?: string): Condition =>
+    process.env[CODES_ONLY_HOOK] === 'codes' ? { code, severity, problem: code } : { code, severity, problem, ...(fix ? { fix } : {}) };
+const problem = make('problem');
+const warning = make('warning');
+const notice = make('notice');
+
+/** The static emulators, by distribution: what to install when there is none. */
+export const INSTALL_STATIC_EMULATORS =
+  'apt-get install qemu-user-static (Debian, Ubuntu), dnf install qemu-user-static (Fedora), pacman -S qemu-user-static (Arch), apk add qemu-<arch> (Alpine)';
+
+export const CONDITIONS = {
+  NOT_MOUNTED: (dir: string) => problem('NOT_MOUNTED', `binfmt_misc is not mounted at ${dir}`, `mount -t binfmt_misc binfmt_misc ${dir}`),
+  SWITCHED_OFF: (dir: string) =>
+    problem(
+      'SWITCHED_OFF',
+      `binfmt_misc is switched off as a whole (${dir}/status reads disabled): no entry runs anything`,
+      `echo 1 > ${dir}/status`,
+    ),
+  MOUNTED_NOW: (dir: string) => notice('MOUNTED_NOW', `mounted binfmt_misc on ${dir} (it stays mounted)`),
+  PRIVATE_TABLE: () =>
+    warning(
+      'PRIVATE_TABLE',
+      'this runs in a user namespace of its own: on Linux >= 6.7 its binfmt_misc table is private to it, so these registrations are not seen by the host and vanish with the namespace',
+    ),
+  NO_STATIC_EMULATOR: (what: string, platform: string) =>
+    problem('NO_STATIC_EMULATOR', what, `${INSTALL_STATIC_EMULATORS}, then qemu-binfmt enable ${platform} --force`),
+  NEWEST_WINS: (claim: string) => notice('NEWEST_WINS', `${claim}: the entry registered last wins`),
+  CREDENTIALS: (entry?: string) =>
+    warning(
+      'CREDENTIALS',
+      `${entry ? `${entry} has the C flag. ` : ''}C (credentials): setuid and setgid foreign programs run with their owner's rights, root included, and QEMU does not check AT_SECURE: ` +
+        'whoever runs such a program can steer its emulator, running as root, with QEMU_LOG_FILENAME, QEMU_STRACE, QEMU_LD_PREFIX, QEMU_GDB or QEMU_SET_ENV ' +
+        '(a root-owned file anywhere, other libraries loaded)',
+      'register without --credentials, unless every user of this machine is trusted',
+    ),
+  CACHE_UNUSED: (why: string, env: string) =>
+    warning(
+      'CACHE_UNUSED',
+      `the version cache ${why}, so it was not used (only costs time)`,
+      `make it yours alone, or set ${env} to a directory of yours`,
+    ),
+  NOT_REGISTERED: (entry: string, platform: string) =>
+    problem('NOT_REGISTERED', `${entry} is not registered`, `qemu-binfmt enable ${platform}`),
+  DIFFERS_FROM_OURS: (entry: string, differences: string, platform: string) =>
+    problem('DIFFERS_FROM_OURS', `${entry} differs from what enable would write: ${differences}`, `qemu-binfmt enable ${platform} --force`),
+  DIFFERS_FROM_LOCK: (what: string) => problem('DIFFERS_FROM_LOCK', what, 'qemu-binfmt lock writes a lock of what is registered now'),
+  NO_BINFMT_MISC: () =>
+    problem('NO_BINFMT_MISC', 'the kernel has no binfmt_misc (CONFIG_BINFMT_MISC, or the module is not loaded)', 'modprobe binfmt_misc'),
+  ENTRY_DISABLED: (entry: string, platform: string) => problem('ENTRY_DISABLED', `${entry} is disabled`, `qemu-binfmt enable ${platform}`),
+  INTERPRETER_MISSING: (entry: string, interpreter: string, platform: string) =>
+    problem(
+      'INTERPRETER_MISSING',
+      `${entry}: its interpreter ${interpreter} is missing, and without F nothing runs`,
+      `qemu-binfmt enable ${platform} --force`,
+    ),
+  PERSISTED_NOT_REGISTERED: (platform: string, file: string) =>
+    problem('PERSISTED_NOT_REGISTERED', `${platform} is persisted in ${file} but not registered now`, `qemu-binfmt enable ${platform}`),
+  DIFFERS_FROM_PERSISTED: (entry: string, file: string, detail: string, platform: string) =>
+    problem('DIFFERS_FROM_PERSISTED', `${entry} differs from ${file}: ${detail}`, `qemu-binfmt persist ${platform}`),
+  PROBE_FAILS: (entry: string, detail: string, platform: string) =>
+    problem('PROBE_FAILS', `${entry}: its probe fails: ${detail}`, `qemu-binfmt test ${platform}`),
+  WRONG_WINNER: (winner: string, entry: string, platform: string, target: string, fix: string) =>
+    problem('WRONG_WINNER', `${winner} is newer than ${entry} and hands ${platform} programs to qemu-${target}`, fix),
+  SANDBOX_HIDDEN: (platforms: string, fix: string) =>
+    problem(
+      'SANDBOX_HIDDEN',
+      `nix-daemon's sandbox cannot see the interpreters of ${platforms} (no F, and not in extra-sandbox-paths)`,
+      fix,
+    ),
+  HOST_BROKEN_BEFORE: (what: string) =>
+    notice(
+      'HOST_BROKEN_BEFORE',
+      `after registering, ${what}, and it still fails without the entries just written: something else on this host is wrong`,
+    ),
+} as const;
+
+/** One line: the problem, then what to do. */
+export function conditionText(condition: Condition): string {
+  return condition.fix ? `${condition.problem}; ${condition.fix}` : condition.problem;
+}
