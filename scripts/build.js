@@ -49,8 +49,8 @@ const lazyStartup = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  // rootless/mount-rootfs.js is a program of its own: run --rootfs starts it inside the namespaces.
-  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts', 'rootless/mount-rootfs': 'src/rootless/mount-rootfs.ts' },
+  // run/mount-rootfs.js is a program of its own: run --rootfs starts it inside the namespaces.
+  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts', 'run/mount-rootfs': 'src/run/mount-rootfs.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -11,7 +11,7 @@ export { MemoryBinfmtTable, type MemoryTableOptions } from './kernel/memory-tabl
 export { detectHost, hostFamily, nativeReason } from './plan/host.js';
 export { findInterpreter, inspectInterpreter } from './plan/interpreter.js';
 export { planEnable, chooseFlags, type Plan, type PlanOptions } from './plan/plan.js';
-export { exportFiles, type ExportOptions } from './boot/export.js';
+export { exportFiles, type ExportOptions } from './operations/export.js';
 export { nixSettings, writeNixConf } from './sandbox/nix.js';
 export { enable, type EnableOptions } from './operations/enable.js';
 export { disable, type DisableOptions } from './operations/disable.js';
@@ -26,6 +26,6 @@ export { runRootless, type RunOptions, type RunOutcome } from './operations/run.
 export { watch, type WatchEvent, type WatchOptions, type Watcher } from './operations/watch.js';
 export { checkRegistered, type CheckOptions, type CheckReport } from './operations/check.js';
 export { provenance, lockDifferences, type Lock, type Provenance } from './operations/provenance.js';
-export { checkRootless, type RootlessChecks } from './rootless/checks.js';
+export { checkRootless, type RootlessChecks } from './run/checks.js';
 export type { Report, TargetResult } from './operations/report.js';
 export { QemuBinfmtError, type ErrorCode } from './errors.js';

@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { exportFiles, type ExportOptions } from '../boot/export.js';
+import { exportFiles, type ExportOptions } from '../operations/export.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
 import { write } from './output.js';

@@ -2,7 +2,7 @@ import { basename, dirname } from 'node:path';
 import { Tree } from '../fs/tree.js';
 import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
 import { findLibrary, librarySearchPath } from '../elf/loader.js';
-import { ldSoConfDirs } from '../sandbox/closure.js';
+import { ldSoConfDirs } from '../elf/closure.js';
 
 /** What a dynamically linked program needs from the root it runs in, and what is missing there. */
 export interface Needs {

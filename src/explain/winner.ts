@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Entry } from '../codec/entry.js';
 import { run } from '../exec.js';
-import { isExecutableFile } from '../plan/interpreter.js';
+import { isExecutableFile } from '../fs/files.js';
 
 /** Which of several enabled entries that all match a file the kernel uses, and how that was found out. */
 export interface Winner {

@@ -1,5 +1,5 @@
 import type { BinfmtTable } from '../kernel/binfmt-table.js';
-import { applyToChroots, checkChrootDir } from '../sandbox/chroot.js';
+import { applyToChroots, checkChrootDir } from '../chroot/bind.js';
 import type { Entry } from '../codec/entry.js';
 import { asQemuBinfmtError } from '../errors.js';
 import { removeEntry } from '../kernel/register.js';

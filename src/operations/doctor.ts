@@ -1,3 +1,4 @@
+import { fileHas } from '../fs/files.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { detectVia } from '../boot/locations.js';
@@ -12,7 +13,7 @@ import { probeElf, probeRecord } from '../probe/probe-elf.js';
 import { PLATFORMS } from '../table/platforms.js';
 import { shellQuote } from '../boot/quote.js';
 import { matches, overlaps } from '../table/rule.js';
-import { hasPrivateInstances } from '../rootless/checks.js';
+import { hasPrivateInstances } from '../run/checks.js';
 import { status, type StatusOptions } from './status.js';
 import { testPlatforms } from './test.js';
 
@@ -29,14 +30,6 @@ export interface DoctorReport {
 export interface DoctorOptions extends StatusOptions {
   /** The nix.conf whose sandbox settings are checked (default /etc/nix/nix.conf). */
   nixConf?: string;
-}
-
-function fileHas(path: string, text: string): boolean {
-  try {
-    return readFileSync(path, 'utf8').includes(text);
-  } catch {
-    return false;
-  }
 }
 
 /** Looks at the kernel, the table, every registered qemu entry, other handlers and boot and build-daemon settings; writes nothing. */

@@ -7,10 +7,10 @@ import { accessTable, binfmtDirOf, type TableOptions } from '../kernel/access.js
 import type { BinfmtTable } from '../kernel/binfmt-table.js';
 import { existsDifferent } from '../kernel/errors.js';
 import { enableEntry, registerEntry, removeEntry, replaceEntry, type Written } from '../kernel/register.js';
-import { isExecutableFile } from '../plan/interpreter.js';
+import { isExecutableFile } from '../fs/files.js';
 import { sameRule } from '../table/rule.js';
 import { planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
-import { applyToChroots, checkChrootDir } from '../sandbox/chroot.js';
+import { applyToChroots, checkChrootDir } from '../chroot/bind.js';
 import { PLATFORMS } from '../table/platforms.js';
 import { CONDITIONS } from '../conditions.js';
 import { failed, type Report, type TargetResult } from './report.js';

@@ -4,7 +4,7 @@ import { Tree } from '../fs/tree.js';
 import { detectVia, LOCATIONS, type Via } from '../boot/locations.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
 import { QemuBinfmtError } from '../errors.js';
-import { exportFiles } from '../boot/export.js';
+import { exportFiles } from './export.js';
 import { createdDirsOf, readIfOurs } from '../boot/file-mark.js';
 import { imageHost } from '../plan/host.js';
 import { registrationsIn } from '../boot/persisted-registrations.js';

@@ -9,7 +9,7 @@ import { run } from '../exec.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { readQemuVersion } from '../elf/qemu-version.js';
 import { readNamed } from '../fs/tree.js';
-import { isExecutableFile, onPath } from '../plan/interpreter.js';
+import { isExecutableFile, onPath } from '../fs/files.js';
 import { isAll, PLATFORMS, resolvePlatforms } from '../table/platforms.js';
 
 /** What is known of one registered entry's interpreter: enough to tell a changed binary or another version. */

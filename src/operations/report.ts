@@ -1,5 +1,5 @@
 import type { Skipped } from '../plan/plan.js';
-import type { ChrootResult } from '../sandbox/chroot.js';
+import type { ChrootResult } from '../chroot/bind.js';
 import { errorInfo, type ErrorInfo, type QemuBinfmtError } from '../errors.js';
 import type { Condition } from '../conditions.js';
 

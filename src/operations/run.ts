@@ -6,11 +6,11 @@ import { sh } from '../boot/exporters/sh.js';
 import { conditionError, QemuBinfmtError, REPORT_HINT, usageError } from '../errors.js';
 import { runAttached, type AttachedResult } from '../exec.js';
 import { Tree } from '../fs/tree.js';
-import { kindOf } from '../options/read.js';
+import { kindOf } from '../fs/files.js';
 import { planEnable, type PlanOptions } from '../plan/plan.js';
 import { isAll } from '../table/platforms.js';
-import { checkRootless, type RootlessChecks } from '../rootless/checks.js';
-import { INSIDE } from '../rootless/inside.js';
+import { checkRootless, type RootlessChecks } from '../run/checks.js';
+import { INSIDE } from '../run/inside.js';
 
 export interface RunOptions extends PlanOptions, RootlessChecks {
   /** A foreign root filesystem the command runs chrooted into. */
@@ -36,14 +36,12 @@ function parseBind(spec: string, rootfs: string | undefined): [string, string] {
   return [src, dst];
 }
 
-/** The program that makes a root filesystem's mounts (rootless/mount-rootfs.js), beside this module as built or as bundled. */
+/** The program that makes a root filesystem's mounts (run/mount-rootfs.js), beside this module as built or as bundled. */
 function mounterPath(): string {
-  const candidates = ['../rootless/mount-rootfs.js', './rootless/mount-rootfs.js'].map((rel) =>
-    fileURLToPath(new URL(rel, import.meta.url)),
-  );
+  const candidates = ['../run/mount-rootfs.js', './run/mount-rootfs.js'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
   const found = candidates.find((path) => kindOf(path) === 'file');
   if (!found)
-    throw new QemuBinfmtError('INTERNAL', `rootless/mount-rootfs.js is missing beside ${fileURLToPath(import.meta.url)}`, {
+    throw new QemuBinfmtError('INTERNAL', `run/mount-rootfs.js is missing beside ${fileURLToPath(import.meta.url)}`, {
       hint: REPORT_HINT,
     });
   return found;

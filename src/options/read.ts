@@ -1,6 +1,7 @@
-import { accessSync, constants, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { errnoOf, usageError } from '../errors.js';
+import { kindOf } from '../fs/files.js';
 import { OPTIONS, type OptionDef, type OptionName, type OptionValues } from './definitions.js';
 
 /** What yargs parsed, and the words it parsed them from (to tell `--x=` from `--x`, and `--x=maybe`). */
@@ -84,23 +85,11 @@ function placeholder(def: OptionDef): string {
   return def.choices ? def.choices.join('|') : def.path === 'file' || def.path === 'new-file' ? 'FILE' : def.path ? 'DIR' : 'VALUE';
 }
 
-export type Kind = 'directory' | 'file' | 'other' | undefined;
-
 /** statfs f_type of the kernel's own filesystems (include/uapi/linux/magic.h): proc, sysfs, cgroup, debugfs and the like. */
 const KERNEL_FILESYSTEMS: ReadonlySet<number> = new Set([
   0x9fa0, 0x62656572, 0x63677270, 0x27e0eb, 0x64626720, 0x73636673, 0x42494e4d, 0x74726163, 0x1cd1, 0x62656570, 0x6165676c, 0xcafe4a11,
   0xde5e81e4,
 ]);
-
-/** What is at a path: a directory, a file, something else, or nothing. */
-export function kindOf(path: string): Kind {
-  try {
-    const st = statSync(path);
-    return st.isDirectory() ? 'directory' : st.isFile() ? 'file' : 'other';
-  } catch {
-    return undefined;
-  }
-}
 
 function checkPath(name: string, must: NonNullable<OptionDef['path']>, value: string, cwdGone: boolean): void {
   const option = `--${name} ${value}`;

@@ -1,6 +1,7 @@
+import { defaultSearchDirs, isExecutableFile, USUAL_DIRS } from '../fs/files.js';
 import { INSTALL_STATIC_EMULATORS } from '../conditions.js';
-import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { readElfInfo } from '../elf/header.js';
 import { QemuBinfmtError } from '../errors.js';
 import { readQemuVersion } from '../elf/qemu-version.js';
@@ -8,8 +9,6 @@ import { Tree } from '../fs/tree.js';
 import { VersionCache } from './version-cache.js';
 import type { Platform } from '../table/platforms.js';
 
-/** Where distributions put QEMU's user-mode emulators, searched after $PATH. */
-export const USUAL_DIRS = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin'];
 /** Debian's argv[0]-preserving wrappers: <dir>/<arch>-binfmt-P. */
 export const BINFMT_P_DIR = '/usr/libexec/qemu-binfmt';
 
@@ -31,30 +30,11 @@ export function candidateNames(platform: Platform): string[] {
   return [`${platform.binary}-static`, platform.binary];
 }
 
-export function defaultSearchDirs(path = process.env.PATH ?? ''): string[] {
-  return [...new Set([...path.split(delimiter).filter((d) => d.startsWith('/')), ...USUAL_DIRS])];
-}
-
 function searchDirsOf(search: InterpreterSearch): readonly string[] {
   if (search.interpreterDir !== undefined) return [resolve(search.interpreterDir)];
   // This $PATH says nothing about an image tree's.
   const inImage = search.root !== undefined && resolve(search.root) !== '/';
   return search.searchDirs ?? (inImage ? USUAL_DIRS : defaultSearchDirs());
-}
-
-/** Whether a program is installed: an executable NAME in a $PATH directory or a usual one (a stat per directory). */
-export function onPath(name: string): boolean {
-  return defaultSearchDirs().some((dir) => isExecutableFile(join(dir, name)));
-}
-
-export function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The names in each directory, read once: one readdir per directory instead of a stat per candidate. */

@@ -3,7 +3,7 @@ import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Entry } from '../codec/entry.js';
 import { run } from '../exec.js';
-import { isExecutableFile } from '../plan/interpreter.js';
+import { isExecutableFile } from '../fs/files.js';
 import type { Platform } from '../table/platforms.js';
 import { matches, sameRule } from '../table/rule.js';
 import { probeElf, probeRecord, PROBES } from './probe-elf.js';

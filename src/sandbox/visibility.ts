@@ -1,5 +1,5 @@
 import type { Entry } from '../codec/entry.js';
-import { runtimeClosure } from './closure.js';
+import { runtimeClosure } from '../elf/closure.js';
 
 /** Whether a build chroot or sandbox sees a registered interpreter. */
 export type Visibility = 'yes' | 'if-bound-or-listed' | 'no';

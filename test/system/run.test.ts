@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkRootless } from '../../src/rootless/checks.js';
+import { checkRootless } from '../../src/run/checks.js';
 import { probeElf, probeRecord, PROBES } from '../../src/probe/probe-elf.js';
 import { findPlatform } from '../../src/table/platforms.js';
 import { runCli } from '../helpers/cli.js';

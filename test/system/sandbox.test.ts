@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runtimeClosure } from '../../src/sandbox/closure.js';
+import { runtimeClosure } from '../../src/elf/closure.js';
 import { foreign, skipOrFail } from '../helpers/paths.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 

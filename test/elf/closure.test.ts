@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { runtimeClosure } from '../../src/sandbox/closure.js';
+import { runtimeClosure } from '../../src/elf/closure.js';
 import { skipOrFail } from '../helpers/paths.js';
 
 const DYNAMIC_QEMU = '/usr/bin/qemu-aarch64'; // Debian's qemu-user: dynamically linked

@@ -1,8 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { Tree } from '../fs/tree.js';
 import { basename, dirname, join } from 'node:path';
-import { readDynamicInfo, type DynamicInfo } from '../elf/dynamic.js';
-import { findLibrary, librarySearchPath } from '../elf/loader.js';
+import { readDynamicInfo, type DynamicInfo } from './dynamic.js';
+import { findLibrary, librarySearchPath } from './loader.js';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
 
 /** More include files than any real ld.so.conf has: past this, the rest is not read. */

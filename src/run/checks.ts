@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { release, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { QemuBinfmtError } from '../errors.js';
-import { onPath } from '../plan/interpreter.js';
+import { onPath } from '../fs/files.js';
 
 /** How the caller is mapped inside: to root alone, or root plus its /etc/subuid and /etc/subgid ranges. */
 export type UidMap = 'root' | 'auto';

@@ -1,6 +1,6 @@
 import { closeSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { runtimeClosure } from './closure.js';
+import { runtimeClosure } from '../elf/closure.js';
 import { asQemuBinfmtError, errorInfo, QemuBinfmtError, usageError, type ErrorInfo } from '../errors.js';
 import { mountedAt, mountInTree, onto, sameFile } from '../fs/mount.js';
 import { Tree } from '../fs/tree.js';

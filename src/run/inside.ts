@@ -3,7 +3,7 @@
  * starts for a plain run: mount a private binfmt_misc instance, register with the exported sh
  * script (the same lines, host self-test and read-back as enable), bind what was asked, say
  * `ready` on fd 3, and exec the command. With a root filesystem, its mounts (/proc, /dev, /sys,
- * /tmp, /etc/resolv.conf and the binds) are made by MOUNTER (Node and rootless/mount-rootfs.js),
+ * /tmp, /etc/resolv.conf and the binds) are made by MOUNTER (Node and run/mount-rootfs.js),
  * which holds each place open and mounts onto exactly it; then the command runs chrooted with
  * unshare --root, in the same working directory when it exists there. The root filesystem is
  * opened here once, as fd 5: MOUNTER checks that it is the directory run checked outside (fd 4)

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { asQemuBinfmtError, type QemuBinfmtError, usageError } from '../errors.js';
 import { Tree } from '../fs/tree.js';
-import { EXPORTERS, type ExportFormat } from './exporters/index.js';
-import type { ExportFile } from './exporters/types.js';
+import { EXPORTERS, type ExportFormat } from '../boot/exporters/index.js';
+import type { ExportFile } from '../boot/exporters/types.js';
 import { planArgs } from '../options/args.js';
 import { planEnable, type Plan, type PlanOptions } from '../plan/plan.js';
-import { shellQuote } from './quote.js';
+import { shellQuote } from '../boot/quote.js';
 
 export interface ExportOptions extends PlanOptions {
   format: ExportFormat;
