@@ -13,7 +13,7 @@ import { accessTable, type TableOptions } from '../kernel/access.js';
 import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
 import { is64BitMachine, kernelFacts, type KernelFacts } from '../plan/host-kernel.js';
 import { shellQuote } from '../boot/quote.js';
-import { PLATFORMS } from '../table/platforms.js';
+import { PLATFORMS, type Platform } from '../table/platforms.js';
 import { matches } from '../table/rule.js';
 
 /** Why one file runs here or not, decided from its bytes and the table, without running it. */
@@ -107,72 +107,105 @@ async function explainNamed(file: string, ctx: Context): Promise<Explanation> {
   }
 }
 
+/** One explanation under way: what it found so far, in order, and how it ends. */
+interface Under {
+  file: string;
+  /** Reaches the same file for reading (a descriptor held open). */
+  read: string;
+  ctx: Context;
+  reasons: string[];
+  fixes: string[];
+  result: (runs: boolean, verdict: string, extra?: Partial<Explanation>) => Explanation;
+}
+
+type Elf = Extract<Identity, { kind: 'elf' }>;
+
 /** Explains a file; `read` reaches the same file for reading (a descriptor held open), `file` names it. */
 async function explainOne(file: string, ctx: Context, depth: number, read = file): Promise<Explanation> {
   const reasons: string[] = [];
   const fixes: string[] = [];
-  const result = (runs: boolean, verdict: string, extra: Partial<Explanation> = {}): Explanation => ({
+  const u: Under = {
     file,
-    runs,
-    verdict,
+    read,
+    ctx,
     reasons,
     fixes,
-    ...extra,
-  });
+    result: (runs, verdict, extra = {}) => ({ file, runs, verdict, reasons, fixes, ...extra }),
+  };
   const id = identify(read, file);
-  if ('detail' in id) return result(false, id.kind === 'missing' ? `No such file or directory: ${file}` : `cannot run: ${id.detail}`);
+  if ('detail' in id) return u.result(false, id.kind === 'missing' ? `No such file or directory: ${file}` : `cannot run: ${id.detail}`);
   if (!isExecutable(read)) {
     fixes.push(`chmod +x ${file}`);
-    return result(false, `Permission denied: ${file} is not executable`);
+    return u.result(false, `Permission denied: ${file} is not executable`);
   }
   if (id.kind === 'script') return explainScript(file, id, ctx, depth, reasons, fixes);
-  if (id.kind === 'other') return result(false, `Exec format error: ${file} is ${id.what}`);
+  if (id.kind === 'other') return u.result(false, `Exec format error: ${file} is ${id.what}`);
+  return explainElf(u, id);
+}
 
-  const { header, platform, head } = id;
-  reasons.push(
+/** An ELF program: native, or which entry takes it and whether that entry's emulator can run it here. */
+async function explainElf(u: Under, { header, platform, head }: Elf): Promise<Explanation> {
+  u.reasons.push(
     `ELF ${header.class}-bit ${header.endianness}-endian, ${TYPES[header.type] ?? `e_type ${header.type}`}, e_machine 0x${header.machine.toString(16)}, ` +
       `OSABI ${header.osabi}, e_flags 0x${header.flags.toString(16)}: ${platform ? `platform ${platform.name}` : 'no QEMU platform of this table'}`,
   );
-  if (!platform) return result(false, `Exec format error: no QEMU platform runs e_machine 0x${header.machine.toString(16)}`);
-  const native = nativeReason(platform, ctx.host);
+  if (!platform) return u.result(false, `Exec format error: no QEMU platform runs e_machine 0x${header.machine.toString(16)}`);
+  const native = nativeReason(platform, u.ctx.host);
   // The kernel's facts (its configuration, a few files) are read only for a program of the host's family.
-  const kernel = native ? ctx.kernel() : undefined;
-  if (native && kernel && (native.reason === 'captures-host' || runsInFamily(header.class, ctx.host.machine, kernel, reasons))) {
-    reasons.push(native.reason === 'captures-host' ? "this host's own kind of program" : `of the host's family (${ctx.host.family})`);
-    const pages = tryReadElfInfo(read)?.maxPageSize;
-    if (pages && kernel.pageSize && pages < kernel.pageSize) {
-      fixes.push(`rebuild it with -Wl,-z,max-page-size=${kernel.pageSize}, or run it under a kernel with ${kib(pages)} pages`);
-      return result(
-        false,
-        `cannot run: its segments are laid out for pages of ${kib(pages)} at most, and this kernel's pages are ${kib(kernel.pageSize)}`,
-      );
-    }
-    return withNeeds(read, ctx, reasons, fixes, result, 'runs natively');
-  }
+  const kernel = native ? u.ctx.kernel() : undefined;
+  if (native && kernel && (native.reason === 'captures-host' || runsInFamily(header.class, u.ctx.host.machine, kernel, u.reasons)))
+    return explainNative(u, native, kernel);
   // A platform of the host's family that this kernel does not run is registered only on request.
   const enableArgs = native ? `${platform.name} --include-native` : platform.name;
+  const off = tableVerdict(u, platform, enableArgs);
+  if (off) return off;
+  const entry = await chooseEntry(u, platform, head, enableArgs);
+  return 'runs' in entry ? entry : throughEntry(u, platform, entry);
+}
 
-  // binfmt_misc: is there a table, is it on, which entries claim the file.
-  if (!ctx.access.mounted) {
+/** A program of the host's own kind: it runs natively, if its pages and libraries allow. */
+function explainNative(u: Under, native: NonNullable<ReturnType<typeof nativeReason>>, kernel: KernelFacts): Explanation {
+  u.reasons.push(native.reason === 'captures-host' ? "this host's own kind of program" : `of the host's family (${u.ctx.host.family})`);
+  const pages = tryReadElfInfo(u.read)?.maxPageSize;
+  if (pages && kernel.pageSize && pages < kernel.pageSize) {
+    u.fixes.push(`rebuild it with -Wl,-z,max-page-size=${kernel.pageSize}, or run it under a kernel with ${kib(pages)} pages`);
+    return u.result(
+      false,
+      `cannot run: its segments are laid out for pages of ${kib(pages)} at most, and this kernel's pages are ${kib(kernel.pageSize)}`,
+    );
+  }
+  return withNeeds(u, 'runs natively');
+}
+
+/** binfmt_misc as a whole: a verdict when there is no table, or it is switched off. */
+function tableVerdict(u: Under, platform: Platform, enableArgs: string): Explanation | undefined {
+  const { access } = u.ctx;
+  if (!access.mounted) {
     if (!binfmtInKernel())
-      reasons.push('the kernel has no binfmt_misc (CONFIG_BINFMT_MISC is off, or the module is not loaded: modprobe binfmt_misc)');
-    fixes.push(`qemu-binfmt enable ${enableArgs} --mount`);
-    return result(false, `Exec format error: ${CONDITIONS.NOT_MOUNTED(ctx.access.table.dir).problem}`, {
+      u.reasons.push('the kernel has no binfmt_misc (CONFIG_BINFMT_MISC is off, or the module is not loaded: modprobe binfmt_misc)');
+    u.fixes.push(`qemu-binfmt enable ${enableArgs} --mount`);
+    return u.result(false, `Exec format error: ${CONDITIONS.NOT_MOUNTED(access.table.dir).problem}`, {
       platform: platform.name,
       code: 'NOT_MOUNTED',
     });
   }
-  if (ctx.access.privateNamespace)
-    reasons.push("this user namespace has a binfmt_misc table of its own: the host does not see these entries, nor this table the host's");
-  if (!ctx.kernelOn) {
-    fixes.push(`echo 1 > ${ctx.access.table.dir}/status`);
-    return result(false, `Exec format error: ${CONDITIONS.SWITCHED_OFF(ctx.access.table.dir).problem}`, {
-      platform: platform.name,
-      code: 'SWITCHED_OFF',
-    });
-  }
+  if (access.privateNamespace)
+    u.reasons.push(
+      "this user namespace has a binfmt_misc table of its own: the host does not see these entries, nor this table the host's",
+    );
+  if (u.ctx.kernelOn) return undefined;
+  u.fixes.push(`echo 1 > ${access.table.dir}/status`);
+  return u.result(false, `Exec format error: ${CONDITIONS.SWITCHED_OFF(access.table.dir).problem}`, {
+    platform: platform.name,
+    code: 'SWITCHED_OFF',
+  });
+}
+
+/** The entry the kernel hands the file to (the newest of those that match), or the verdict when none does its work. */
+async function chooseEntry(u: Under, platform: Platform, head: Uint8Array, enableArgs: string): Promise<Entry | Explanation> {
+  const { ctx, reasons, fixes } = u;
   const claiming = ctx.entries.filter((e) =>
-    e.rule ? matches(e.rule, head) : e.extension !== undefined && basename(file).endsWith(`.${e.extension}`),
+    e.rule ? matches(e.rule, head) : e.extension !== undefined && basename(u.file).endsWith(`.${e.extension}`),
   );
   const enabled = claiming.filter((e) => e.enabled);
   for (const e of ctx.entries.filter((x) => x.bpf && x.enabled))
@@ -184,70 +217,70 @@ async function explainOne(file: string, ctx: Context, depth: number, read = file
   if (ours?.rule && !claiming.includes(ours)) reasons.push(`entry ${ours.name} does not match it: ${mismatch(ours.rule, head)}`);
   if (enabled.length === 0) {
     fixes.push(`qemu-binfmt enable ${enableArgs}`);
-    return result(false, 'Exec format error: no enabled binfmt_misc entry matches', { platform: platform.name });
+    return u.result(false, 'Exec format error: no enabled binfmt_misc entry matches', { platform: platform.name });
   }
-  let entry = enabled[0]!;
-  if (enabled.length > 1) {
-    const names = enabled.map((e) => e.name).join(', ');
-    const winner: Winner = ctx.access.table.handlesExecs()
-      ? await decideWinner(file, head, enabled)
-      : {
-          entry: undefined,
-          how: `${ctx.access.table.dir} is not the table this process's execs go through, so nothing was executed to tell`,
-        };
-    reasons.push(`entries ${names} all match; the kernel uses the one registered last, which the directory does not tell: ${winner.how}`);
-    entry = winner.entry ?? enabled.find((e) => e.name === platform.entryName) ?? entry;
-    if (!winner.entry) reasons.push(`assuming ${entry.name} below`);
-    if (winner.entry && winner.target && `qemu-${winner.target}` !== platform.binary) {
-      fixes.push(
-        winner.entry.name === platform.entryName
-          ? `qemu-binfmt enable ${platform.name} --force`
-          : `remove the newer entry that shadows it (qemu-binfmt never touches it): echo -1 > ${shellQuote(`${ctx.access.table.dir}/${winner.entry.name}`)}`,
-      );
-      return result(
-        false,
-        `cannot run: entry ${winner.entry.name} wins and hands it to qemu-${winner.target}, an emulator for another platform`,
-        {
-          platform: platform.name,
-          entry: winner.entry.name,
-          interpreter: winner.entry.interpreter,
-        },
-      );
-    }
-  }
-  reasons.push(`entry ${entry.name} hands it to ${entry.interpreter} (flags ${entry.flagText || 'none'})`);
-  const privileged = setIdNote(read, entry, platform.name);
-  if (privileged) reasons.push(privileged);
-  const found = { platform: platform.name, entry: entry.name, interpreter: entry.interpreter };
+  if (enabled.length === 1) return enabled[0]!;
+  const winner: Winner = ctx.access.table.handlesExecs()
+    ? await decideWinner(u.file, head, enabled)
+    : {
+        entry: undefined,
+        how: `${ctx.access.table.dir} is not the table this process's execs go through, so nothing was executed to tell`,
+      };
+  reasons.push(
+    `entries ${enabled.map((e) => e.name).join(', ')} all match; the kernel uses the one registered last, which the directory does not tell: ${winner.how}`,
+  );
+  const entry = winner.entry ?? enabled.find((e) => e.name === platform.entryName) ?? enabled[0]!;
+  if (!winner.entry) reasons.push(`assuming ${entry.name} below`);
+  if (!winner.entry || !winner.target || `qemu-${winner.target}` === platform.binary) return entry;
+  fixes.push(
+    winner.entry.name === platform.entryName
+      ? `qemu-binfmt enable ${platform.name} --force`
+      : `remove the newer entry that shadows it (qemu-binfmt never touches it): echo -1 > ${shellQuote(`${ctx.access.table.dir}/${winner.entry.name}`)}`,
+  );
+  return u.result(
+    false,
+    `cannot run: entry ${winner.entry.name} wins and hands it to qemu-${winner.target}, an emulator for another platform`,
+    {
+      platform: platform.name,
+      entry: winner.entry.name,
+      interpreter: winner.entry.interpreter,
+    },
+  );
+}
 
-  // The interpreter: with F the kernel holds it open; without, it must be there at every exec.
-  const held = entry.flags.fixBinary ? undefined : openIn(ctx.tree, entry.interpreter);
+/** Through this entry: its interpreter (with F the kernel holds it; without, it must be there at every exec), then the program's own needs. */
+function throughEntry(u: Under, platform: Platform, entry: Entry): Explanation {
+  u.reasons.push(`entry ${entry.name} hands it to ${entry.interpreter} (flags ${entry.flagText || 'none'})`);
+  const privileged = setIdNote(u.read, entry, platform.name);
+  if (privileged) u.reasons.push(privileged);
+  const found = { platform: platform.name, entry: entry.name, interpreter: entry.interpreter };
+  const held = entry.flags.fixBinary ? undefined : openIn(u.ctx.tree, entry.interpreter);
   if (!entry.flags.fixBinary && held === undefined) {
-    fixes.push(`qemu-binfmt enable ${platform.name} --force (a static interpreter with F works in any root)`);
-    return result(false, `No such file or directory: the interpreter ${entry.interpreter} is missing${under(ctx)}`, found);
+    u.fixes.push(`qemu-binfmt enable ${platform.name} --force (a static interpreter with F works in any root)`);
+    return u.result(false, `No such file or directory: the interpreter ${entry.interpreter} is missing${under(u.ctx)}`, found);
   }
   try {
-    const lacking = interpreterLacks(held?.path ?? entry.interpreter, entry, ctx);
+    const lacking = interpreterLacks(u, held?.path ?? entry.interpreter, entry);
     if (lacking) {
-      fixes.push('install qemu-user-static and enable it with F: qemu-binfmt enable --force ' + platform.name);
-      return result(false, `No such file or directory: the interpreter ${entry.interpreter} needs ${lacking}, missing here`, found);
+      u.fixes.push('install qemu-user-static and enable it with F: qemu-binfmt enable --force ' + platform.name);
+      return u.result(false, `No such file or directory: the interpreter ${entry.interpreter} needs ${lacking}, missing here`, found);
     }
   } finally {
     held?.close();
   }
-  return withNeeds(read, ctx, reasons, fixes, result, `runs through ${entry.interpreter} (entry ${entry.name})`, found);
+  return withNeeds(u, `runs through ${entry.interpreter} (entry ${entry.name})`, found);
+}
 
-  /** What a dynamically linked interpreter without F lacks in the root; says how it is linked. */
-  function interpreterLacks(path: string, e: Entry, c: Context): string | undefined {
-    const interp = tryReadElfInfo(path);
-    if (interp)
-      reasons.push(
-        `${e.interpreter} is ${interp.isStatic ? 'statically linked' : 'dynamically linked'}${e.flags.fixBinary ? ', held open by the kernel (F)' : ''}`,
-      );
-    if (!interp || interp.isStatic || e.flags.fixBinary) return undefined;
-    const lacks = programNeeds(path, c.tree);
-    return lacks.loaderPresent ? lacks.missing[0]?.library : lacks.loader;
-  }
+/** What a dynamically linked interpreter without F lacks in the root; says how it is linked. */
+function interpreterLacks(u: Under, path: string, e: Entry): string | undefined {
+  const interp = tryReadElfInfo(path);
+  if (interp)
+    u.reasons.push(
+      `${e.interpreter} is ${interp.isStatic ? 'statically linked' : 'dynamically linked'}${e.flags.fixBinary ? ', held open by the kernel (F)' : ''}`,
+    );
+  if (!interp || interp.isStatic || e.flags.fixBinary) return undefined;
+  const lacks = programNeeds(path, u.ctx.tree);
+  return lacks.loaderPresent ? lacks.missing[0]?.library : lacks.loader;
 }
 
 /**
@@ -296,16 +329,9 @@ function runsInFamily(width: 32 | 64, machine: string, kernel: KernelFacts, reas
 }
 
 /** The program's own loader and libraries under the root: the "No such file or directory" that is not about the program. */
-function withNeeds(
-  file: string,
-  ctx: Context,
-  reasons: string[],
-  fixes: string[],
-  result: (runs: boolean, verdict: string, extra?: Partial<Explanation>) => Explanation,
-  verdict: string,
-  extra: Partial<Explanation> = {},
-): Explanation {
-  const needs = programNeeds(file, ctx.tree);
+function withNeeds(u: Under, verdict: string, extra: Partial<Explanation> = {}): Explanation {
+  const { ctx, reasons, fixes, result } = u;
+  const needs = programNeeds(u.read, ctx.tree);
   if (!needs.loader) {
     reasons.push('statically linked: it needs no loader or library');
     return result(true, verdict, extra);
