@@ -14,7 +14,7 @@ import { PLATFORMS } from '../table/platforms.js';
 import { shellQuote } from '../boot/quote.js';
 import { matches, overlaps } from '../table/rule.js';
 import { hasPrivateInstances } from '../run/checks.js';
-import { status, type StatusOptions } from './status.js';
+import { status, type PlatformStatus, type StatusOptions } from './status.js';
 import { testPlatforms } from './test.js';
 
 /** The whole system at once: what holds, and each problem with the command that fixes it. */
@@ -34,9 +34,29 @@ export interface DoctorOptions extends StatusOptions {
 
 /** Looks at the kernel, the table, every registered qemu entry, other handlers and boot and build-daemon settings; writes nothing. */
 export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
-  const facts: string[] = [];
-  const problems: Condition[] = [];
-  const warnings: Condition[] = [];
+  const found: Found = { facts: [], problems: [], warnings: [] };
+  kernelChecks(found);
+  const report = await status([], options);
+  if (!report.mounted) found.problems.push(CONDITIONS.NOT_MOUNTED(report.binfmtDir));
+  else {
+    if (report.privateNamespace)
+      found.facts.push("this user namespace has a binfmt_misc table of its own: what is registered here is not the host's");
+    if (report.kernelEnabled === false) found.problems.push(CONDITIONS.SWITCHED_OFF(report.binfmtDir));
+    const registered = report.platforms.filter((p) => p.registered);
+    entryChecks(found, registered);
+    if (registered.length && report.kernelEnabled) await probeChecks(found, registered, options);
+    await rivalChecks(found, registered, report.binfmtDir, options);
+    bootChecks(found, registered, options);
+    sandboxChecks(found, registered, options);
+  }
+  return { ok: found.problems.length === 0, ...found };
+}
+
+/** What the checks found: facts, problems (exit 1) and warnings. */
+type Found = Omit<DoctorReport, 'ok'>;
+
+/** The kernel: private instances, page size, 32-bit programs, binfmt_misc itself, WSL. */
+function kernelChecks({ facts, problems }: Found): void {
   const kernel = release();
   facts.push(
     `Linux ${kernel}: ${hasPrivateInstances(kernel) ? 'each user namespace can mount a binfmt_misc table of its own (>= 6.7)' : 'one binfmt_misc table for the whole system (private instances need Linux >= 6.7)'}`,
@@ -52,24 +72,15 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
           ? `32-bit programs of the ${arch} family run natively (${host.runs32Why})`
           : `32-bit programs of the ${arch} family do not run natively (${host.runs32Why}): qemu-binfmt enable PLATFORM --include-native registers an emulator`,
     );
-  if (!fileHas('/proc/filesystems', 'binfmt_misc')) {
-    problems.push(CONDITIONS.NO_BINFMT_MISC());
-  }
-  if (fileHas('/proc/version', 'icrosoft')) {
+  if (!fileHas('/proc/filesystems', 'binfmt_misc')) problems.push(CONDITIONS.NO_BINFMT_MISC());
+  if (fileHas('/proc/version', 'icrosoft'))
     facts.push(
       'WSL: every WSL distribution shares this table, and one whose systemd stops wipes it (persist with a unit, or re-run enable)',
     );
-  }
-  const report = await status([], options);
-  if (!report.mounted) {
-    problems.push(CONDITIONS.NOT_MOUNTED(report.binfmtDir));
-    return { ok: false, facts, problems, warnings };
-  }
-  if (report.privateNamespace)
-    facts.push("this user namespace has a binfmt_misc table of its own: what is registered here is not the host's");
-  if (report.kernelEnabled === false) problems.push(CONDITIONS.SWITCHED_OFF(report.binfmtDir));
+}
 
-  const registered = report.platforms.filter((p) => p.registered);
+/** Each registered qemu entry: its interpreter, its state, and drift from what is persisted. */
+function entryChecks({ facts, problems, warnings }: Found, registered: readonly PlatformStatus[]): void {
   facts.push(registered.length ? `registered: ${registered.map((p) => p.platform).join(' ')}` : 'no qemu-<platform> entry is registered');
   const cache = new VersionCache();
   for (const p of registered) {
@@ -91,18 +102,25 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   }
   cache.save();
   if (cache.condition) warnings.push(cache.condition);
-  const probes =
-    registered.length && report.kernelEnabled
-      ? await testPlatforms(
-          registered.map((p) => p.platform),
-          options,
-        )
-      : undefined;
-  for (const r of probes?.results ?? []) {
-    if (r.outcome !== 'pass' && r.outcome !== 'no-probe') problems.push(CONDITIONS.PROBE_FAILS(r.entry, r.detail ?? '', r.platform));
-  }
+}
 
-  // Other handlers claiming the same files: the one registered last wins.
+/** Each registered entry's probe, through the kernel. */
+async function probeChecks({ problems }: Found, registered: readonly PlatformStatus[], options: DoctorOptions): Promise<void> {
+  const probes = await testPlatforms(
+    registered.map((p) => p.platform),
+    options,
+  );
+  for (const r of probes.results)
+    if (r.outcome !== 'pass' && r.outcome !== 'no-probe') problems.push(CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform));
+}
+
+/** Other handlers: C, whoever registered it, and those that claim the same files (the newest wins). */
+async function rivalChecks(
+  { facts, problems, warnings }: Found,
+  registered: readonly PlatformStatus[],
+  binfmtDir: string,
+  options: DoctorOptions,
+): Promise<void> {
   const { table } = await accessTable(options, false, false);
   const entries = table.list();
   // C, whoever registered it (Rosetta registers CF): what it means in practice.
@@ -118,7 +136,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     const claim = [ours, ...rivals].filter((e) => e.rule && matches(e.rule, head));
     const winner = claim.length > 1 && table.handlesExecs() ? await decideWinner(p.platform, head, claim) : undefined;
     facts.push(
-      `${rivals.map((e) => `${e.name} (${e.interpreter})`).join(', ')} also claim ${p.platform} files: the entry registered last wins; ${
+      `${CONDITIONS.NEWEST_WINS(`${rivals.map((e) => `${e.name} (${e.interpreter})`).join(', ')} also claim ${p.platform} files`).problem}; ${
         winner
           ? `${winner.entry?.name ?? 'which one could not be told'} (${winner.how})`
           : claim.length > 1
@@ -133,12 +151,14 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
           p.entry,
           p.platform,
           winner.target,
-          `echo -1 > ${shellQuote(`${report.binfmtDir}/${winner.entry.name}`)}`,
+          `echo -1 > ${shellQuote(`${binfmtDir}/${winner.entry.name}`)}`,
         ),
       );
   }
+}
 
-  // Boot: what flushes or loads entries at boot.
+/** Boot: what flushes or loads entries at boot, and what a reboot would lose. */
+function bootChecks({ facts }: Found, registered: readonly PlatformStatus[], options: DoctorOptions): void {
   const tree = Tree.of(options.root);
   const via = detectVia(tree);
   tree.close();
@@ -148,16 +168,16 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   const unpersisted = registered.filter((p) => !p.persisted).map((p) => p.platform);
   if (unpersisted.length && via)
     facts.push(`not persisted, so gone after a reboot: ${unpersisted.join(' ')} (qemu-binfmt persist ${unpersisted.join(' ')})`);
+}
 
-  // Build daemons: without F a sandbox sees the interpreter only if it is listed.
+/** Build daemons: without F a sandbox sees the interpreter only if it is listed. */
+function sandboxChecks({ problems }: Found, registered: readonly PlatformStatus[], options: DoctorOptions): void {
   const nixConf = options.nixConf ?? '/etc/nix/nix.conf';
-  if (existsSync(nixConf)) {
-    const text = readFileSync(nixConf, 'utf8');
-    const hidden = registered
-      .filter((p) => p.sandboxVisible === 'if-bound-or-listed' && p.interpreter && !text.includes(p.interpreter))
-      .map((p) => p.platform);
-    if (hidden.length)
-      problems.push(CONDITIONS.SANDBOX_HIDDEN(hidden.join(' '), `qemu-binfmt sandbox nix ${hidden.join(' ')} --write ${nixConf}`));
-  }
-  return { ok: problems.length === 0, facts, problems, warnings };
+  if (!existsSync(nixConf)) return;
+  const text = readFileSync(nixConf, 'utf8');
+  const hidden = registered
+    .filter((p) => p.sandboxVisible === 'if-bound-or-listed' && p.interpreter && !text.includes(p.interpreter))
+    .map((p) => p.platform);
+  if (hidden.length)
+    problems.push(CONDITIONS.SANDBOX_HIDDEN(hidden.join(' '), `qemu-binfmt sandbox nix ${hidden.join(' ')} --write ${nixConf}`));
 }
