@@ -89,7 +89,34 @@ export function planEnable(names: readonly string[], options: PlanOptions): Plan
   }
 }
 
+/** The plan in phases: the interpreter options checked, native platforms set apart, interpreters found and inspected, lines made. */
 function planIn(tree: Tree, all: boolean, platforms: readonly Platform[], options: PlanOptions): Plan {
+  checkInterpreterOptions(tree, options);
+  const plan: Plan = { targets: [], missing: [], skipped: [], conditions: options.credentials ? [CONDITIONS.CREDENTIALS()] : [] };
+  const candidates = notNative(all, platforms, options, plan);
+  const askP = options.preserveArgv0 === undefined;
+  const infos = inspectAll(tree, candidates, options, askP, plan);
+  candidates.forEach((platform, i) => {
+    const info = infos[i];
+    if (info instanceof QemuBinfmtError) plan.missing.push({ platform, error: info });
+    else if (info === undefined) {
+      const detail = `interpreter not found: looked for ${describeSearch(platform, options)}`;
+      if (all) plan.skipped.push({ platform: platform.name, reason: 'no-interpreter', detail });
+      else plan.missing.push({ platform, error: new QemuBinfmtError('INTERPRETER_NOT_FOUND', detail, { hint: installHint(platform) }) });
+    } else plan.targets.push(targetOf(platform, info, options, askP));
+  });
+  if (all && plan.targets.length === 0 && plan.missing.length === 0) {
+    throw new QemuBinfmtError(
+      'INTERPRETER_NOT_FOUND',
+      `no interpreter found for any platform (looked in ${describeSearch(platforms[0]!, options).replace(/^.* in /, '')})`,
+      { hint: installHint(platforms[0]!) },
+    );
+  }
+  return plan;
+}
+
+/** --interpreter-dir and --interpreter name what they must, in the root: bad input otherwise. */
+function checkInterpreterOptions(tree: Tree, options: PlanOptions): void {
   if (options.interpreterDir !== undefined && !tree.stat(resolve(options.interpreterDir))?.isDirectory()) {
     const under = tree.isHost ? '' : ` under ${tree.path}`;
     throw usageError(
@@ -103,31 +130,42 @@ function planIn(tree: Tree, all: boolean, platforms: readonly Platform[], option
       'name the emulator binary itself, e.g. /usr/bin/qemu-aarch64-static',
     );
   }
+}
+
+/** The platforms this host does not run natively (all skips the others; named, they are refused). */
+function notNative(all: boolean, platforms: readonly Platform[], options: PlanOptions, plan: Plan): Platform[] {
   const host = detectHost(options.host);
-  const plan: Plan = { targets: [], missing: [], skipped: [], conditions: options.credentials ? [CONDITIONS.CREDENTIALS()] : [] };
-  const candidates: Platform[] = [];
-  for (const platform of platforms) {
+  return platforms.filter((platform) => {
     const native = nativeReason(platform, host);
     if (native?.reason === 'captures-host') {
       const detail = `its rule matches this host's own ${native.executable}; registering it would run host programs through QEMU`;
-      if (all) plan.skipped.push({ platform: platform.name, reason: 'native', detail });
-      else throw new QemuBinfmtError('CAPTURES_HOST', `refusing ${platform.name}: ${detail}`, { hint: 'this is never allowed' });
-    } else if (native?.reason === 'family' && !options.includeNative) {
+      if (!all) throw new QemuBinfmtError('CAPTURES_HOST', `refusing ${platform.name}: ${detail}`, { hint: 'this is never allowed' });
+      plan.skipped.push({ platform: platform.name, reason: 'native', detail });
+      return false;
+    }
+    if (native?.reason === 'family' && !options.includeNative) {
       const detail = `the host (${host.machine}) is of the ${platform.family} family and runs it natively`;
-      if (all) plan.skipped.push({ platform: platform.name, reason: 'native', detail });
-      else
+      if (!all)
         throw new QemuBinfmtError('NATIVE_PLATFORM', `refusing ${platform.name}: ${detail}`, {
           hint: 'add --include-native to register it anyway',
         });
-    } else {
-      candidates.push(platform);
+      plan.skipped.push({ platform: platform.name, reason: 'native', detail });
+      return false;
     }
-  }
+    return true;
+  });
+}
+
+/** Each platform's interpreter found and inspected (a file once, however many rules share it: microblaze's). */
+function inspectAll(
+  tree: Tree,
+  candidates: readonly Platform[],
+  options: PlanOptions,
+  askP: boolean,
+  plan: Plan,
+): Array<InterpreterInfo | QemuBinfmtError | undefined> {
   const index = new DirectoryIndex(tree);
-  const found = candidates.map((p) => findInterpreter(p, options, index, tree));
-  const askP = options.preserveArgv0 === undefined;
   const cache = new VersionCache();
-  // A platform's further rules (microblaze's) share its interpreter: each file is inspected once.
   const inspected = new Map<string, InterpreterInfo | QemuBinfmtError>();
   const inspect = (path: string) => {
     let info = inspected.get(path);
@@ -141,45 +179,29 @@ function planIn(tree: Tree, all: boolean, platforms: readonly Platform[], option
     }
     return info;
   };
-  const infos = found.map((path) => (path === undefined ? undefined : inspect(path)));
+  const infos = candidates
+    .map((p) => findInterpreter(p, options, index, tree))
+    .map((path) => (path === undefined ? undefined : inspect(path)));
   cache.save();
   if (cache.condition) plan.conditions.push(cache.condition);
-  candidates.forEach((platform, i) => {
-    const info = infos[i];
-    if (info instanceof QemuBinfmtError) {
-      plan.missing.push({ platform, error: info });
-      return;
-    }
-    if (info === undefined) {
-      const detail = `interpreter not found: looked for ${describeSearch(platform, options)}`;
-      if (all) plan.skipped.push({ platform: platform.name, reason: 'no-interpreter', detail });
-      else plan.missing.push({ platform, error: new QemuBinfmtError('INTERPRETER_NOT_FOUND', detail, { hint: installHint(platform) }) });
-      return;
-    }
-    const registration: Registration = {
-      name: platform.entryName,
-      rule: platform.rule,
-      interpreter: info.path,
-      flags: chooseFlags(platform, info, options),
-    };
-    const line = formatRegisterLine(registration);
-    const checks = [
-      `line meets the kernel's rules (${line.length} bytes)`,
-      info.isStatic ? 'interpreter is statically linked' : 'interpreter is dynamically linked (or not ELF)',
-      ...(askP ? [info.supportsPreserveArgv0 ? 'interpreter understands P' : 'interpreter does not understand P'] : []),
-    ];
-    plan.targets.push({ platform, interpreter: info, registration, line, checks });
-  });
-  if (all && plan.targets.length === 0 && plan.missing.length === 0) {
-    throw new QemuBinfmtError(
-      'INTERPRETER_NOT_FOUND',
-      `no interpreter found for any platform (looked in ${describeSearch(platforms[0]!, options).replace(/^.* in /, '')})`,
-      {
-        hint: installHint(platforms[0]!),
-      },
-    );
-  }
-  return plan;
+  return infos;
+}
+
+/** A platform's validated register line, with what was checked. */
+function targetOf(platform: Platform, info: InterpreterInfo, options: PlanOptions, askP: boolean): PlannedTarget {
+  const registration: Registration = {
+    name: platform.entryName,
+    rule: platform.rule,
+    interpreter: info.path,
+    flags: chooseFlags(platform, info, options),
+  };
+  const line = formatRegisterLine(registration);
+  const checks = [
+    `line meets the kernel's rules (${line.length} bytes)`,
+    info.isStatic ? 'interpreter is statically linked' : 'interpreter is dynamically linked (or not ELF)',
+    ...(askP ? [info.supportsPreserveArgv0 ? 'interpreter understands P' : 'interpreter does not understand P'] : []),
+  ];
+  return { platform, interpreter: info, registration, line, checks };
 }
 
 /** Applies the documented defaults and refuses unsafe combinations. */
