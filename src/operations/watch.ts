@@ -3,7 +3,7 @@ import { readNamed } from '../fs/tree.js';
 import { asQemuBinfmtError, usageError } from '../errors.js';
 import { planEnable, type Plan } from '../plan/plan.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
-import type { TargetResult } from './report.js';
+import type { Report, TargetResult } from './report.js';
 
 export interface WatchOptions extends EnableOptions {
   /** Seconds between checks (default 10). */
@@ -73,6 +73,51 @@ function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
   };
 }
 
+type News = Omit<WatchEvent, 'time'>;
+
+/**
+ * The decisions of a watch, apart from its loop: what a check's report (or its failure) says, as
+ * events. A condition is said when it appears; a failure once until it changes; every repair.
+ * Only codes and outcomes are read, never words.
+ */
+function newsOf(): { fromReport(report: Report): News[]; fromError(err: unknown): News[] } {
+  const last = new Map<string, string>();
+  let said = new Set<string>();
+  const once = (key: string, event: News): News[] => {
+    const seen = `${event.code}|${event.did}`;
+    if (last.get(key) === seen) return [];
+    last.set(key, seen);
+    return [event];
+  };
+  return {
+    fromReport(report) {
+      last.delete('*');
+      const events: News[] = report.conditions
+        .filter((c) => !said.has(c.code))
+        .map((c) => ({ code: c.code, found: conditionText(c), did: 'noted' }));
+      said = new Set(report.conditions.map((c) => c.code));
+      for (const r of report.results) {
+        const event = eventOf(r);
+        if (!event) last.delete(r.entry);
+        else if (r.outcome === 'failed') events.push(...once(r.entry, event));
+        else {
+          last.delete(r.entry);
+          events.push(event);
+        }
+      }
+      return events;
+    },
+    fromError(err) {
+      const error = asQemuBinfmtError(err);
+      return once('*', {
+        code: error.code,
+        found: error.message,
+        did: error.hint ? `nothing: ${error.hint}` : 'nothing (tried again at the next check)',
+      });
+    },
+  };
+}
+
 /**
  * Registers like enable, then checks every interval that each entry is present, enabled and
  * identical, and registers again what is missing or changed (a differing same-named entry is
@@ -86,39 +131,20 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
   const planFor = (): Plan => planEnable(options.platformsFile ? readPlatformsFile(options.platformsFile) : names, options);
   let plan = planFor();
   const say = (event: Omit<WatchEvent, 'time'>) => log({ time: new Date().toISOString(), ...event });
-  const last = new Map<string, string>();
-  let said = new Set<string>();
+  const news = newsOf();
   let stopped = false;
   let reloading = false;
   let wake: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  const once = (key: string, event: Omit<WatchEvent, 'time'>) => {
-    const text = `${event.found}|${event.did}`;
-    if (last.get(key) === text) return;
-    last.set(key, text);
-    say(event);
-  };
   const check = async () => {
+    let events: Array<Omit<WatchEvent, 'time'>>;
     try {
-      const report = await enablePlanned(plan, options);
-      last.delete('*');
-      const now = new Set(report.conditions.map((c) => c.code));
-      for (const c of report.conditions) if (!said.has(c.code)) say({ code: c.code, found: conditionText(c), did: 'noted' });
-      said = now;
-      for (const r of report.results) {
-        const event = eventOf(r);
-        if (!event) last.delete(r.entry);
-        else if (r.outcome === 'failed') once(r.entry, event);
-        else {
-          last.delete(r.entry);
-          say(event);
-        }
-      }
+      events = news.fromReport(await enablePlanned(plan, options));
     } catch (err) {
-      const error = asQemuBinfmtError(err);
-      once('*', { found: error.message, did: error.hint ? `nothing: ${error.hint}` : 'nothing (tried again at the next check)' });
+      events = news.fromError(err);
     }
+    for (const event of events) say(event);
   };
   const done = (async () => {
     await check();
