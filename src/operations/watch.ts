@@ -138,7 +138,7 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
   let timer: NodeJS.Timeout | undefined;
 
   const check = async () => {
-    let events: Array<Omit<WatchEvent, 'time'>>;
+    let events: News[];
     try {
       events = news.fromReport(await enablePlanned(plan, options));
     } catch (err) {
@@ -146,44 +146,40 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
     }
     for (const event of events) say(event);
   };
+  const reread = () => {
+    try {
+      plan = planFor();
+      say({
+        found: `reloaded ${options.platformsFile}`,
+        did: `watching ${plan.targets.map((t) => t.platform.name).join(' ') || 'nothing'}`,
+      });
+    } catch (err) {
+      say({ found: asQemuBinfmtError(err).describe(), did: 'kept the platforms it had' });
+    }
+  };
   const done = (async () => {
-    await check();
-    while (!stopped) {
-      if (!reloading)
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, interval);
-        });
+    for (await check(); !stopped; await check()) {
+      if (!reloading) await new Promise<void>((resolve) => ((wake = resolve), (timer = setTimeout(resolve, interval))));
       if (stopped) break;
       if (reloading) {
         reloading = false;
-        try {
-          plan = planFor();
-          say({
-            found: `reloaded ${options.platformsFile}`,
-            did: `watching ${plan.targets.map((t) => t.platform.name).join(' ') || 'nothing'}`,
-          });
-        } catch (err) {
-          say({ found: asQemuBinfmtError(err).describe(), did: 'kept the platforms it had' });
-        }
+        reread();
       }
-      await check();
     }
   })();
+  const interrupt = () => {
+    clearTimeout(timer);
+    wake?.();
+  };
   return {
     stop() {
       stopped = true;
-      clearTimeout(timer);
-      wake?.();
+      interrupt();
     },
     reload() {
-      if (!options.platformsFile) {
-        say({ found: 'SIGHUP', did: 'nothing to re-read (no --platforms-file)' });
-        return;
-      }
+      if (!options.platformsFile) return say({ found: 'SIGHUP', did: 'nothing to re-read (no --platforms-file)' });
       reloading = true;
-      clearTimeout(timer);
-      wake?.();
+      interrupt();
     },
     done,
   };
