@@ -7,7 +7,7 @@ import { conditionError, QemuBinfmtError, REPORT_HINT, usageError } from '../err
 import { runAttached, type AttachedResult } from '../exec.js';
 import { Tree } from '../fs/tree.js';
 import { kindOf } from '../fs/files.js';
-import { planEnable, type PlanOptions } from '../plan/plan.js';
+import { planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
 import { isAll } from '../table/platforms.js';
 import { checkRootless, type RootlessChecks } from '../run/checks.js';
 import { INSIDE } from '../run/inside.js';
@@ -47,28 +47,11 @@ function mounterPath(): string {
   return found;
 }
 
-/**
- * Runs COMMAND with QEMU registered in a private binfmt_misc table, without root: a new user
- * namespace (the caller mapped to root inside, or with --map auto also its subordinate IDs) and
- * mount namespace, a binfmt_misc instance of their own, the same plan and lines as enable, and
- * optionally a foreign root filesystem. Nothing reaches the host's table. Stdin, stdout, stderr
- * and the exit status are the command's.
- */
-export async function runRootless(names: readonly string[], command: readonly string[], options: RunOptions = {}): Promise<RunOutcome> {
-  const rootfs = options.rootfs === undefined ? undefined : resolve(options.rootfs);
-  if (rootfs !== undefined && kindOf(rootfs) !== 'directory')
-    throw usageError(`--rootfs ${options.rootfs} is not a directory`, 'name an unpacked foreign root filesystem');
-  const binds = (options.binds ?? []).map((b) => parseBind(b, rootfs));
-  const argv = command.length ? command : rootfs ? ['/bin/sh'] : [];
-  if (!argv.length)
-    throw usageError('run needs a command after --', 'qemu-binfmt run aarch64 -- ./program ARGS, or give --rootfs DIR for its /bin/sh');
-
-  const all = names.length === 0 || isAll(names);
-  const plan = planEnable(all ? ['all'] : names, options);
+/** The planned targets that work here (inside a root filesystem only a static interpreter held open with F does), and the errors of the rest. */
+function usableTargets(plan: Plan, inRootfs: boolean, all: boolean): { targets: PlannedTarget[]; errors: QemuBinfmtError[] } {
   const errors = plan.missing.map((m) => m.error);
-  // Inside a root filesystem only a static interpreter held open with F works.
   const targets = plan.targets.filter((t) => {
-    if (!rootfs || (t.interpreter.isStatic && t.registration.flags.fixBinary)) return true;
+    if (!inRootfs || (t.interpreter.isStatic && t.registration.flags.fixBinary)) return true;
     if (!all)
       errors.push(
         conditionError(
@@ -81,24 +64,30 @@ export async function runRootless(names: readonly string[], command: readonly st
       );
     return false;
   });
-  checkRootless(options);
-  if (errors.length) {
-    // A platform's further rules share its interpreter, and so its error.
-    const said = [...new Set(errors.map((e) => e.describe()))];
-    throw said.length === 1 ? errors[0]! : new QemuBinfmtError(errors[0]!.code, said.join('\n'));
-  }
+  return { targets, errors };
+}
+
+/**
+ * unshare, and inside it the sh of run/inside.ts: the private table, the root filesystem's mounts,
+ * the command. The root filesystem is reached as every tree is, where owners mean something
+ * (inside the namespaces they do not), and held: inside, the root filesystem opened by its path
+ * must be this very directory (fd 4).
+ */
+async function inNamespaces(
+  targets: readonly PlannedTarget[],
+  rootfs: string | undefined,
+  binds: ReadonlyArray<[string, string]>,
+  argv: readonly string[],
+  map: RunOptions['map'],
+): Promise<AttachedResult> {
   const register = sh({ targets, regenerate: 'qemu-binfmt run', command: [], enableArgs: [] })[0]!.content;
-  const map = options.map === 'auto' ? ['--map-root-user', '--map-auto'] : ['--map-root-user'];
-  // Reached as every tree is, where owners mean something (inside the namespace they do not), and
-  // held: inside, the root filesystem opened by its path must be this very directory (fd 4).
   const checked = rootfs === undefined ? undefined : Tree.open(rootfs);
-  let result: AttachedResult;
   try {
-    result = await runAttached(
+    return await runAttached(
       'unshare',
       [
         '--user',
-        ...map,
+        ...(map === 'auto' ? ['--map-root-user', '--map-auto'] : ['--map-root-user']),
         '--mount',
         'sh',
         '-c',
@@ -119,6 +108,33 @@ export async function runRootless(names: readonly string[], command: readonly st
   } finally {
     checked?.close();
   }
+}
+
+/**
+ * Runs COMMAND with QEMU registered in a private binfmt_misc table, without root: a new user
+ * namespace (the caller mapped to root inside, or with --map auto also its subordinate IDs) and
+ * mount namespace, a binfmt_misc instance of their own, the same plan and lines as enable, and
+ * optionally a foreign root filesystem. Nothing reaches the host's table. Stdin, stdout, stderr
+ * and the exit status are the command's.
+ */
+export async function runRootless(names: readonly string[], command: readonly string[], options: RunOptions = {}): Promise<RunOutcome> {
+  const rootfs = options.rootfs === undefined ? undefined : resolve(options.rootfs);
+  if (rootfs !== undefined && kindOf(rootfs) !== 'directory')
+    throw usageError(`--rootfs ${options.rootfs} is not a directory`, 'name an unpacked foreign root filesystem');
+  const binds = (options.binds ?? []).map((b) => parseBind(b, rootfs));
+  const argv = command.length ? command : rootfs ? ['/bin/sh'] : [];
+  if (!argv.length)
+    throw usageError('run needs a command after --', 'qemu-binfmt run aarch64 -- ./program ARGS, or give --rootfs DIR for its /bin/sh');
+
+  const all = names.length === 0 || isAll(names);
+  const { targets, errors } = usableTargets(planEnable(all ? ['all'] : names, options), rootfs !== undefined, all);
+  checkRootless(options);
+  if (errors.length) {
+    // A platform's further rules share its interpreter, and so its error.
+    const said = [...new Set(errors.map((e) => e.describe()))];
+    throw said.length === 1 ? errors[0]! : new QemuBinfmtError(errors[0]!.code, said.join('\n'));
+  }
+  const result = await inNamespaces(targets, rootfs, binds, argv, options.map);
   const platforms = targets.map((t) => t.platform.name);
   if (!result.ready)
     throw new QemuBinfmtError(
