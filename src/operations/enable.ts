@@ -70,30 +70,7 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
         chroots,
         registered.map((r) => ({ platform: r.platform, interpreter: r.interpreter! })),
       );
-  if (options.verify && !dryRun && registered.length) {
-    const probes = await testPlatforms(
-      registered.map((r) => r.platform),
-      options,
-    ).catch((err: unknown) => {
-      // The probes could not run at all (TMPDIR missing, say): every platform is unverified.
-      const error = asQemuBinfmtError(err);
-      for (const r of registered)
-        Object.assign(r, failed(r, error.withContext(`registered, but not verified: ${error.message}`), r.warnings));
-      return { results: [] };
-    });
-    for (const probe of probes.results.filter((p) => p.outcome !== 'pass' && p.outcome !== 'no-probe')) {
-      const r = results.find((x) => x.entry === probe.entry);
-      if (!r) continue;
-      Object.assign(
-        r,
-        failed(
-          r,
-          new QemuBinfmtError('PROBE_FAILED', `registered, but its probe failed: ${probe.detail}`, { hint: 'see qemu-binfmt test' }),
-          r.warnings,
-        ),
-      );
-    }
-  }
+  if (options.verify && !dryRun && registered.length) await verify(registered, results, options);
   return {
     command: 'enable',
     dryRun,
@@ -108,6 +85,32 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
 
 const tableIndex = (name: string) => PLATFORMS.findIndex((p) => p.name === name);
 
+/** --verify: each registered platform's probe through the kernel; one that fails (or cannot run) fails its platform. */
+async function verify(registered: readonly TargetResult[], results: readonly TargetResult[], options: EnableOptions): Promise<void> {
+  const probes = await testPlatforms(
+    registered.map((r) => r.platform),
+    options,
+  ).catch((err: unknown) => {
+    // The probes could not run at all (TMPDIR missing, say): every platform is unverified.
+    const error = asQemuBinfmtError(err);
+    for (const r of registered)
+      Object.assign(r, failed(r, error.withContext(`registered, but not verified: ${error.message}`), r.warnings));
+    return { results: [] };
+  });
+  for (const probe of probes.results.filter((p) => p.outcome !== 'pass' && p.outcome !== 'no-probe')) {
+    const r = results.find((x) => x.entry === probe.entry);
+    if (r)
+      Object.assign(
+        r,
+        failed(
+          r,
+          new QemuBinfmtError('PROBE_FAILED', `registered, but its probe failed: ${probe.detail}`, { hint: 'see qemu-binfmt test' }),
+          r.warnings,
+        ),
+      );
+  }
+}
+
 function enableOne(
   table: BinfmtTable,
   target: PlannedTarget,
@@ -115,6 +118,22 @@ function enableOne(
   options: EnableOptions,
   wrote: WrittenEntry[],
 ): TargetResult {
+  const { registration: reg, line } = target;
+  const current = existing.find((e) => e.name === reg.name);
+  const o = outcomes(table, target, current, existing, wrote);
+  try {
+    if (current) return overCurrent(o, current, options);
+    if (options.dryRun) return o.done('would-enable');
+    return o.written(registerEntry(table, reg, line), 'enabled');
+  } catch (err) {
+    return failed(o.base, asQemuBinfmtError(err), o.warnings);
+  }
+}
+
+type Outcomes = ReturnType<typeof outcomes>;
+
+/** How one target's result is made: its fields, its warnings, and what a write did. */
+function outcomes(table: BinfmtTable, target: PlannedTarget, current: Entry | undefined, existing: Entry[], wrote: WrittenEntry[]) {
   const { registration: reg, line } = target;
   const base = {
     platform: target.platform.name,
@@ -125,7 +144,7 @@ function enableOne(
     checks: target.checks,
   };
   const warnings = overlapping(existing, reg).map(
-    (e) => `${reg.name} overlaps entry ${e.name} (${e.interpreter}): both claim some files, and the newer entry is matched first`,
+    (e) => CONDITIONS.NEWEST_WINS(`${reg.name} overlaps entry ${e.name} (${e.interpreter}): both claim some files`).problem,
   );
   const done = (outcome: TargetResult['outcome'], detail?: string, extra: Partial<TargetResult> = {}): TargetResult => ({
     ...base,
@@ -134,51 +153,47 @@ function enableOne(
     ...extra,
     warnings,
   });
-  const current = existing.find((e) => e.name === reg.name);
   const stillThere = () => {
     if (!reg.flags.fixBinary) assertStillThere(table, reg);
   };
-  const written = (
-    { outcome, warning }: Written,
-    as: 'enabled' | 'replaced',
-    detail?: string,
-    facts: Partial<TargetResult> = {},
-  ): TargetResult => {
+  const written = ({ outcome, warning }: Written, as: 'enabled' | 'replaced', detail?: string, facts: Partial<TargetResult> = {}) => {
     if (warning) warnings.push(warning);
     if (outcome === 'unchanged') return done('unchanged', 'registered meanwhile by another process, identically');
     if (as === 'enabled') stillThere();
     wrote.push({ target, ...(current ? { old: current } : {}) });
     return done(as, detail, facts);
   };
-  try {
-    if (current) {
-      const diffs = differences(current, reg);
-      if (diffs.length === 0 && current.enabled) return done('unchanged', 'already enabled');
-      if (diffs.length === 0) {
-        if (options.dryRun) return done('would-enable', 'the entry exists but is disabled; it would be enabled');
-        return written(enableEntry(table, reg, line), 'enabled', 'was disabled; enabled it', { was: 'disabled' });
-      }
-      if (!options.force && sameRegistration(current, reg, options)) {
-        // Debian's systemd-binfmt registers qemu-<arch> through a -binfmt-P link to the same static emulator.
-        return done('unchanged', 'already enabled', {
-          interpreter: current.interpreter,
-          flags: current.flagText,
-          note: `registered by another tool as ${current.interpreter}, the same file as ${reg.interpreter}${
-            current.flagText === base.flags ? '' : `, with flags ${current.flagText || '(none)'} (ours: ${base.flags || '(none)'})`
-          }; --force makes it exactly ours`,
-        });
-      }
-      if (!options.force) return failed(base, existsDifferent(table.dir, reg.name, diffs), warnings);
-      if (options.dryRun) return done('would-replace', `would replace: ${diffs.join('; ')}`);
-      return written(replaceEntry(table, reg, line, current, stillThere), 'replaced', `replaced: ${diffs.join('; ')}`, {
-        differences: diffs,
-      });
-    }
-    if (options.dryRun) return done('would-enable');
-    return written(registerEntry(table, reg, line), 'enabled');
-  } catch (err) {
-    return failed(base, asQemuBinfmtError(err), warnings);
+  return { table, reg, line, base, warnings, done, written, stillThere };
+}
+
+/** A same-named entry is there: already ours, ours but disabled, ours in all but name, or different (replaced only with force). */
+function overCurrent(o: Outcomes, current: Entry, options: EnableOptions): TargetResult {
+  const { table, reg, line } = o;
+  const diffs = differences(current, reg);
+  if (diffs.length === 0 && current.enabled) return o.done('unchanged', 'already enabled');
+  if (diffs.length === 0) {
+    if (options.dryRun) return o.done('would-enable', 'the entry exists but is disabled; it would be enabled');
+    return o.written(enableEntry(table, reg, line), 'enabled', 'was disabled; enabled it', { was: 'disabled' });
   }
+  // Debian's systemd-binfmt registers qemu-<arch> through a -binfmt-P link to the same static emulator.
+  if (!options.force && sameRegistration(current, reg, options))
+    return o.done('unchanged', 'already enabled', {
+      interpreter: current.interpreter,
+      flags: current.flagText,
+      note: sameNote(current, reg),
+    });
+  if (!options.force) return failed(o.base, existsDifferent(table.dir, reg.name, diffs), o.warnings);
+  if (options.dryRun) return o.done('would-replace', `would replace: ${diffs.join('; ')}`);
+  return o.written(replaceEntry(table, reg, line, current, o.stillThere), 'replaced', `replaced: ${diffs.join('; ')}`, {
+    differences: diffs,
+  });
+}
+
+/** What is said of another tool's registration that is ours in all but name. */
+function sameNote(current: Entry, reg: PlannedTarget['registration']): string {
+  const ours = flagString(reg.flags);
+  const flags = current.flagText === ours ? '' : `, with flags ${current.flagText || '(none)'} (ours: ${ours || '(none)'})`;
+  return `registered by another tool as ${current.interpreter}, the same file as ${reg.interpreter}${flags}; --force makes it exactly ours`;
 }
 
 /**

@@ -154,7 +154,7 @@ describe('CLI on the real kernel, in a private binfmt_misc instance', function (
     const r = await instance.cli(['enable', 'aarch64']);
     expect(r.exitCode).to.equal(0);
     expect(r.stderr).to.equal(
-      `${NOTICE}\nwarning: qemu-aarch64 overlaps entry other-arm64 (/usr/bin/true): both claim some files, and the newer entry is matched first`,
+      `${NOTICE}\nwarning: qemu-aarch64 overlaps entry other-arm64 (/usr/bin/true): both claim some files: the entry registered last wins`,
     );
   });
 
