@@ -46,6 +46,27 @@ function conflict(path: string, what: string): QemuBinfmtError {
   });
 }
 
+/**
+ * Everything is checked before anything is written (each write checks again, through the tree):
+ * no link on the way, no file there that is not ours (or a mask being replaced), no link there
+ * that leads elsewhere.
+ */
+function checkBeforeWriting(
+  tree: Tree,
+  files: ReadonlyArray<{ inside: string }>,
+  link: { inside: string; target: string; dir: string } | undefined | false,
+): void {
+  for (const f of files) {
+    assertNoLinks(tree, f.inside);
+    if (tree.stat(f.inside, false) && readIfOurs(tree, f.inside) === undefined && !isMask(tree, f.inside))
+      throw conflict(tree.show(f.inside), 'exists and was not written by qemu-binfmt');
+  }
+  if (!link) return;
+  assertNoLinks(tree, link.dir);
+  if (tree.stat(link.inside, false) && tree.readlink(link.inside) !== link.target)
+    throw conflict(tree.show(link.inside), `exists and is not a link to ${link.target}`);
+}
+
 /** An empty file where a boot file goes: an administrator's mask (systemd's convention). */
 function isMask(tree: Tree, inside: string): boolean {
   const st = tree.stat(inside, false);
@@ -106,22 +127,11 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
   });
   if (result.failed[0]) throw result.failed[0].error;
 
-  // Everything is checked before anything is written; each write checks again, through the tree.
   const every = result.files.map((f) => ({ ...f, inside: join(loc.dir, f.name) }));
   const masked = options.force ? [] : every.filter((f) => isMask(tree, f.inside));
   const files = every.filter((f) => !masked.includes(f));
-  for (const f of files) {
-    assertNoLinks(tree, f.inside);
-    if (tree.stat(f.inside, false) && readIfOurs(tree, f.inside) === undefined && !isMask(tree, f.inside))
-      throw conflict(tree.show(f.inside), 'exists and was not written by qemu-binfmt');
-  }
   const link = loc.link && files.length > 0 && { inside: join(loc.link.dir, loc.link.name), target: loc.link.target };
-  if (link) {
-    assertNoLinks(tree, loc.link!.dir);
-    if (tree.stat(link.inside, false) && tree.readlink(link.inside) !== link.target)
-      throw conflict(tree.show(link.inside), `exists and is not a link to ${link.target}`);
-  }
-
+  checkBeforeWriting(tree, files, link && { ...link, dir: loc.link!.dir });
   for (const f of files) tree.writeFile(f.inside, f.content, f.mode);
   const linked: string[] = [];
   if (link && !tree.stat(link.inside, false)) {

@@ -71,6 +71,21 @@ export async function probeOne(platform: Platform, entries: readonly Entry[], ke
   if (!ours.flags.fixBinary && !isExecutableFile(ours.interpreter)) {
     return say('interpreter-missing', `the interpreter ${ours.interpreter} is missing (and the entry has no F)`, { size });
   }
+  return execute(say, ours.interpreter, platform, elf, dir, claimedBy);
+}
+
+type Say = (outcome: ProbeOutcome, detail: string, extra?: Partial<ProbeResult>) => ProbeResult;
+
+/** Writes the probe where the kernel can execute it, executes it, and tells what happened. */
+async function execute(
+  say: Say,
+  interpreter: string,
+  platform: Platform,
+  elf: Uint8Array,
+  dir: string,
+  claimedBy: string[],
+): Promise<ProbeResult> {
+  const size = elf.length;
   const file = join(dir, platform.entryName);
   writeFileSync(file, elf);
   chmodSync(file, 0o755);
@@ -93,6 +108,6 @@ export async function probeOne(platform: Platform, entries: readonly Entry[], ke
         : `exit ${result.exitCode}, output ${JSON.stringify(result.stdout)}`;
   if (claimedBy.length)
     return say('claimed-by-other', `claimed by ${claimedBy.join(', ')} (newer, matched first): ${got}`, { size, claimedBy });
-  if (result.signal || result.timedOut) return say('crashed', `the interpreter ${ours.interpreter} crashed: ${got}`, { size });
+  if (result.signal || result.timedOut) return say('crashed', `the interpreter ${interpreter} crashed: ${got}`, { size });
   return say('wrong-output', `expected ${JSON.stringify(PROBES.message)}, got ${got}`, { size });
 }
