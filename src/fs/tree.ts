@@ -68,6 +68,45 @@ interface Place {
   held: number[];
 }
 
+/** The host's walks go only where a user who owns a step could not have sent them (systemd's CHASE_SAFE). */
+function checkStep(from: Stats, to: Stats, path: string): void {
+  if (from.uid !== 0 && from.uid !== to.uid)
+    throw unsafe(
+      path,
+      `is reached through a place of uid ${from.uid} but belongs to uid ${to.uid}: that user could send it anywhere`,
+      'name the place itself, by a path that only root or its owner controls',
+    );
+}
+
+/** NAME in the directory held as dir, held without following it (its owner checked from `from`, on the host); undefined when missing. */
+function openStep(dir: number, name: string, from: Stats | undefined, shown: string): { fd: number; stat: Stats } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(at(dir, name), O_PATH | O_NOFOLLOW);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  const stat = fstatSync(fd);
+  try {
+    if (from) checkStep(from, stat, shown);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return { fd, stat };
+}
+
+/** What a link says now (it is resolved inside the tree); undefined when it is no link any more. */
+function linkTarget(dir: number, name: string): string | undefined {
+  try {
+    return readlinkSync(at(dir, name));
+  } catch (err) {
+    if (['EINVAL', 'ENOENT'].includes(errnoOf(err) ?? '')) return undefined;
+    throw err;
+  }
+}
+
 function unsafe(path: string, why: string, hint: string): QemuBinfmtError {
   return new QemuBinfmtError('UNSAFE_PATH', `${path} ${why}, so nothing was done there`, { path, hint });
 }
@@ -183,88 +222,8 @@ export class Tree {
    */
   private walk(inside: string, followLast: boolean, noLinks = false): Place & { rest: string[] } {
     const held: number[] = [];
-    /** The stat of each directory held (the host's walks check every step's owner). */
-    const stats: Stats[] = [];
-    const names: string[] = [];
-    const queue = parts(inside);
-    let links = 0;
-    const dirFd = () => held.at(-1) ?? this.root;
-    const rootStat = this.isHost ? fstatSync(this.root) : undefined;
-    const here = () => stats.at(-1) ?? rootStat!;
-    /** The host's walks go only where a user who owns a step could not have sent them (systemd's CHASE_SAFE). */
-    const step = (from: Stats, to: Stats, path: string) => {
-      if (rootStat && from.uid !== 0 && from.uid !== to.uid)
-        throw unsafe(
-          path,
-          `is reached through a place of uid ${from.uid} but belongs to uid ${to.uid}: that user could send it anywhere`,
-          'name the place itself, by a path that only root or its owner controls',
-        );
-    };
     try {
-      while (queue.length) {
-        const name = queue.shift()!;
-        if (name === '..') {
-          if (held.length) {
-            const from = stats.pop()!;
-            step(from, here(), this.show('/' + names.join('/') + '/..'));
-            closeSync(held.pop()!);
-          }
-          names.pop();
-          continue;
-        }
-        const dir = dirFd();
-        let fd: number;
-        try {
-          fd = openSync(at(dir, name), O_PATH | O_NOFOLLOW);
-        } catch (err) {
-          if (errnoOf(err) !== 'ENOENT') throw err;
-          return { dir, name, inside: '/' + [...names, name].join('/'), held, rest: queue };
-        }
-        const stat = fstatSync(fd);
-        const shown = this.show('/' + [...names, name].join('/'));
-        if (rootStat) {
-          try {
-            step(here(), stat, shown);
-          } catch (err) {
-            closeSync(fd);
-            throw err;
-          }
-        }
-        const last = queue.length === 0;
-        if (stat.isSymbolicLink() && (!last || followLast)) {
-          closeSync(fd);
-          if (noLinks) throw unsafe(shown, 'is a symbolic link', 'replace it with a real directory or file');
-          if (++links > MAX_LINKS) throw Object.assign(new Error(`too many symbolic links resolving ${inside}`), { code: 'ELOOP' });
-          // Whatever it says now is resolved inside the tree; if it is no link now, it is looked at again.
-          let target: string;
-          try {
-            target = readlinkSync(at(dir, name));
-          } catch (err) {
-            if (!['EINVAL', 'ENOENT'].includes(errnoOf(err) ?? '')) throw err;
-            queue.unshift(name);
-            continue;
-          }
-          if (target.startsWith('/')) {
-            for (const fd of held.splice(0)) closeSync(fd);
-            stats.length = 0;
-            names.length = 0;
-          }
-          if (rootStat) step(stat, here(), shown);
-          queue.unshift(...parts(target));
-          continue;
-        }
-        if (last) return { dir, name, fd, stat, inside: '/' + [...names, name].join('/'), held, rest: [] };
-        if (!stat.isDirectory()) {
-          closeSync(fd);
-          throw Object.assign(new Error(`${shown} is not a directory`), { code: 'ENOTDIR' });
-        }
-        held.push(fd);
-        stats.push(stat);
-        names.push(name);
-      }
-      // The tree's root itself, or a path that ends with ..: the directory reached.
-      const fd = openSync(at(dirFd()), O_PATH | O_DIRECTORY);
-      return { dir: dirFd(), name: '.', fd, stat: fstatSync(fd), inside: '/' + names.join('/'), held, rest: [] };
+      return this.steps(inside, followLast, noLinks, held);
     } catch (err) {
       for (const fd of held) closeSync(fd);
       if (err instanceof QemuBinfmtError) throw err;
@@ -275,6 +234,66 @@ export class Tree {
         hint: 'something on the way is not a readable directory, or it changed meanwhile: check it, then run this again',
       });
     }
+  }
+
+  /** The steps of a walk, each directory on the way pushed onto held. */
+  private steps(inside: string, followLast: boolean, noLinks: boolean, held: number[]): Place & { rest: string[] } {
+    /** The stat of each directory held (the host's walks check every step's owner). */
+    const stats: Stats[] = [];
+    const names: string[] = [];
+    const queue = parts(inside);
+    let links = 0;
+    const dirFd = () => held.at(-1) ?? this.root;
+    const rootStat = this.isHost ? fstatSync(this.root) : undefined;
+    const here = () => stats.at(-1) ?? rootStat!;
+    const shown = (name: string) => this.show('/' + [...names, name].join('/'));
+    while (queue.length) {
+      const name = queue.shift()!;
+      if (name === '..') {
+        if (held.length) {
+          const from = stats.pop()!;
+          if (rootStat) checkStep(from, here(), shown('..'));
+          closeSync(held.pop()!);
+        }
+        names.pop();
+        continue;
+      }
+      const dir = dirFd();
+      const path = shown(name);
+      const opened = openStep(dir, name, rootStat && here(), path);
+      if (!opened) return { dir, name, inside: '/' + [...names, name].join('/'), held, rest: queue };
+      const { fd, stat } = opened;
+      const last = queue.length === 0;
+      if (stat.isSymbolicLink() && (!last || followLast)) {
+        closeSync(fd);
+        if (noLinks) throw unsafe(path, 'is a symbolic link', 'replace it with a real directory or file');
+        if (++links > MAX_LINKS) throw Object.assign(new Error(`too many symbolic links resolving ${inside}`), { code: 'ELOOP' });
+        const target = linkTarget(dir, name);
+        // No link any more: looked at again.
+        if (target === undefined) queue.unshift(name);
+        else {
+          if (target.startsWith('/')) {
+            for (const fd of held.splice(0)) closeSync(fd);
+            stats.length = 0;
+            names.length = 0;
+          }
+          if (rootStat) checkStep(stat, here(), path);
+          queue.unshift(...parts(target));
+        }
+        continue;
+      }
+      if (last) return { dir, name, fd, stat, inside: '/' + [...names, name].join('/'), held, rest: [] };
+      if (!stat.isDirectory()) {
+        closeSync(fd);
+        throw Object.assign(new Error(`${path} is not a directory`), { code: 'ENOTDIR' });
+      }
+      held.push(fd);
+      stats.push(stat);
+      names.push(name);
+    }
+    // The tree's root itself, or a path that ends with ..: the directory reached.
+    const fd = openSync(at(dirFd()), O_PATH | O_DIRECTORY);
+    return { dir: dirFd(), name: '.', fd, stat: fstatSync(fd), inside: '/' + names.join('/'), held, rest: [] };
   }
 
   private done(place: Place): void {
