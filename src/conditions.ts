@@ -19,10 +19,10 @@ export interface Condition {
 export type ConditionCode = keyof typeof CONDITIONS;
 
 /**
- * Test hook: with this set to `codes`, every condition says its code instead of its words, so a
- * test can show that no decision reads the words.
+ * Test hook: with this set to `codes`, every condition and every error says its code instead of
+ * its words, so a test can show that no decision reads the words.
  */
-export const CODES_ONLY_HOOK = 'QEMU_BINFMT_CONDITIONS_AS_CODES_FOR_TESTS';
+export const CODES_ONLY_HOOK = 'QEMU_BINFMT_MESSAGES_AS_CODES_FOR_TESTS';
 
 const make =
   (severity: Severity) =>

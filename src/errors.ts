@@ -1,3 +1,4 @@
+import { CODES_ONLY_HOOK } from './conditions.js';
 /** Stable error codes. Usage errors exit 2 and nothing is written; the others exit 1. */
 export type ErrorCode =
   | 'USAGE'
@@ -50,11 +51,12 @@ export class QemuBinfmtError extends Error {
   readonly errno: string | undefined;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    const codesOnly = process.env[CODES_ONLY_HOOK] === 'codes';
+    super(codesOnly ? code : message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'QemuBinfmtError';
     this.code = code;
     this.path = details.path;
-    this.hint = details.hint;
+    this.hint = codesOnly ? undefined : details.hint;
     this.errno = details.errno ?? errnoOf(details.cause);
   }
 

@@ -16,9 +16,9 @@ function shape(value: unknown): unknown {
 }
 
 /**
- * Decisions read codes, never words: with every condition said as its code instead of its words,
- * the same commands give the same exit codes, the same JSON apart from the words, and watch makes
- * the same decisions.
+ * Decisions read codes, never words: with every condition and every error said as its code
+ * instead of its words, the same commands give the same exit codes, the same JSON apart from the
+ * words, and watch makes the same decisions.
  */
 describe('conditions as data: the words can change, the decisions cannot', function () {
   this.timeout(120_000);
@@ -32,6 +32,10 @@ describe('conditions as data: the words can change, the decisions cannot', funct
     };
     try {
       await run(['enable', 'aarch64', '--credentials', '--json']);
+      // An error: another tool's same-named entry, kept.
+      await instance.registerRaw(lineFor('s390x', 'qemu-s390x', '/usr/bin/true').trimEnd());
+      await run(['enable', 's390x', '--json']);
+      await run(['status', '--check', 's390x', '--json']);
       await run(['status', '--check', 'aarch64', 'arm', '--json']);
       await run(['doctor', '--json']);
       await instance.sh(`echo 0 > ${BINFMT}/status`);
@@ -70,7 +74,7 @@ describe('conditions as data: the words can change, the decisions cannot', funct
     return seen;
   }
 
-  it('every condition said as its code: the same exit codes, the same JSON but for the words, the same watch decisions', async function () {
+  it('every condition and error said as its code: the same exit codes, the same JSON but for the words, the same watch decisions', async function () {
     const words = await scenario(this, {});
     const codes = await scenario(this, { [CODES_ONLY_HOOK]: 'codes' });
     expect(codes).to.deep.equal(words);
