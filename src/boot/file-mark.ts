@@ -2,7 +2,7 @@ import type { Tree } from '../fs/tree.js';
 import pkg from '../../package.json' with { type: 'json' };
 
 /** Every file qemu-binfmt writes starts with this mark; it removes only files that carry it. */
-export const MARK = 'Written by qemu-binfmt';
+const MARK = 'Written by qemu-binfmt';
 const CREATED = 'qemu-binfmt created directories:';
 
 export interface HeaderInfo {

@@ -23,7 +23,7 @@ export function checkChrootDir(dir: string): string {
   return path;
 }
 
-export interface BindResult {
+interface BindResult {
   bound: string[];
   already: string[];
 }
@@ -35,7 +35,7 @@ export interface BindResult {
  * made read-only, and checked in mountinfo: a place that moved is unmounted and named. A path
  * already bound there is left as it is (so this is idempotent).
  */
-export function bindInto(root: string, files: readonly string[]): BindResult {
+function bindInto(root: string, files: readonly string[]): BindResult {
   const result: BindResult = { bound: [], already: [] };
   const tree = Tree.open(root);
   try {
@@ -53,7 +53,7 @@ export function bindInto(root: string, files: readonly string[]): BindResult {
  * Unmounts these files' binds from the chroot (only binds of the same files, and not those in
  * keep: files other registered interpreters still need), and removes the empty mount points.
  */
-export function unbindFrom(root: string, files: readonly string[], keep: ReadonlySet<string> = new Set()): string[] {
+function unbindFrom(root: string, files: readonly string[], keep: ReadonlySet<string> = new Set()): string[] {
   const unbound: string[] = [];
   const tree = Tree.open(root);
   try {

@@ -29,7 +29,7 @@ const LETTERS: ReadonlyArray<[keyof Flags, string]> = [
 ];
 
 /** C and T imply O in the kernel; this makes the flags say so, so they compare equal to a read-back entry. */
-export function normalizeFlags(flags: Flags): Flags {
+function normalizeFlags(flags: Flags): Flags {
   return { ...flags, openBinary: flags.openBinary || flags.credentials || flags.transparent === true };
 }
 

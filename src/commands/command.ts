@@ -7,7 +7,7 @@ import type { Io } from './output.js';
 /** The positional words commands take. */
 const POSITIONAL_NAMES = ['platforms', 'daemon', 'files'] as const;
 
-export interface Positional {
+interface Positional {
   name: (typeof POSITIONAL_NAMES)[number];
   describe: string;
   /** Takes every remaining word. */
@@ -17,7 +17,7 @@ export interface Positional {
   choices?: readonly string[];
 }
 
-export interface CommandInput<N extends OptionName> {
+interface CommandInput<N extends OptionName> {
   platforms: string[];
   files: string[];
   daemon: string | undefined;
@@ -40,7 +40,7 @@ export interface CommandSpec<N extends OptionName> {
 }
 
 /** What a command is run with: where to write, the words of the command line, where its exit code goes. */
-export interface RunContext {
+interface RunContext {
   io: Io;
   words: readonly string[];
   /** The working directory was deleted (main moved to /): relative paths are refused. */

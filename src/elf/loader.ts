@@ -7,10 +7,10 @@ import { Tree } from '../fs/tree.js';
 const MAX_RUNPATH = 64;
 
 /** Where the loader looks last for a library, by ELF class. */
-export const LOADER_DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/lib', '/usr/lib'] } as const;
+const LOADER_DEFAULT_DIRS = { 32: ['/lib', '/usr/lib'], 64: ['/lib64', '/usr/lib64', '/lib', '/usr/lib'] } as const;
 
 /** A file of the root that the loader would take for a program of this class and machine (it skips the others). */
-export function sameKind(tree: Tree, path: string, like: ElfHeader): boolean {
+function sameKind(tree: Tree, path: string, like: ElfHeader): boolean {
   try {
     const held = tree.openFile(path);
     if (!held) return false;

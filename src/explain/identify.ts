@@ -13,7 +13,7 @@ export type Identity =
   | { kind: 'other'; what: string; head: Uint8Array };
 
 /** The platforms of our table that claim these first bytes (the first one is the file's). */
-export function platformsOf(head: Uint8Array): Platform[] {
+function platformsOf(head: Uint8Array): Platform[] {
   return PLATFORMS.filter((p) => matches(p.rule, head));
 }
 

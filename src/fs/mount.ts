@@ -14,7 +14,7 @@ import type { Tree } from './tree.js';
 const unescape = (field: string) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 
 /** The mounts of this mount namespace, from /proc/self/mountinfo: each mount point and its per-mount options. */
-export function mountInfo(mountinfo = '/proc/self/mountinfo'): Array<{ point: string; options: string }> {
+function mountInfo(mountinfo = '/proc/self/mountinfo'): Array<{ point: string; options: string }> {
   return readFileSync(mountinfo, 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -25,7 +25,7 @@ export function mountInfo(mountinfo = '/proc/self/mountinfo'): Array<{ point: st
 }
 
 /** Mount points of this mount namespace. */
-export function mountPoints(mountinfo = '/proc/self/mountinfo'): Set<string> {
+function mountPoints(mountinfo = '/proc/self/mountinfo'): Set<string> {
   return new Set(mountInfo(mountinfo).map((m) => m.point));
 }
 

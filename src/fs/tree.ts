@@ -43,7 +43,7 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK
 /** As the kernel: at most 40 links followed in one resolution. */
 const MAX_LINKS = 40;
 /** The most any file read from a tree may hold: more is not a file of the kind read here. */
-export const MAX_READ = 4 * 1024 * 1024;
+const MAX_READ = 4 * 1024 * 1024;
 
 const at = (fd: number, name?: string): string => (name === undefined ? `/proc/self/fd/${fd}` : `/proc/self/fd/${fd}/${name}`);
 const parts = (path: string): string[] => path.split('/').filter((p) => p !== '' && p !== '.');
@@ -661,7 +661,7 @@ function writeFailed(path: string, err: unknown): QemuBinfmtError {
  * Reads a regular file, at most max bytes: it is looked at (O_PATH, which opens nothing) before
  * it is opened, so a FIFO or a device in its place is refused without blocking or side effects.
  */
-export function readRegular(path: string, shown = path, max = MAX_READ): Buffer {
+function readRegular(path: string, shown = path, max = MAX_READ): Buffer {
   const ref = openSync(path, O_PATH);
   try {
     const stat = fstatSync(ref);

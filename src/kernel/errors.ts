@@ -110,10 +110,10 @@ export function registerFailed(
 }
 
 /** The knob of Linux >= 7.3 that caps the interpreters a user holds open with F (per user namespace). */
-export const MAX_INTERPRETERS_SYSCTL = '/proc/sys/user/max_binfmt_misc_interpreters';
+const MAX_INTERPRETERS_SYSCTL = '/proc/sys/user/max_binfmt_misc_interpreters';
 
 /** ENOSPC on an F registration (Linux >= 7.3): this user holds as many open interpreters as it may. */
-export function tooManyInterpreters(name: string, heldWithF: (() => number) | undefined, cause: QemuBinfmtError): QemuBinfmtError {
+function tooManyInterpreters(name: string, heldWithF: (() => number) | undefined, cause: QemuBinfmtError): QemuBinfmtError {
   let limit = 'unknown';
   try {
     limit = readFileSync(MAX_INTERPRETERS_SYSCTL, 'utf8').trim();

@@ -13,7 +13,7 @@ import type { PlannedTarget } from '../plan/plan.js';
  * captured it. Where there is no /bin/sh (the container image is built FROM scratch), this
  * node itself, which is a host program too.
  */
-export const HOST_PROBE: readonly string[] = existsSync('/bin/sh') ? ['/bin/sh', '-c', 'true'] : [process.execPath, '--version'];
+const HOST_PROBE: readonly string[] = existsSync('/bin/sh') ? ['/bin/sh', '-c', 'true'] : [process.execPath, '--version'];
 
 /** An entry this run wrote, and the one it replaced. */
 export interface WrittenEntry {

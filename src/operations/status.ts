@@ -32,7 +32,7 @@ export interface PlatformStatus {
   driftDetail: string | null;
 }
 
-export interface ForeignEntry {
+interface ForeignEntry {
   name: string;
   enabled: boolean;
   interpreter: string;

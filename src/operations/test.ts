@@ -7,8 +7,6 @@ import { accessTable, type TableOptions } from '../kernel/access.js';
 import { probeOne, type ProbeResult } from '../probe/run-probe.js';
 import { isAll, PLATFORMS, resolvePlatforms } from '../table/platforms.js';
 
-export type { ProbeResult } from '../probe/run-probe.js';
-
 export interface ProbeReport {
   ok: boolean;
   results: ProbeResult[];

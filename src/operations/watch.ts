@@ -31,7 +31,7 @@ export interface Watcher {
   done: Promise<void>;
 }
 
-export const DEFAULT_INTERVAL_SECONDS = 10;
+const DEFAULT_INTERVAL_SECONDS = 10;
 
 /** Seconds between checks, refused unless positive (`given` is how the user wrote it). */
 function checkedInterval(seconds: number, given = String(seconds)): number {
@@ -45,7 +45,7 @@ export function parseInterval(text: string): number {
 }
 
 /** The platform names in a file: white space separated, # to the end of a line is a comment. */
-export function readPlatformsFile(path: string): string[] {
+function readPlatformsFile(path: string): string[] {
   let text: string;
   try {
     text = readNamed(path, 64 * 1024).toString('utf8');

@@ -3,7 +3,7 @@
  * yargs builders, the argv-to-options mapping, the inverse that boot files use to run enable
  * again, and the options' TypeScript types are all derived from this table.
  */
-export type OptionKind = 'string' | 'strings' | 'boolean';
+type OptionKind = 'string' | 'strings' | 'boolean';
 
 export interface OptionDef {
   readonly kind: OptionKind;
@@ -32,7 +32,7 @@ export interface OptionDef {
 export const VIAS = ['binfmt.d', 'unit', 'openrc'] as const;
 export const EXPORT_FORMATS = ['binfmt.d', 'binfmt-support', 'sh', 'systemd-unit', 'openrc', 'unshare'] as const;
 export const DAEMONS = ['nix', 'guix'] as const;
-export const UID_MAPS = ['root', 'auto'] as const;
+const UID_MAPS = ['root', 'auto'] as const;
 export const DEFAULT_NIX_CONF = '/etc/nix/nix.conf';
 export const INSTALLER_ENV = 'QEMU_BINFMT_INSTALLER';
 

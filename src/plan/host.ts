@@ -28,7 +28,7 @@ const HOST_MACHINES =
   /^(x86_64|amd64|i[3-6]86|arm|armeb|armv[4-9][a-z0-9]{0,4}|aarch64|aarch64_be|arm64|ppc|ppc64|ppc64le|ppc64el|powerpc|powerpc64|powerpc64le|mips|mipsel|mips64|mips64el|mipsn32|mipsn32el|sparc|sparc64|sparc32plus|loongarch64)$/;
 
 /** A uname -m this tool knows: a Linux host's, or a platform's name or uname alias. */
-export function isKnownMachine(uname: string): boolean {
+function isKnownMachine(uname: string): boolean {
   const m = uname.toLowerCase();
   return HOST_MACHINES.test(m) || PLATFORMS.some((p) => p.name === m || (p.aliases.uname ?? []).includes(m));
 }
@@ -49,7 +49,7 @@ export interface Host {
   executables: ReadonlyArray<{ path: string; head: Uint8Array }>;
 }
 
-export const DEFAULT_HOST_EXECUTABLES = ['/proc/self/exe', '/bin/sh'];
+const DEFAULT_HOST_EXECUTABLES = ['/proc/self/exe', '/bin/sh'];
 
 export function detectHost(options: HostOptions = {}): Host {
   const given = options.machine || process.env.QEMU_BINFMT_HOST_ARCH;

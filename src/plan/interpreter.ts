@@ -10,7 +10,7 @@ import { VersionCache } from './version-cache.js';
 import type { Platform } from '../table/platforms.js';
 
 /** Debian's argv[0]-preserving wrappers: <dir>/<arch>-binfmt-P. */
-export const BINFMT_P_DIR = '/usr/libexec/qemu-binfmt';
+const BINFMT_P_DIR = '/usr/libexec/qemu-binfmt';
 
 export interface InterpreterSearch {
   /** One explicit interpreter (only with one platform). */
@@ -26,7 +26,7 @@ export interface InterpreterSearch {
   root?: string;
 }
 
-export function candidateNames(platform: Platform): string[] {
+function candidateNames(platform: Platform): string[] {
   return [`${platform.binary}-static`, platform.binary];
 }
 

@@ -15,7 +15,7 @@ import { Tree } from '../fs/tree.js';
  * owner, a directory others can write, an oversized file) is not read, and not written: one
  * warning says so. QEMU_BINFMT_CACHE_DIR names its directory (empty: no cache).
  */
-export const CACHE_ENV = 'QEMU_BINFMT_CACHE_DIR';
+const CACHE_ENV = 'QEMU_BINFMT_CACHE_DIR';
 const FILE = 'versions.json';
 /** A cache of a few dozen interpreters is a few KiB. */
 const MAX_CACHE = 256 * 1024;
@@ -27,7 +27,7 @@ interface Remembered {
   version: string | null;
 }
 
-export function cacheDir(): string | undefined {
+function cacheDir(): string | undefined {
   const env = process.env[CACHE_ENV];
   if (env !== undefined) return env || undefined;
   if (process.getuid?.() === 0) return '/var/cache/qemu-binfmt';

@@ -41,7 +41,7 @@ interface ProbeTable {
 export const PROBES = probes as ProbeTable;
 
 /** Where a probe's text starts in memory: the base plus the ELF and program headers before it. */
-export function textAddress(cls: 32 | 64): number {
+function textAddress(cls: 32 | 64): number {
   return PROBES.base + LAYOUT[cls].ehsize + LAYOUT[cls].phentsize;
 }
 

@@ -8,7 +8,7 @@ import type { Platform } from '../table/platforms.js';
 import { matches, sameRule } from '../table/rule.js';
 import { probeElf, probeRecord, PROBES } from './probe-elf.js';
 
-export type ProbeOutcome =
+type ProbeOutcome =
   | 'pass'
   | 'not-registered'
   | 'disabled'

@@ -5,7 +5,7 @@ import { QemuBinfmtError } from '../errors.js';
 import { onPath } from '../fs/files.js';
 
 /** How the caller is mapped inside: to root alone, or root plus its /etc/subuid and /etc/subgid ranges. */
-export type UidMap = 'root' | 'auto';
+type UidMap = 'root' | 'auto';
 
 export interface RootlessChecks {
   /** The kernel release to judge (default: this kernel's). */

@@ -5,7 +5,7 @@ export function guixOptions(paths: readonly string[]): string[] {
   return paths.map((p) => `--chroot-directory=${p}`);
 }
 
-export const GUIX_DAEMON_UNITS = [
+const GUIX_DAEMON_UNITS = [
   '/etc/systemd/system/guix-daemon.service',
   '/lib/systemd/system/guix-daemon.service',
   '/usr/lib/systemd/system/guix-daemon.service',

@@ -3,8 +3,8 @@ import { QemuBinfmtError } from '../errors.js';
 import { hexToBytes } from './hex.js';
 import type { MagicRule } from './rule.js';
 
-export type AliasKind = 'debian' | 'docker' | 'uname' | 'nix' | 'go';
-export const ALIAS_KINDS: readonly AliasKind[] = ['debian', 'docker', 'uname', 'nix', 'go'];
+type AliasKind = 'debian' | 'docker' | 'uname' | 'nix' | 'go';
+const ALIAS_KINDS: readonly AliasKind[] = ['debian', 'docker', 'uname', 'nix', 'go'];
 
 /** One record of platforms/platforms.json. */
 export interface PlatformRecord {

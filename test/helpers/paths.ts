@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CLI = join(ROOT, 'dist/cli.js');
 /** Real foreign executables fetched by scripts/setup.sh. */
-export const FOREIGN = join(ROOT, '.cache/foreign');
+const FOREIGN = join(ROOT, '.cache/foreign');
 
-export const IN_CI = process.env.CI === 'true';
+const IN_CI = process.env.CI === 'true';
 
 /** Skips with a printed reason, except under CI=true, where a skip is a failure. */
 export function skipOrFail(ctx: Mocha.Context, reason: string): never {

@@ -9,7 +9,7 @@ const aarch64 = findPlatform('aarch64')!;
 const QEMU = '/usr/bin/qemu-aarch64-static';
 const F = { preserveArgv0: true, openBinary: false, credentials: false, fixBinary: true };
 
-export type Step = ['register', string] | ['control', string, ControlAction];
+type Step = ['register', string] | ['control', string, ControlAction];
 const STEPS: Step[] = [
   ['register', formatRegisterLine({ name: aarch64.entryName, rule: aarch64.rule, interpreter: QEMU, flags: F })],
   ['register', formatRegisterLine({ name: aarch64.entryName, rule: aarch64.rule, interpreter: QEMU, flags: F })],
