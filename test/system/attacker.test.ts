@@ -494,5 +494,26 @@ describe('an attacker who owns the tree: root is never turned against the host',
     expect(cached.exitCode, cached.stderr).to.equal(0);
     expect(cached.stderr.split('\n').filter((l) => l.startsWith('warning: the version cache'))).to.have.length(1);
     expect(await vaultState()).to.deep.equal(before);
+    // The user's own link to a file of root's is theirs to follow, when they run it.
+    await symlink('/bin/ls', join(home, 'ls'));
+    await asAttacker(home);
+    const dist = join(base, 'dist');
+    await cp(join(ROOT, 'dist'), dist, { recursive: true });
+    const own = await execa(
+      instance.prefix[0]!,
+      [
+        ...instance.prefix.slice(1),
+        'setpriv',
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        '--clear-groups',
+        process.execPath,
+        join(dist, 'cli.js'),
+        'explain',
+        join(home, 'ls'),
+      ],
+      { reject: false, env: { QEMU_BINFMT_DIR: '', QEMU_BINFMT_CACHE_DIR: '' } },
+    );
+    expect(own.stdout, own.stderr).to.include('runs natively');
   });
 });
