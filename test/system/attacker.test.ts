@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { execa } from 'execa';
+import { execa, type Options } from 'execa';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -96,22 +96,15 @@ describe('an attacker who owns the tree: root is never turned against the host',
 
   type Attacker = { stop: () => Promise<void>; said: () => string };
 
+  /** Node running a script as uid 65534, inside the instance. */
+  function asNobody<O extends Options>(args: readonly string[], options: O) {
+    const nobody = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, ...args];
+    return execa(instance.prefix[0]!, [...instance.prefix.slice(1), ...nobody], options);
+  }
+
   /** Starts the attacker (uid 65534, inside the instance) and waits until it watches. */
   async function attack(...args: string[]): Promise<Attacker> {
-    const child = execa(
-      instance.prefix[0]!,
-      [
-        ...instance.prefix.slice(1),
-        'setpriv',
-        `--reuid=${NOBODY}`,
-        `--regid=${NOBODY}`,
-        '--clear-groups',
-        process.execPath,
-        attackerJs,
-        ...args,
-      ],
-      { reject: false, stdin: 'ignore', buffer: false },
-    );
+    const child = asNobody([attackerJs, ...args], { reject: false, stdin: 'ignore', buffer: false });
     let text = '';
     child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -499,21 +492,10 @@ describe('an attacker who owns the tree: root is never turned against the host',
     await asAttacker(home);
     const dist = join(base, 'dist');
     await cp(join(ROOT, 'dist'), dist, { recursive: true });
-    const own = await execa(
-      instance.prefix[0]!,
-      [
-        ...instance.prefix.slice(1),
-        'setpriv',
-        `--reuid=${NOBODY}`,
-        `--regid=${NOBODY}`,
-        '--clear-groups',
-        process.execPath,
-        join(dist, 'cli.js'),
-        'explain',
-        join(home, 'ls'),
-      ],
-      { reject: false, env: { QEMU_BINFMT_DIR: '', QEMU_BINFMT_CACHE_DIR: '' } },
-    );
+    const own = await asNobody([join(dist, 'cli.js'), 'explain', join(home, 'ls')], {
+      reject: false,
+      env: { QEMU_BINFMT_DIR: '', QEMU_BINFMT_CACHE_DIR: '' },
+    });
     expect(own.stdout, own.stderr).to.include('runs natively');
   });
 });
