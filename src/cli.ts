@@ -19,7 +19,9 @@ import { runCommand } from './commands/run.js';
 import { watchCommand } from './commands/watch.js';
 import { lockCommand } from './commands/lock.js';
 import { optionWords } from './options/read.js';
-import { asQemuBinfmtError, errorInfo, usageError, type QemuBinfmtError } from './errors.js';
+import type { BinfmtTable } from './kernel/binfmt-table.js';
+import { asQemuBinfmtError, usageError, type QemuBinfmtError } from './errors.js';
+import { envelope, errorFinding } from './commands/json.js';
 
 const COMMANDS: readonly Command[] = [
   enableCommand,
@@ -38,8 +40,13 @@ const COMMANDS: readonly Command[] = [
   lockCommand,
 ];
 
+/** What a caller may hand to main instead of the system's: the table every command works on (an in-memory one, say). */
+export interface MainOptions {
+  table?: BinfmtTable;
+}
+
 /** Runs the command line and returns its exit code: 0 ok, 1 a target or the system failed, 2 bad input. */
-export async function main(args: readonly string[], io: Io = processIo): Promise<number> {
+export async function main(args: readonly string[], io: Io = processIo, options: MainOptions = {}): Promise<number> {
   // Node >= 22.1 keeps compiled code between runs (for the modules loaded from here on); Node 20 has none.
   const enableCompileCache: unknown = Reflect.get(nodeModule, 'enableCompileCache');
   if (typeof enableCompileCache === 'function') Reflect.apply(enableCompileCache, nodeModule, []);
@@ -56,7 +63,7 @@ export async function main(args: readonly string[], io: Io = processIo): Promise
         .version(pkg.version)
         .usage('$0 <command> [options]\n\nRegister QEMU user-mode emulators with binfmt_misc, and only touch what it registered.'),
     );
-    for (const command of COMMANDS) cli.command(command({ io, words: args, cwdGone, done: (code) => (exitCode = code) }));
+    for (const command of COMMANDS) cli.command(command({ io, words: args, cwdGone, ...options, done: (code) => (exitCode = code) }));
     await cli
       .demandCommand(1, 'name a command')
       .strict()
@@ -80,8 +87,15 @@ export async function main(args: readonly string[], io: Io = processIo): Promise
 /** Says what went wrong (as JSON too with --json) and gives the error's exit code; a failing report changes nothing. */
 function report(error: QemuBinfmtError, args: readonly string[], io: Io): number {
   try {
-    if (optionWords(args).some((w) => w.name === 'json' && !w.negated && (w.value === undefined || w.value === 'true')))
-      writeJson(io, { ok: false, error: errorInfo(error) });
+    const words = optionWords(args);
+    const given = (name: string) => words.some((w) => w.name === name && !w.negated && (w.value === undefined || w.value === 'true'));
+    if (given('json')) {
+      const word = args.find((a) => !a.startsWith('-'));
+      const name = COMMANDS.some((c) => c.commandName === word) ? word! : null;
+      const command =
+        name === 'status' && given('check') ? 'status --check' : name === 'status' && given('provenance') ? 'status --provenance' : name;
+      writeJson(io, envelope(command, [], [errorFinding(error)], {}));
+    }
   } catch {
     // standard output is gone: standard error still says it
   }

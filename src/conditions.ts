@@ -18,6 +18,9 @@ export interface Condition {
 
 export type ConditionCode = keyof typeof CONDITIONS;
 
+/** What is said of a condition (or of an error found like one). */
+export type Said = Pick<Condition, 'severity' | 'problem' | 'fix'>;
+
 /**
  * Test hook: with this set to `codes`, every condition and every error says its code instead of
  * its words, so a test can show that no decision reads the words.
@@ -53,6 +56,19 @@ export const CONDITIONS = {
   NO_STATIC_EMULATOR: (what: string, platform: string) =>
     problem('NO_STATIC_EMULATOR', what, `${INSTALL_STATIC_EMULATORS}, then qemu-binfmt enable ${platform} --force`),
   NEWEST_WINS: (claim: string) => notice('NEWEST_WINS', `${claim}: the entry registered last wins`),
+  OVERLAPS: (entry: string, other: string) =>
+    warning('OVERLAPS', `${entry} overlaps entry ${other}: both claim some files: the entry registered last wins`),
+  REMOVED_BY_OTHER: (entry: string) => warning('REMOVED_BY_OTHER', `${entry} was removed by another process right after it was registered`),
+  REGISTERED_BY_OTHER: (entry: string) =>
+    warning('REGISTERED_BY_OTHER', `${entry} was registered again by another process right after it was removed`),
+  BOOT_FILE_MASKED: (path: string) =>
+    problem(
+      'BOOT_FILE_MASKED',
+      `kept ${path}: an empty file there masks it (systemd's convention), so it was not written`,
+      '--force replaces it',
+    ),
+  NOTHING_PERSISTED: (root: string) => notice('NOTHING_PERSISTED', `no file written by qemu-binfmt under ${root}`),
+  NO_NIX_SYSTEM: (platform: string) => notice('NO_NIX_SYSTEM', `${platform} has no Nix system name; left out`),
   CREDENTIALS: (entry?: string) =>
     warning(
       'CREDENTIALS',
@@ -69,6 +85,8 @@ export const CONDITIONS = {
     ),
   NOT_REGISTERED: (entry: string, platform: string) =>
     problem('NOT_REGISTERED', `${entry} is not registered`, `qemu-binfmt enable ${platform}`),
+  NOT_OURS_HERE: (platform: string) =>
+    problem('NOT_OURS_HERE', `${platform} is not registered by qemu-binfmt here`, `enable it first (qemu-binfmt enable ${platform})`),
   DIFFERS_FROM_OURS: (entry: string, differences: string, platform: string) =>
     problem('DIFFERS_FROM_OURS', `${entry} differs from what enable would write: ${differences}`, `qemu-binfmt enable ${platform} --force`),
   DIFFERS_FROM_LOCK: (what: string) => problem('DIFFERS_FROM_LOCK', what, 'qemu-binfmt lock writes a lock of what is registered now'),
@@ -103,6 +121,6 @@ export const CONDITIONS = {
 } as const;
 
 /** One line: the problem, then what to do. */
-export function conditionText(condition: Condition): string {
+export function conditionText(condition: Said): string {
   return condition.fix ? `${condition.problem}; ${condition.fix}` : condition.problem;
 }

@@ -3,6 +3,7 @@ import { OPTIONS, type OptionDef, type OptionName, type OptionValues } from '../
 import { optionWords, readOptions } from '../options/read.js';
 import { usageError } from '../errors.js';
 import type { Io } from './output.js';
+import type { BinfmtTable } from '../kernel/binfmt-table.js';
 
 /** The positional words commands take. */
 const POSITIONAL_NAMES = ['platforms', 'daemon', 'files'] as const;
@@ -23,7 +24,8 @@ interface CommandInput<N extends OptionName> {
   daemon: string | undefined;
   /** The words after `--` (run's COMMAND). */
   command: string[];
-  options: OptionValues<N>;
+  /** The options given, and the table main was handed (for every core function that takes one). */
+  options: OptionValues<N> & { table?: BinfmtTable };
 }
 
 /** A command: its words, the options it takes (from options/definitions.ts), and one call to the core. */
@@ -45,11 +47,13 @@ interface RunContext {
   words: readonly string[];
   /** The working directory was deleted (main moved to /): relative paths are refused. */
   cwdGone: boolean;
+  /** The table to work on instead of the kernel's at --binfmt-dir (main's caller gave it). */
+  table?: BinfmtTable;
   done: (exitCode: number) => void;
 }
 
-/** A command ready for yargs. */
-export type Command = (context: RunContext) => CommandModule;
+/** A command ready for yargs, and its name. */
+export type Command = ((context: RunContext) => CommandModule) & { readonly commandName: string };
 
 export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>): Command {
   const uses = spec.options.map((use) => (typeof use === 'string' ? ([use, undefined] as const) : use));
@@ -57,7 +61,7 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
     const word = `${p.name}${p.variadic ? '..' : ''}`;
     return p.demand ? `<${word}>` : `[${word}]`;
   });
-  return ({ io, words, cwdGone, done }) => ({
+  const module = ({ io, words, cwdGone, table, done }: RunContext): CommandModule => ({
     command: [spec.name, ...usage].join(' '),
     describe: spec.command ? `${spec.describe}: ${spec.name} ... ${spec.command}` : spec.describe,
     builder: (y: Argv) => {
@@ -79,10 +83,13 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
       // yargs takes a positional's name as an option too (--platforms arm): it is none.
       const named = optionWords(words).find((w) => !w.negated && (POSITIONAL_NAMES as readonly string[]).includes(w.name));
       if (named) throw usageError(`Unknown argument: ${named.name}`, 'see qemu-binfmt --help');
-      const options = readOptions(
-        { argv, words, cwdGone },
-        uses.map(([name]) => name),
-      );
+      const options = {
+        ...readOptions(
+          { argv, words, cwdGone },
+          uses.map(([name]) => name),
+        ),
+        ...(table ? { table } : {}),
+      };
       const platforms = Array.isArray(argv.platforms) ? argv.platforms.map(String) : [];
       const files = Array.isArray(argv.files) ? argv.files.map(String) : [];
       const daemon = typeof argv.daemon === 'string' ? argv.daemon : undefined;
@@ -92,6 +99,7 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
       done(await spec.run({ platforms, files, daemon, command, options }, io));
     },
   });
+  return Object.assign(module, { commandName: spec.name });
 }
 
 function yargsOption(def: OptionDef, describe: string | undefined) {

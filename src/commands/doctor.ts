@@ -1,6 +1,7 @@
 import { conditionText } from '../conditions.js';
 import { doctor, type DoctorOptions } from '../operations/doctor.js';
 import { defineCommand, exactly } from './command.js';
+import { envelope, finding } from './json.js';
 import { write, writeJson } from './output.js';
 
 export const doctorCommand = defineCommand({
@@ -11,7 +12,16 @@ export const doctorCommand = defineCommand({
   options: ['binfmt-dir', ['json', 'print JSON']],
   run: async ({ options: { json, ...options } }, io) => {
     const report = await doctor(exactly<DoctorOptions>()(options));
-    if (json) writeJson(io, report);
+    if (json)
+      writeJson(
+        io,
+        envelope(
+          'doctor',
+          report.facts,
+          [...report.problems, ...report.warnings].map((c) => finding(c)),
+          {},
+        ),
+      );
     else {
       const stdout = [
         ...report.facts.map((f) => `- ${f}`),

@@ -2,7 +2,8 @@ import { realpathSync } from 'node:fs';
 import { exportFiles, type ExportOptions } from '../operations/export.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
-import { write } from './output.js';
+import { envelope, errorFinding, finding } from './json.js';
+import { write, writeJson } from './output.js';
 import { conditionLine } from './render.js';
 
 /** How boot units run this qemu-binfmt: this node and this CLI, by absolute path. */
@@ -15,9 +16,19 @@ export const exportCommand = defineCommand({
   describe:
     'Write the registrations for a boot system (binfmt.d, binfmt-support, sh, systemd-unit, openrc), or unshare --load-interp command lines',
   positionals: [{ name: 'platforms', variadic: true, demand: true, describe: 'platforms or aliases, or all' }],
-  options: [...PLAN_OPTIONS, 'format', 'output'],
-  run: ({ platforms, options: { format, ...options } }, io) => {
+  options: [...PLAN_OPTIONS, 'format', 'output', 'json'],
+  run: ({ platforms, options: { format, json, table: _noTable, ...options } }, io) => {
     const result = exportFiles(platforms, exactly<ExportOptions>()({ ...options, format: format!, command: selfCommand() }));
+    if (json) {
+      const findings = [
+        ...result.plan.conditions.map((c) => finding(c)),
+        ...result.failed.map(({ platform, error }) => errorFinding(error, { platform })),
+      ];
+      const files = result.files.map((f, i) => ({ ...f, ...(result.written[i] ? { path: result.written[i] } : {}) }));
+      const out = envelope('export', files, findings, { format: result.format, skipped: result.plan.skipped });
+      writeJson(io, out);
+      return out.ok ? 0 : 1;
+    }
     const stdout =
       options.output !== undefined
         ? result.written.map((path) => `wrote ${path}`)

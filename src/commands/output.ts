@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
 import type { Report } from '../operations/report.js';
+import { reportEnvelope } from './json.js';
 import { formatReport, type Output } from './render.js';
 
 /** Where a command writes: the process's stdout and stderr, or a test's buffers. */
@@ -59,11 +60,7 @@ export function writeJson(io: Io, value: unknown): void {
 
 /** Prints an enable/disable report; its exit code is 1 when any target failed. */
 export function finish(io: Io, report: Report, json: boolean | undefined): number {
-  const output = formatReport(report);
-  if (json) {
-    // One line per platform for the log, then the summary to parse.
-    write(io, { stdout: [], stderr: [...output.stdout, ...output.stderr] });
-    writeJson(io, report);
-  } else write(io, output);
+  if (json) writeJson(io, reportEnvelope(report));
+  else write(io, formatReport(report));
   return report.ok ? 0 : 1;
 }

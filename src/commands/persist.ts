@@ -1,20 +1,45 @@
 import { persist, type PersistOptions } from '../operations/persist.js';
 import type { Report } from '../operations/report.js';
 import { unpersist, type UnpersistOptions } from '../operations/unpersist.js';
+import { CONDITIONS } from '../conditions.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
 import { selfCommand } from './export.js';
+import { envelope, finding, jsonTargets, reportFindings, type Finding } from './json.js';
 import { write, writeJson, type Io } from './output.js';
 import { conditionLine, formatReport } from './render.js';
 
-/** Prints the files part, then the kernel part (enable or disable); exit 1 when the kernel part failed. */
-function finishWith(io: Io, lines: string[], kernel: Report | undefined, json: boolean | undefined, value: unknown): number {
-  if (json) writeJson(io, value);
+/** One boot file and what was done with it. */
+interface FileResult {
+  path: string;
+  action: 'written' | 'linked' | 'masked' | 'removed' | 'kept';
+  reason?: string;
+}
+
+/**
+ * Prints the files part, then the kernel part (enable or disable), as text or as one envelope
+ * whose details hold the kernel part's targets; exit 1 when anything is a problem.
+ */
+function finishWith(
+  io: Io,
+  command: 'persist' | 'unpersist',
+  files: FileResult[],
+  own: Finding[],
+  kernel: Report | undefined,
+  details: object,
+  json?: boolean,
+): number {
+  const findings = [...own, ...(kernel ? reportFindings(kernel) : [])];
+  const result = envelope(command, files, findings, { ...details, ...(kernel ? { now: jsonTargets(kernel.results) } : {}) });
+  if (json) writeJson(io, result);
   else {
-    write(io, { stdout: lines, stderr: [] });
+    const lines = files
+      .filter((f) => f.action !== 'masked')
+      .map((f) => `${f.action === 'written' ? 'wrote' : f.action} ${f.path}${f.reason ? `: ${f.reason}` : ''}`);
+    write(io, { stdout: lines, stderr: own.map((f) => conditionLine(f)) });
     if (kernel) write(io, formatReport(kernel));
   }
-  return kernel && !kernel.ok ? 1 : 0;
+  return result.ok ? 0 : 1;
 }
 
 export const persistCommand = defineCommand({
@@ -31,18 +56,18 @@ export const persistCommand = defineCommand({
     ['json', 'print a JSON report'],
   ],
   run: async ({ platforms, options: { json, ...options } }, io) => {
-    const report = await persist(platforms, exactly<PersistOptions>()({ ...options, mount: true, command: selfCommand() }));
-    const lines = [
-      ...report.written.map((p) => `wrote ${p}`),
-      ...report.linked.map((p) => `linked ${p}`),
-      ...report.masked.map(
-        (p) => `kept ${p}: an empty file there masks it (systemd's convention), so it was not written; --force replaces it`,
-      ),
+    const { enabled, written, linked, masked, conditions, ...details } = await persist(
+      platforms,
+      exactly<PersistOptions>()({ ...options, mount: true, command: selfCommand() }),
+    );
+    const files: FileResult[] = [
+      ...written.map((path) => ({ path, action: 'written' as const })),
+      ...linked.map((path) => ({ path, action: 'linked' as const })),
+      ...masked.map((path) => ({ path, action: 'masked' as const })),
     ];
-    // With a registration now, its report says the warnings.
-    if (!json && !report.enabled) write(io, { stdout: [], stderr: report.conditions.map(conditionLine) });
-    const code = finishWith(io, lines, report.enabled, json, report);
-    return report.masked.length ? 1 : code;
+    // With a registration now, its report says what the plan found; the masked files are persist's own.
+    const own = conditions.filter((c) => !enabled?.conditions.some((k) => k.code === c.code)).map((c) => finding(c));
+    return finishWith(io, 'persist', files, own, enabled, details, json);
   },
 });
 
@@ -52,12 +77,12 @@ export const unpersistCommand = defineCommand({
   positionals: [{ name: 'platforms', variadic: true, describe: 'platforms or aliases (default: all)' }],
   options: ['binfmt-dir', 'root', 'now', ['json', 'print a JSON report']],
   run: async ({ platforms, options: { json, ...options } }, io) => {
-    const report = await unpersist(platforms, exactly<UnpersistOptions>()(options));
-    const lines = [
-      ...report.removed.map((p) => `removed ${p}`),
-      ...report.kept.map((k) => `kept ${k.path}: ${k.reason}`),
-      ...(report.removed.length + report.kept.length === 0 ? [`no file written by qemu-binfmt under ${report.root}`] : []),
+    const { removed, kept, disabled, root } = await unpersist(platforms, exactly<UnpersistOptions>()(options));
+    const files: FileResult[] = [
+      ...removed.map((path) => ({ path, action: 'removed' as const })),
+      ...kept.map(({ path, reason }) => ({ path, action: 'kept' as const, reason })),
     ];
-    return finishWith(io, lines, report.disabled, json, report);
+    const nothing = files.length ? [] : [finding(CONDITIONS.NOTHING_PERSISTED(root))];
+    return finishWith(io, 'unpersist', files, nothing, disabled, { root }, json);
   },
 });

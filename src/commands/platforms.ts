@@ -1,5 +1,6 @@
 import { PRIMARY_PLATFORMS as PLATFORMS } from '../table/platforms.js';
 import { defineCommand } from './command.js';
+import { envelope } from './json.js';
 import { write, writeJson } from './output.js';
 import { formatPlatforms, platformsMarkdown } from './render.js';
 
@@ -12,7 +13,12 @@ export const platformsCommand = defineCommand({
     if (options.json)
       writeJson(
         io,
-        PLATFORMS.map(({ rule: _rule, ...record }) => record),
+        envelope(
+          'platforms',
+          PLATFORMS.map(({ rule: _rule, ...record }) => record),
+          [],
+          {},
+        ),
       );
     else write(io, { stdout: options.markdown ? platformsMarkdown(PLATFORMS) : formatPlatforms(PLATFORMS), stderr: [] });
     return 0;

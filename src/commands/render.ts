@@ -5,7 +5,7 @@ import type { Explanation } from '../operations/explain.js';
 import type { ProbeReport } from '../operations/test.js';
 import type { Outcome, Report } from '../operations/report.js';
 import type { PlatformStatus, StatusReport } from '../operations/status.js';
-import { CONDITIONS, conditionText, type Condition } from '../conditions.js';
+import { CONDITIONS, conditionText, type Said } from '../conditions.js';
 
 export interface Output {
   stdout: string[];
@@ -26,7 +26,7 @@ const LABELS: Record<Outcome, string> = {
 };
 
 /** A condition as one line: its severity, the problem, and what to do. */
-export const conditionLine = (c: Condition): string => `${c.severity}: ${conditionText(c)}`;
+export const conditionLine = (c: Said): string => `${c.severity}: ${conditionText(c)}`;
 
 export function formatReport(report: Report): Output {
   const out: Output = {
@@ -43,7 +43,7 @@ export function formatReport(report: Report): Output {
     else if (r.detail && r.outcome !== 'unchanged') out.stdout.push(`  ${r.detail}`);
     if (r.note) out.stdout.push(`  note: ${r.note}`);
     if (report.dryRun && r.line) out.stdout.push(`  line: ${r.line.trimEnd()}`, `  checks: ${r.checks?.join('; ')}`);
-    out.stderr.push(...r.warnings.map((w) => `warning: ${w}`));
+    out.stderr.push(...r.warnings.map(conditionLine));
   }
   // A platform's further rule (microblaze's em189) is named by its entry, so that a pair half there reads right.
   const absent = report.results.filter((r) => r.outcome === 'absent').map((r) => (r.entry === `qemu-${r.platform}` ? r.platform : r.entry));

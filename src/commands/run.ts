@@ -8,5 +8,6 @@ export const runCommand = defineCommand({
   positionals: [{ name: 'platforms', variadic: true, describe: "platforms or aliases, or all [default: all that are not the host's]" }],
   command: '-- COMMAND [ARGS...]',
   options: [...PLAN_OPTIONS, 'rootfs', 'bind', 'map'],
-  run: async ({ platforms, command, options }) => (await runRootless(platforms, command, exactly<RunOptions>()(options))).exitCode,
+  run: async ({ platforms, command, options: { table: _ownTable, ...options } }) =>
+    (await runRootless(platforms, command, exactly<RunOptions>()(options))).exitCode,
 });

@@ -1,10 +1,13 @@
 import type { TableOptions } from '../kernel/access.js';
+import { CONDITIONS } from '../conditions.js';
 import { sandboxNeeds } from '../operations/sandbox.js';
 import { DAEMONS, DEFAULT_NIX_CONF } from '../options/definitions.js';
 import { guixDropIn, guixOptions } from '../sandbox/guix.js';
 import { nixSettings, writeNixConf } from '../sandbox/nix.js';
 import { defineCommand, exactly } from './command.js';
-import { write } from './output.js';
+import { envelope, finding } from './json.js';
+import { write, writeJson } from './output.js';
+import { conditionLine } from './render.js';
 
 export const sandboxCommand = defineCommand({
   name: 'sandbox',
@@ -13,39 +16,52 @@ export const sandboxCommand = defineCommand({
     { name: 'daemon', demand: true, choices: DAEMONS, describe: 'the build daemon' },
     { name: 'platforms', variadic: true, demand: true, describe: 'platforms or aliases, or all (registered ones)' },
   ],
-  options: ['binfmt-dir', 'write'],
-  run: async ({ daemon, platforms, options: { write: nixConf, ...options } }, io) => {
+  options: ['binfmt-dir', 'write', 'json'],
+  run: async ({ daemon, platforms, options: { write: nixConf, json, ...options } }, io) => {
     const needs = await sandboxNeeds(platforms, exactly<TableOptions>()(options));
-    const stderr = needs.missing.map(
-      (p) => `qemu-binfmt: ${p.name} is not registered by qemu-binfmt here; enable it first (qemu-binfmt enable ${p.name})`,
-    );
+    const conditions = needs.missing.map((p) => CONDITIONS.NOT_OURS_HERE(p.name));
+    let settings: string[];
     let stdout: string[];
+    let wrote: string | undefined;
     if (daemon === 'nix') {
-      stderr.push(
+      conditions.push(
         ...needs.platforms
           .filter(({ platform }) => !platform.aliases.nix?.length)
-          .map(({ platform }) => `notice: ${platform.name} has no Nix system name; left out`),
+          .map(({ platform }) => CONDITIONS.NO_NIX_SYSTEM(platform.name)),
       );
-      const settings = nixSettings(needs);
-      if (nixConf === undefined || settings.length === 0) stdout = settings;
-      else {
+      stdout = settings = nixSettings(needs);
+      if (nixConf !== undefined && settings.length) {
         const file = nixConf || DEFAULT_NIX_CONF;
-        stdout = writeNixConf(file, settings)
+        const changed = writeNixConf(file, settings);
+        if (changed) wrote = file;
+        stdout = changed
           ? [`updated ${file}; restart nix-daemon for it to take effect (systemctl restart nix-daemon)`]
           : [`${file} is up to date`];
       }
     } else {
-      const options = guixOptions([...new Set(needs.platforms.flatMap(({ paths }) => paths))]);
-      stdout = options.length
+      settings = guixOptions([...new Set(needs.platforms.flatMap(({ paths }) => paths))]);
+      stdout = settings.length
         ? [
             '# guix-daemon options:',
-            ...options,
+            ...settings,
             '# systemd drop-in, /etc/systemd/system/guix-daemon.service.d/qemu-binfmt.conf:',
-            guixDropIn(options).trimEnd(),
+            guixDropIn(settings).trimEnd(),
           ]
         : ['# nothing to add: every interpreter is registered with F from a static file, which the kernel holds open'];
     }
-    write(io, { stdout, stderr });
-    return needs.missing.length ? 1 : 0;
+    const out = envelope(
+      'sandbox',
+      needs.platforms.map(({ platform, entry, paths }) => ({
+        platform: platform.name,
+        entry: entry.name,
+        interpreter: entry.interpreter,
+        paths,
+      })),
+      conditions.map((c) => finding(c)),
+      { daemon: daemon!, settings, ...(wrote ? { wrote } : {}) },
+    );
+    if (json) writeJson(io, out);
+    else write(io, { stdout, stderr: conditions.map(conditionLine) });
+    return out.ok ? 0 : 1;
   },
 });

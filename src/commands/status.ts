@@ -5,6 +5,7 @@ import { usageError } from '../errors.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
+import { envelope, finding } from './json.js';
 import { write, writeJson } from './output.js';
 import { formatProvenance, formatStatus } from './render.js';
 
@@ -22,12 +23,12 @@ export const statusCommand = defineCommand({
     'provenance',
     ...PLAN_OPTIONS,
   ],
-  run: async ({ platforms, options: { json, check, probe, lock, provenance: withProvenance, root, binfmtDir, ...plan } }, io) => {
-    const dir = binfmtDir !== undefined ? { binfmtDir } : {};
+  run: async ({ platforms, options: { json, check, probe, lock, provenance: withProvenance, root, binfmtDir, table, ...plan } }, io) => {
+    const dir = { ...(binfmtDir !== undefined ? { binfmtDir } : {}), ...(table ? { table } : {}) };
     if ((probe || lock !== undefined) && !check) throw usageError(`--${probe ? 'probe' : 'lock'} is for status --check`, 'add --check');
     if (withProvenance) {
       const facts = await provenance(platforms, dir);
-      if (json) writeJson(io, facts);
+      if (json) writeJson(io, envelope('status --provenance', facts, [], {}));
       else write(io, formatProvenance(facts));
       return 0;
     }
@@ -36,7 +37,16 @@ export const statusCommand = defineCommand({
         platforms,
         exactly<CheckOptions>()({ ...plan, ...dir, ...(probe ? { probe } : {}), ...(lock !== undefined ? { lock } : {}) }),
       );
-      if (json) writeJson(io, report);
+      if (json)
+        writeJson(
+          io,
+          envelope(
+            'status --check',
+            report.checked.map((platform) => ({ platform, ok: !report.problems.some((p) => p.platform === platform) })),
+            report.problems.map(({ platform, ...problem }) => (platform === '*' ? problem : { ...problem, platform })),
+            {},
+          ),
+        );
       else
         write(io, {
           stdout: report.ok
@@ -52,8 +62,15 @@ export const statusCommand = defineCommand({
       platforms,
       exactly<StatusOptions>()({ ...dir, ...(root !== undefined ? { root } : {}), ...installerOptions(true) }),
     );
-    if (json) writeJson(io, report);
+    const { platforms: results, conditions, ...details } = report;
+    const json_ = envelope(
+      'status',
+      results,
+      conditions.map((c) => finding(c)),
+      details,
+    );
+    if (json) writeJson(io, json_);
     else write(io, formatStatus(report, platforms.length > 0));
-    return report.mounted ? 0 : 1;
+    return json_.ok ? 0 : 1;
   },
 });

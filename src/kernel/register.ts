@@ -2,6 +2,7 @@ import { differences } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
 import { buildRegisterLine, registrationProblem, type Registration } from '../codec/register-line.js';
 import { QemuBinfmtError } from '../errors.js';
+import { CONDITIONS, type Condition } from '../conditions.js';
 import type { BinfmtTable } from './binfmt-table.js';
 import { cannotPutBack, readBackDiffers, readBackMissing, registeredMeanwhile, registerFailed, stillThere } from './errors.js';
 
@@ -14,7 +15,7 @@ import { cannotPutBack, readBackDiffers, readBackMissing, registeredMeanwhile, r
 export interface Written {
   outcome: 'enabled' | 'unchanged';
   /** What another process did meanwhile, when it did something. */
-  warning?: string;
+  warning?: Condition;
 }
 
 /** Tries a register line this many times while other processes register and remove the same name. */
@@ -69,7 +70,7 @@ function enableStaged(table: BinfmtTable, reg: Registration): Written {
     if (entry && !entry.enabled) removeEntry(table, reg.name, (e) => !e.enabled && differences(e, reg).length === diffs.length);
     if (!entry) {
       if (!table.isKernel()) throw readBackMissing(table.dir, reg.name);
-      return { outcome: 'enabled', warning: `${reg.name} was removed by another process right after it was registered` };
+      return { outcome: 'enabled', warning: CONDITIONS.REMOVED_BY_OTHER(reg.name) };
     }
     throw readBackDiffers(table.dir, reg.name, diffs.join('; '));
   }
@@ -145,7 +146,7 @@ export interface Removed {
   /** The entry as it was read, undefined when there was none. */
   entry: Entry | undefined;
   removed: boolean;
-  warning?: string;
+  warning?: Condition;
 }
 
 /**
@@ -163,7 +164,7 @@ export function removeEntry(table: BinfmtTable, name: string, when: (entry: Entr
   }
   if (removed && table.read(name)) {
     if (!table.isKernel()) throw stillThere(table.dir, name);
-    return { entry, removed, warning: `${name} was registered again by another process right after it was removed` };
+    return { entry, removed, warning: CONDITIONS.REGISTERED_BY_OTHER(name) };
   }
   return { entry, removed };
 }
@@ -173,7 +174,7 @@ export function readBack(table: BinfmtTable, reg: Registration): Written {
   const entry = table.read(reg.name);
   if (!entry) {
     if (!table.isKernel()) throw readBackMissing(table.dir, reg.name);
-    return { outcome: 'enabled', warning: `${reg.name} was removed by another process right after it was registered` };
+    return { outcome: 'enabled', warning: CONDITIONS.REMOVED_BY_OTHER(reg.name) };
   }
   const diffs = differences(entry, reg);
   if (diffs.length > 0 || !entry.enabled) throw readBackDiffers(table.dir, reg.name, entry.enabled ? diffs.join('; ') : 'disabled');

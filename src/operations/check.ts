@@ -1,5 +1,5 @@
-import { CONDITIONS, type Condition } from '../conditions.js';
-import type { CheckProblem } from './report.js';
+import { CONDITIONS } from '../conditions.js';
+import { onPlatform, type CheckProblem } from './report.js';
 import { differences } from '../codec/compare.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { planEnable, type PlanOptions } from '../plan/plan.js';
@@ -12,8 +12,6 @@ export interface CheckOptions extends TableOptions, PlanOptions {
   /** A lock file (qemu-binfmt lock): every registered interpreter must match it. */
   lock?: string;
 }
-
-const onPlatform = (platform: string, c: Condition): CheckProblem => ({ platform, code: c.code, problem: c.problem });
 
 export interface CheckReport {
   ok: boolean;
@@ -30,11 +28,9 @@ export interface CheckReport {
 export async function checkRegistered(names: readonly string[], options: CheckOptions = {}): Promise<CheckReport> {
   const lock = options.lock !== undefined ? readLock(options.lock) : undefined;
   const plan = planEnable(names.length ? names : ['all'], options);
-  const problems: CheckProblem[] = plan.missing.map(({ platform, error }) => ({
-    platform: platform.name,
-    code: error.code,
-    problem: error.message,
-  }));
+  const problems: CheckProblem[] = plan.missing.map(({ platform, error }) =>
+    onPlatform(platform.name, { code: error.code, problem: error.message, fix: error.hint }),
+  );
   const { table, mounted } = await accessTable({ ...options, mount: false }, false, false);
   const checked = [...new Set(plan.targets.map((t) => t.platform.name))];
   if (!mounted) return { ok: false, problems: [...problems, onPlatform('*', CONDITIONS.NOT_MOUNTED(table.dir))], checked };

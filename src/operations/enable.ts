@@ -52,8 +52,8 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
   for (const target of plan.targets) {
     results.push(enableOne(access.table, target, existing, options, written));
   }
-  if (!dryRun) {
-    // Once after the writes: do this host's own programs still run?
+  // Once after the writes: do this host's own programs still run? (Only a table that this process's execs go through can break them.)
+  if (!dryRun && (options.hostProbe || access.table.handlesExecs())) {
     const { culprits, condition } = checkHost(access.table, written, options.hostProbe);
     if (condition) conditions.push(condition);
     for (const r of results) {
@@ -143,9 +143,7 @@ function outcomes(table: BinfmtTable, target: PlannedTarget, current: Entry | un
     line,
     checks: target.checks,
   };
-  const warnings = overlapping(existing, reg).map(
-    (e) => CONDITIONS.NEWEST_WINS(`${reg.name} overlaps entry ${e.name} (${e.interpreter}): both claim some files`).problem,
-  );
+  const warnings = overlapping(existing, reg).map((e) => CONDITIONS.OVERLAPS(reg.name, `${e.name} (${e.interpreter})`));
   const done = (outcome: TargetResult['outcome'], detail?: string, extra: Partial<TargetResult> = {}): TargetResult => ({
     ...base,
     outcome,

@@ -27,8 +27,12 @@ export interface Explanation {
   /** What to do about it. */
   fixes: string[];
   platform?: string;
-  /** The condition that decides the verdict, when one does (NOT_MOUNTED, SWITCHED_OFF). */
-  code?: ConditionCode;
+  /**
+   * Why it does not run, as data: the error an exec gives (ENOEXEC, ENOENT, EACCES), the condition
+   * of the table as a whole that decides it (NOT_MOUNTED, SWITCHED_OFF), or CANNOT_READ and
+   * NOT_LOOKED_AT for a file that was not explained.
+   */
+  code?: FailureCode;
   /** The entry the kernel hands the file to, when one is known. */
   entry?: string;
   interpreter?: string;
@@ -41,6 +45,14 @@ export interface ExplainOptions extends TableOptions {
   /** The running kernel's page size and 32-bit support, instead of reading them (for tests). */
   kernel?: Partial<KernelFacts>;
 }
+
+/** What an exec of the file fails with, as the shell says it. */
+const EXEC_ERRORS = { ENOEXEC: 'Exec format error', ENOENT: 'No such file or directory', EACCES: 'Permission denied' } as const;
+type ExecError = keyof typeof EXEC_ERRORS;
+type FailureCode = ExecError | Extract<ConditionCode, 'NOT_MOUNTED' | 'SWITCHED_OFF'> | 'CANNOT_READ' | 'NOT_LOOKED_AT';
+
+/** A verdict that it does not run: the exec's error, then why. */
+const failing = (code: ExecError, why: string) => ({ runs: false, verdict: `${EXEC_ERRORS[code]}: ${why}`, code }) as const;
 
 const TYPES: Record<number, string> = {
   [ET_EXEC]: 'an executable (ET_EXEC)',
@@ -93,13 +105,13 @@ async function explainNamed(file: string, ctx: Context): Promise<Explanation> {
   } catch (err) {
     // Not a regular file (a directory, a FIFO), or not to be followed: said from a look, nothing read.
     const error = asQemuBinfmtError(err);
-    const verdict =
-      error.code === 'UNSAFE_PATH'
-        ? `not looked at: ${error.message}`
-        : `cannot run: ${statSync(file, { throwIfNoEntry: false })?.isDirectory() ? `${file} is a directory` : error.message}`;
-    return { file, runs: false, verdict, reasons: [], fixes: [] };
+    const notLooked = error.code === 'UNSAFE_PATH';
+    const verdict = notLooked
+      ? `not looked at: ${error.message}`
+      : `cannot run: ${statSync(file, { throwIfNoEntry: false })?.isDirectory() ? `${file} is a directory` : error.message}`;
+    return { file, runs: false, verdict, code: notLooked ? 'NOT_LOOKED_AT' : 'CANNOT_READ', reasons: [], fixes: [] };
   }
-  if (!held) return { file, runs: false, verdict: `No such file or directory: ${file}`, reasons: [], fixes: [] };
+  if (!held) return { file, ...failing('ENOENT', file), reasons: [], fixes: [] };
   try {
     return await explainOne(file, ctx, 0, held.path);
   } finally {
@@ -116,6 +128,8 @@ interface Under {
   reasons: string[];
   fixes: string[];
   result: (runs: boolean, verdict: string, extra?: Partial<Explanation>) => Explanation;
+  /** It does not run: the exec's error, why, and what else was found. */
+  fail: (code: ExecError, why: string, extra?: Partial<Explanation>) => Explanation;
 }
 
 type Elf = Extract<Identity, { kind: 'elf' }>;
@@ -131,15 +145,17 @@ async function explainOne(file: string, ctx: Context, depth: number, read = file
     reasons,
     fixes,
     result: (runs, verdict, extra = {}) => ({ file, runs, verdict, reasons, fixes, ...extra }),
+    fail: (code, why, extra = {}) => ({ file, ...failing(code, why), reasons, fixes, ...extra }),
   };
   const id = identify(read, file);
-  if ('detail' in id) return u.result(false, id.kind === 'missing' ? `No such file or directory: ${file}` : `cannot run: ${id.detail}`);
+  if ('detail' in id)
+    return id.kind === 'missing' ? u.fail('ENOENT', file) : u.result(false, `cannot run: ${id.detail}`, { code: 'CANNOT_READ' });
   if (!isExecutable(read)) {
     fixes.push(`chmod +x ${file}`);
-    return u.result(false, `Permission denied: ${file} is not executable`);
+    return u.fail('EACCES', `${file} is not executable`);
   }
   if (id.kind === 'script') return explainScript(file, id, ctx, depth, reasons, fixes);
-  if (id.kind === 'other') return u.result(false, `Exec format error: ${file} is ${id.what}`);
+  if (id.kind === 'other') return u.fail('ENOEXEC', `${file} is ${id.what}`);
   return explainElf(u, id);
 }
 
@@ -149,7 +165,7 @@ async function explainElf(u: Under, { header, platform, head }: Elf): Promise<Ex
     `ELF ${header.class}-bit ${header.endianness}-endian, ${TYPES[header.type] ?? `e_type ${header.type}`}, e_machine 0x${header.machine.toString(16)}, ` +
       `OSABI ${header.osabi}, e_flags 0x${header.flags.toString(16)}: ${platform ? `platform ${platform.name}` : 'no QEMU platform of this table'}`,
   );
-  if (!platform) return u.result(false, `Exec format error: no QEMU platform runs e_machine 0x${header.machine.toString(16)}`);
+  if (!platform) return u.fail('ENOEXEC', `no QEMU platform runs e_machine 0x${header.machine.toString(16)}`);
   const native = nativeReason(platform, u.ctx.host);
   // The kernel's facts (its configuration, a few files) are read only for a program of the host's family.
   const kernel = native ? u.ctx.kernel() : undefined;
@@ -184,7 +200,7 @@ function tableVerdict(u: Under, platform: Platform, enableArgs: string): Explana
     if (!binfmtInKernel())
       u.reasons.push('the kernel has no binfmt_misc (CONFIG_BINFMT_MISC is off, or the module is not loaded: modprobe binfmt_misc)');
     u.fixes.push(`qemu-binfmt enable ${enableArgs} --mount`);
-    return u.result(false, `Exec format error: ${CONDITIONS.NOT_MOUNTED(access.table.dir).problem}`, {
+    return u.fail('ENOEXEC', CONDITIONS.NOT_MOUNTED(access.table.dir).problem, {
       platform: platform.name,
       code: 'NOT_MOUNTED',
     });
@@ -195,7 +211,7 @@ function tableVerdict(u: Under, platform: Platform, enableArgs: string): Explana
     );
   if (u.ctx.kernelOn) return undefined;
   u.fixes.push(`echo 1 > ${access.table.dir}/status`);
-  return u.result(false, `Exec format error: ${CONDITIONS.SWITCHED_OFF(access.table.dir).problem}`, {
+  return u.fail('ENOEXEC', CONDITIONS.SWITCHED_OFF(access.table.dir).problem, {
     platform: platform.name,
     code: 'SWITCHED_OFF',
   });
@@ -217,7 +233,7 @@ async function chooseEntry(u: Under, platform: Platform, head: Uint8Array, enabl
   if (ours?.rule && !claiming.includes(ours)) reasons.push(`entry ${ours.name} does not match it: ${mismatch(ours.rule, head)}`);
   if (enabled.length === 0) {
     fixes.push(`qemu-binfmt enable ${enableArgs}`);
-    return u.result(false, 'Exec format error: no enabled binfmt_misc entry matches', { platform: platform.name });
+    return u.fail('ENOEXEC', 'no enabled binfmt_misc entry matches', { platform: platform.name });
   }
   if (enabled.length === 1) return enabled[0]!;
   const winner: Winner = ctx.access.table.handlesExecs()
@@ -257,13 +273,13 @@ function throughEntry(u: Under, platform: Platform, entry: Entry): Explanation {
   const held = entry.flags.fixBinary ? undefined : openIn(u.ctx.tree, entry.interpreter);
   if (!entry.flags.fixBinary && held === undefined) {
     u.fixes.push(`qemu-binfmt enable ${platform.name} --force (a static interpreter with F works in any root)`);
-    return u.result(false, `No such file or directory: the interpreter ${entry.interpreter} is missing${under(u.ctx)}`, found);
+    return u.fail('ENOENT', `the interpreter ${entry.interpreter} is missing${under(u.ctx)}`, found);
   }
   try {
     const lacking = interpreterLacks(u, held?.path ?? entry.interpreter, entry);
     if (lacking) {
       u.fixes.push('install qemu-user-static and enable it with F: qemu-binfmt enable --force ' + platform.name);
-      return u.result(false, `No such file or directory: the interpreter ${entry.interpreter} needs ${lacking}, missing here`, found);
+      return u.fail('ENOENT', `the interpreter ${entry.interpreter} needs ${lacking}, missing here`, found);
     }
   } finally {
     held?.close();
@@ -330,7 +346,7 @@ function runsInFamily(width: 32 | 64, machine: string, kernel: KernelFacts, reas
 
 /** The program's own loader and libraries under the root: the "No such file or directory" that is not about the program. */
 function withNeeds(u: Under, verdict: string, extra: Partial<Explanation> = {}): Explanation {
-  const { ctx, reasons, fixes, result } = u;
+  const { ctx, reasons, fixes, result, fail } = u;
   const needs = programNeeds(u.read, ctx.tree);
   if (!needs.loader) {
     reasons.push('statically linked: it needs no loader or library');
@@ -346,7 +362,7 @@ function withNeeds(u: Under, verdict: string, extra: Partial<Explanation> = {}):
       `install the foreign C library (Debian: apt-get install libc6${arch ? `:${arch}` : ''}), or set QEMU_LD_PREFIX to a root that has ${missing[0]}, or run it in a foreign root filesystem (--root explains it there)`,
     );
   } else fixes.push(`install the package that has ${missing[0]}`);
-  return result(false, `No such file or directory: ${missing[0]} is missing${under(ctx)}`, extra);
+  return fail('ENOENT', `${missing[0]} is missing${under(ctx)}`, extra);
 }
 
 async function explainScript(
@@ -363,8 +379,7 @@ async function explainScript(
   if (held === undefined) {
     return {
       file,
-      runs: false,
-      verdict: `No such file or directory: the script's interpreter ${id.interpreter} is missing${under(ctx)}`,
+      ...failing('ENOENT', `the script's interpreter ${id.interpreter} is missing${under(ctx)}`),
       reasons,
       fixes,
     };

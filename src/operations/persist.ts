@@ -1,4 +1,4 @@
-import type { Condition } from '../conditions.js';
+import { CONDITIONS, type Condition } from '../conditions.js';
 import { join, resolve } from 'node:path';
 import { Tree } from '../fs/tree.js';
 import { detectVia, LOCATIONS, type Via } from '../boot/locations.js';
@@ -33,7 +33,7 @@ export interface PersistReport {
    * administrator's "not this"); force replaces them. Their platforms are not registered now either.
    */
   masked: string[];
-  /** What the chosen flags risk (C), and a version cache not used, said once. */
+  /** What the chosen flags risk (C), a version cache not used, and each masked file (a problem), said once. */
   conditions: Condition[];
   /** The registration made now, unless --no-now or --root. */
   enabled?: Report;
@@ -144,7 +144,7 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
     written: files.map((f) => tree.show(f.inside)),
     linked,
     masked: masked.map((f) => tree.show(f.inside)),
-    conditions: result.plan.conditions,
+    conditions: [...result.plan.conditions, ...masked.map((f) => CONDITIONS.BOOT_FILE_MASKED(tree.show(f.inside)))],
   };
   const unmasked = new Set(files.flatMap((f) => registrationsIn(f.content).map((r) => r.name)));
   const plan = { ...result.plan, targets: result.plan.targets.filter((t) => unmasked.has(t.registration.name)) };

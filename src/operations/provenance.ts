@@ -1,5 +1,5 @@
 import { CONDITIONS } from '../conditions.js';
-import type { CheckProblem } from './report.js';
+import { onPlatform, type CheckProblem } from './report.js';
 import { createHash } from 'node:crypto';
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
@@ -123,11 +123,7 @@ export function readLock(path: string): Lock {
   return lock as Lock;
 }
 
-const lockProblem = (platform: string, what: string): CheckProblem => ({
-  platform,
-  code: 'DIFFERS_FROM_LOCK',
-  problem: CONDITIONS.DIFFERS_FROM_LOCK(what).problem,
-});
+const lockProblem = (platform: string, what: string): CheckProblem => onPlatform(platform, CONDITIONS.DIFFERS_FROM_LOCK(what));
 
 /** Each way what is registered now differs from the lock, in words. */
 export function lockDifferences(lock: Lock, now: readonly Provenance[], names: readonly string[] = []): CheckProblem[] {

@@ -26,7 +26,8 @@ export interface TargetResult {
   /** Something worth knowing about a target that needs nothing done (printed as a note). */
   note?: string;
   error?: ErrorInfo;
-  warnings: string[];
+  /** What works but carries a risk, for this target (an overlap, another process's change). */
+  warnings: Condition[];
 }
 
 export interface Report {
@@ -43,7 +44,7 @@ export interface Report {
   chroots?: ChrootResult[];
 }
 
-export function failed(base: Omit<TargetResult, 'outcome' | 'warnings'>, err: QemuBinfmtError, warnings: string[] = []): TargetResult {
+export function failed(base: Omit<TargetResult, 'outcome' | 'warnings'>, err: QemuBinfmtError, warnings: Condition[] = []): TargetResult {
   return { ...base, outcome: 'failed', detail: err.describe(), error: errorInfo(err), warnings };
 }
 
@@ -51,5 +52,16 @@ export function failed(base: Omit<TargetResult, 'outcome' | 'warnings'>, err: Qe
 export interface CheckProblem {
   platform: string;
   code: string;
+  severity: 'problem';
   problem: string;
+  fix?: string;
 }
+
+/** A condition (or an error) as a problem of one platform. */
+export const onPlatform = (platform: string, c: { code: string; problem: string; fix?: string | undefined }): CheckProblem => ({
+  platform,
+  code: c.code,
+  severity: 'problem',
+  problem: c.problem,
+  ...(c.fix ? { fix: c.fix } : {}),
+});

@@ -8,6 +8,7 @@ import { readPersisted, type Persisted } from '../boot/persisted-registrations.j
 import { sameRule } from '../table/rule.js';
 import { interpreterVisibility, type Visibility } from '../sandbox/visibility.js';
 import { accessTable, binfmtDirOf, type TableOptions } from '../kernel/access.js';
+import { CONDITIONS, type Condition } from '../conditions.js';
 
 export interface PlatformStatus {
   platform: string;
@@ -52,6 +53,8 @@ export interface StatusReport {
   platforms: PlatformStatus[];
   /** Entries that are not qemu-<platform> of our table: listed, never touched. */
   foreign: ForeignEntry[];
+  /** The table as a whole: not mounted or switched off (problems), private to this namespace, mounted now. */
+  conditions: Condition[];
 }
 
 export interface StatusOptions extends TableOptions {
@@ -73,6 +76,9 @@ export async function status(names: readonly string[], options: StatusOptions = 
   // A platform's rules share one interpreter: each file is read once.
   const described = new Map<string, ReturnType<typeof describeInterpreter>>();
   const describe = (path: string) => described.get(path) ?? described.set(path, describeInterpreter(path)).get(path)!;
+  const conditions = [...access.conditions];
+  if (!mounted) conditions.push(CONDITIONS.NOT_MOUNTED(table.dir));
+  else if (!kernelEnabled) conditions.push(CONDITIONS.SWITCHED_OFF(table.dir));
   return {
     binfmtDir: binfmtDirOf(options),
     mounted,
@@ -97,6 +103,7 @@ export async function status(names: readonly string[], options: StatusOptions = 
         type: e.bpf ? 'bpf' : e.rule ? 'magic' : 'extension',
         ...(e.bpf ? { bpf: e.bpf } : {}),
       })),
+    conditions,
   };
 }
 

@@ -12,11 +12,18 @@ export interface WatchOptions extends EnableOptions {
   platformsFile?: string;
 }
 
-/** One thing watch found and what it did about it. */
+/**
+ * What kind of thing watch found: a condition of the table (said when it appears), an entry it
+ * repaired, a failure (said once until it changes), a re-read platforms file, a signal.
+ */
+export type WatchEventKind = 'condition' | 'repair' | 'failure' | 'reload' | 'signal';
+
+/** One thing watch found and what it did about it (one JSON line with --json). */
 export interface WatchEvent {
+  event: WatchEventKind;
   time: string;
   entry?: string;
-  /** What was found, as data: a condition's code, or the outcome of a target (failed: the error's code). */
+  /** What was found, as data: a condition's code (NOT_REGISTERED, ENTRY_DISABLED, DIFFERS_FROM_OURS for a repair), or a failure's error code. */
   code?: string;
   found: string;
   did: string;
@@ -61,11 +68,13 @@ function readPlatformsFile(path: string): string[] {
 /** What a check's result says was found, and what was done, read from the result's data; undefined when all was well. */
 function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
   if (r.outcome === 'unchanged') return undefined;
-  if (r.outcome === 'enabled' && r.was === 'disabled') return { entry: r.entry, code: 'disabled', found: 'disabled', did: 'enabled it' };
-  if (r.outcome === 'enabled') return { entry: r.entry, code: 'missing', found: 'missing', did: `registered it (${r.interpreter})` };
+  const repair = { event: 'repair', entry: r.entry } as const;
+  if (r.outcome === 'enabled' && r.was === 'disabled') return { ...repair, code: 'ENTRY_DISABLED', found: 'disabled', did: 'enabled it' };
+  if (r.outcome === 'enabled') return { ...repair, code: 'NOT_REGISTERED', found: 'missing', did: `registered it (${r.interpreter})` };
   if (r.outcome === 'replaced')
-    return { entry: r.entry, code: 'different', found: `different: ${(r.differences ?? []).join('; ')}`, did: 'replaced it (--force)' };
+    return { ...repair, code: 'DIFFERS_FROM_OURS', found: `different: ${(r.differences ?? []).join('; ')}`, did: 'replaced it (--force)' };
   return {
+    event: 'failure',
     entry: r.entry,
     code: r.error?.code ?? 'failed',
     found: r.detail ?? 'a failure',
@@ -94,7 +103,7 @@ function newsOf(): { fromReport(report: Report): News[]; fromError(err: unknown)
       last.delete('*');
       const events: News[] = report.conditions
         .filter((c) => !said.has(c.code))
-        .map((c) => ({ code: c.code, found: conditionText(c), did: 'noted' }));
+        .map((c) => ({ event: 'condition', code: c.code, found: conditionText(c), did: 'noted' }));
       said = new Set(report.conditions.map((c) => c.code));
       for (const r of report.results) {
         const event = eventOf(r);
@@ -110,6 +119,7 @@ function newsOf(): { fromReport(report: Report): News[]; fromError(err: unknown)
     fromError(err) {
       const error = asQemuBinfmtError(err);
       return once('*', {
+        event: 'failure',
         code: error.code,
         found: error.message,
         did: error.hint ? `nothing: ${error.hint}` : 'nothing (tried again at the next check)',
@@ -150,11 +160,13 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
     try {
       plan = planFor();
       say({
+        event: 'reload',
         found: `reloaded ${options.platformsFile}`,
         did: `watching ${plan.targets.map((t) => t.platform.name).join(' ') || 'nothing'}`,
       });
     } catch (err) {
-      say({ found: asQemuBinfmtError(err).describe(), did: 'kept the platforms it had' });
+      const error = asQemuBinfmtError(err);
+      say({ event: 'failure', code: error.code, found: error.describe(), did: 'kept the platforms it had' });
     }
   };
   const done = (async () => {
@@ -177,7 +189,7 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
       interrupt();
     },
     reload() {
-      if (!options.platformsFile) return say({ found: 'SIGHUP', did: 'nothing to re-read (no --platforms-file)' });
+      if (!options.platformsFile) return say({ event: 'signal', found: 'SIGHUP', did: 'nothing to re-read (no --platforms-file)' });
       reloading = true;
       interrupt();
     },

@@ -99,7 +99,7 @@ export const OPTIONS = {
     key: 'allowPrivate',
     describe: `with ${INSTALLER_ENV}=1 (the container image): register even in a user namespace of its own, where the table is private to the container`,
   },
-  json: { kind: 'boolean', key: 'json', describe: 'print a JSON report (the per-platform lines go to stderr)' },
+  json: { kind: 'boolean', key: 'json', describe: 'print one JSON document (docs/json.md)' },
   root: {
     kind: 'string',
     key: 'root',

@@ -15,7 +15,7 @@ describe('cli: main(argv, io) returns the exit code', () => {
   it('0 and the table for platforms --json', async () => {
     const r = await cli(['platforms', '--json']);
     expect(r.code).to.equal(0);
-    expect((JSON.parse(r.stdout) as unknown[]).length).to.equal(PRIMARY_PLATFORMS.length);
+    expect((JSON.parse(r.stdout) as { results: unknown[] }).results.length).to.equal(PRIMARY_PLATFORMS.length);
   });
 
   it('2 with the message and a hint for bad input, before anything is written', async () => {
@@ -42,6 +42,7 @@ describe('cli: main(argv, io) returns the exit code', () => {
   it('a JSON error for --json', async () => {
     const r = await cli(['disable', 'bogus', '--json']);
     expect(r.code).to.equal(2);
-    expect((JSON.parse(r.stdout) as { ok: boolean; error: { code: string } }).error.code).to.equal('UNKNOWN_PLATFORM');
+    expect(JSON.parse(r.stdout)).to.deep.include({ ok: false, command: 'disable', results: [] });
+    expect((JSON.parse(r.stdout) as { problems: Array<{ code: string }> }).problems.map((p) => p.code)).to.deep.equal(['UNKNOWN_PLATFORM']);
   });
 });

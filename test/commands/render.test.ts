@@ -17,7 +17,7 @@ describe('commands/render', () => {
           entry: 'qemu-arm',
           outcome: 'failed',
           error: { code: 'EXISTS_DIFFERENT', message: 'entry qemu-arm exists and differs', hint: 'add --force' },
-          warnings: ['w'],
+          warnings: [{ code: 'OVERLAPS', severity: 'warning', problem: 'w' }],
         },
         { platform: 'ppc', entry: 'qemu-ppc', outcome: 'absent', warnings: [] },
       ],
@@ -47,6 +47,7 @@ describe('commands/render', () => {
       privateNamespace: false,
       platforms: [],
       foreign: [],
+      conditions: [],
     };
     expect(formatStatus(report, false).stdout[0]).to.equal('binfmt_misc: /b (DISABLED: no entry is used)');
   });

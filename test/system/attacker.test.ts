@@ -169,7 +169,7 @@ describe('an attacker who owns the tree: root is never turned against the host',
     expect(r.exitCode).to.equal(1);
     expect(r.stderr).to.match(new RegExp(`^qemu-binfmt: interpreter not found: .* under ${tree}\\n`));
     const status = await instance.cli(['status', '--root', tree, '--json']);
-    const arm = (JSON.parse(status.stdout) as { platforms: Array<{ platform: string; persisted: string | null }> }).platforms.find(
+    const arm = (JSON.parse(status.stdout) as { results: Array<{ platform: string; persisted: string | null }> }).results.find(
       (p) => p.platform === 'arm',
     );
     expect(arm?.persisted ?? null, 'a link to a file outside is not read as persisted').to.equal(null);

@@ -178,18 +178,18 @@ describe('CLI on the real kernel, in a private binfmt_misc instance', function (
     await instance.cli(['enable', 'aarch64', 'riscv64']);
     const r = await instance.cli(['status', '--json']);
     expect(r.exitCode).to.equal(0);
-    const report = JSON.parse(r.stdout);
+    const { results: platforms, details: report } = JSON.parse(r.stdout);
     expect(report).to.include({ binfmtDir: BINFMT, mounted: true, kernelEnabled: true, privateNamespace: true });
-    const registered = report.platforms.filter((p: { registered: boolean }) => p.registered).map((p: { platform: string }) => p.platform);
+    const registered = platforms.filter((p: { registered: boolean }) => p.registered).map((p: { platform: string }) => p.platform);
     expect(registered).to.deep.equal(['aarch64', 'riscv64']);
-    expect(report.platforms.find((p: { platform: string }) => p.platform === 'aarch64')).to.include({
+    expect(platforms.find((p: { platform: string }) => p.platform === 'aarch64')).to.include({
       interpreter: QEMU,
       interpreterPresent: true,
       interpreterStatic: true,
       flags: 'PF',
       matchesTable: true,
     });
-    expect(report.platforms.find((p: { platform: string }) => p.platform === 'x86_64')).to.include({
+    expect(platforms.find((p: { platform: string }) => p.platform === 'x86_64')).to.include({
       native: true,
       nativeReason: 'captures-host',
     });

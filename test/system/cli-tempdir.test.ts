@@ -74,10 +74,11 @@ describe('CLI on a temp directory', () => {
     const r = await runCli(['status', '--json', '--binfmt-dir', dir, '--root', root]);
     expect(r.exitCode).to.equal(0);
     const report = JSON.parse(r.stdout);
-    expect(report).to.include({ binfmtDir: dir, mounted: true, kernelEnabled: true });
+    expect(report).to.include({ ok: true, command: 'status' });
+    expect(report.details).to.include({ binfmtDir: dir, mounted: true, kernelEnabled: true });
     // One row per entry: microblaze and microblazeel have two each.
-    expect(report.platforms).to.have.length(36);
-    expect(report.platforms.find((p: { platform: string }) => p.platform === 'aarch64')).to.deep.equal({
+    expect(report.results).to.have.length(36);
+    expect(report.results.find((p: { platform: string }) => p.platform === 'aarch64')).to.deep.equal({
       platform: 'aarch64',
       entry: 'qemu-aarch64',
       registered: true,
@@ -94,7 +95,7 @@ describe('CLI on a temp directory', () => {
       drift: null,
       driftDetail: null,
     });
-    expect(report.foreign).to.deep.equal([
+    expect(report.details.foreign).to.deep.equal([
       { name: 'python3.11', enabled: true, interpreter: '/usr/bin/python3.11', flags: '', type: 'magic' },
     ]);
   });
@@ -203,8 +204,11 @@ describe('CLI on a temp directory', () => {
     const r = await runCli(['status', 'riscv64', '--binfmt-dir', dir]);
     expect(r.stdout.split('\n')[0]).to.equal(`binfmt_misc: ${dir} (DISABLED: no entry is used)`);
     expect(r.stdout).to.include('  future      enabled  PZ  /usr/bin/future');
-    const json = JSON.parse((await runCli(['status', '--json', '--binfmt-dir', dir])).stdout);
-    expect(json.kernelEnabled).to.equal(false);
+    const json = await runCli(['status', '--json', '--binfmt-dir', dir]);
+    expect(json.exitCode, 'switched off is a problem').to.equal(1);
+    expect(JSON.parse(json.stdout)).to.deep.include({ ok: false, problems: [JSON.parse(json.stdout).problems[0]] });
+    expect(JSON.parse(json.stdout).problems.map((p: { code: string }) => p.code)).to.deep.equal(['SWITCHED_OFF']);
+    expect(JSON.parse(json.stdout).details.kernelEnabled).to.equal(false);
   });
 
   it('enable all that finds no interpreter at all fails (exit 1) instead of reporting success', async () => {
@@ -221,12 +225,14 @@ describe('CLI on a temp directory', () => {
     const r = await runCli(['enable', 'riscv64', 'hexagon', '--dry-run', '--json', '--interpreter-dir', interpreters, '--binfmt-dir', dir]);
     expect(r.exitCode).to.equal(1);
     const report = JSON.parse(r.stdout);
-    expect(report).to.include({ command: 'enable', dryRun: true, ok: false, binfmtDir: dir });
+    expect(report).to.include({ command: 'enable', ok: false });
+    expect(report.details).to.include({ dryRun: true, binfmtDir: dir });
     expect(report.results.map((x: { platform: string; outcome: string }) => [x.platform, x.outcome])).to.deep.equal([
       ['riscv64', 'would-enable'],
       ['hexagon', 'failed'],
     ]);
-    expect(report.results[1].error).to.include({ code: 'INTERPRETER_NOT_FOUND' });
+    expect(report.problems).to.have.length(1);
+    expect(report.problems[0]).to.include({ code: 'INTERPRETER_NOT_FOUND', platform: 'hexagon', entry: 'qemu-hexagon' });
   });
 
   describe('bad input: exit 2, a message that names the problem, nothing written', () => {
@@ -319,6 +325,6 @@ describe('CLI on a temp directory', () => {
 
   it('QEMU_BINFMT_DIR stands in for --binfmt-dir', async () => {
     const r = await runCli(['status', 'aarch64', '--json'], { env: { QEMU_BINFMT_DIR: dir } });
-    expect(JSON.parse(r.stdout).binfmtDir).to.equal(dir);
+    expect(JSON.parse(r.stdout).details.binfmtDir).to.equal(dir);
   });
 });

@@ -36,7 +36,7 @@ describe('the C flag, said where it is chosen or found (private binfmt_misc inst
     expect(warnings).to.deep.equal([`warning: ${conditionText(RISK)}`]);
     expect(RISK.problem).to.include('QEMU_LOG_FILENAME').and.include('AT_SECURE');
     const json = await instance.cli(['enable', 'aarch64', '--credentials', '--json']);
-    expect((JSON.parse(json.stdout) as { conditions: unknown[] }).conditions).to.deep.include(RISK);
+    expect((JSON.parse(json.stdout) as { warnings: unknown[] }).warnings).to.deep.include(RISK);
     const without = await instance.cli(['enable', 'arm']);
     expect(without.stderr).to.not.include('warning: C (credentials)');
   });
@@ -66,7 +66,7 @@ describe('the C flag, said where it is chosen or found (private binfmt_misc inst
     await instance.removeEntries();
     expect((await instance.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
     const without = await instance.cli(['explain', program, '--json']);
-    const reasons = (r: { stdout: string }) => (JSON.parse(r.stdout) as Array<{ reasons: string[] }>)[0]!.reasons;
+    const reasons = (r: { stdout: string }) => (JSON.parse(r.stdout) as { results: Array<{ reasons: string[] }> }).results[0]!.reasons;
     expect(reasons(without)).to.include(
       "setuid (owner uid 0): this entry has no C flag, so it runs with the caller's rights, not those (sudo or su in it fail); qemu-binfmt enable aarch64 --force --credentials would change that, with C's risk",
     );

@@ -35,10 +35,10 @@ describe('doctor on the real kernel (private binfmt_misc instance)', function ()
       const line = lineFor('aarch64', 'shadow', '/usr/bin/qemu-arm-static', 'F');
       await instance.registerRaw(line.trimEnd());
       const r = await instance.cli(['doctor', '--json']);
-      const report = JSON.parse(r.stdout) as { facts: string[]; problems: Array<{ problem: string; fix: string }> };
+      const report = JSON.parse(r.stdout) as { results: string[]; problems: Array<{ problem: string; fix: string }> };
       expect(
-        report.facts.find((f) => f.startsWith('shadow ')),
-        report.facts.join('\n'),
+        report.results.find((f) => f.startsWith('shadow ')),
+        report.results.join('\n'),
       ).to.match(
         /^shadow \(\/usr\/bin\/qemu-arm-static\) also claim aarch64 files: the entry registered last wins; shadow \(decided by executing/,
       );

@@ -43,7 +43,7 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
   /** explain's verdict and the kernel's answer for each file, with and without its root; returns the verdicts. */
   async function agree(file: string, root?: string): Promise<string> {
     const e = await instance!.cli(['explain', file, '--json', ...(root ? ['--root', root] : [])]);
-    const [explained] = JSON.parse(e.stdout) as Array<{ runs: boolean; verdict: string }>;
+    const [explained] = (JSON.parse(e.stdout) as { results: Array<{ runs: boolean; verdict: string }> }).results;
     const kernel = await kernelSays(file, root);
     const expected = explained!.runs
       ? 'runs'
@@ -123,7 +123,9 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
     await instance!.cli(['enable', 'aarch64']);
     await instance!.sh('echo 1 > /proc/sys/fs/binfmt_misc/qemu-aarch64');
     await agree(hello);
-    const here = JSON.parse((await instance!.cli(['explain', hello, '--json'])).stdout) as Array<{ verdict: string; fixes: string[] }>;
+    const here = (
+      JSON.parse((await instance!.cli(['explain', hello, '--json'])).stdout) as { results: Array<{ verdict: string; fixes: string[] }> }
+    ).results;
     expect(here[0]!.verdict).to.equal('No such file or directory: /lib/ld-linux-aarch64.so.1 is missing');
     expect(here[0]!.fixes[0]).to.match(/apt-get install libc6:arm64/);
     const inRoot = await instance!.cli(['explain', hello, '--root', rootfs]);
@@ -141,7 +143,9 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
     const shadow = lineFor('aarch64', 'shadow', '/usr/bin/qemu-arm-static', 'F').trimEnd();
     await instance!.registerRaw(shadow);
     expect((await instance!.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
-    const ours = JSON.parse((await instance!.cli(['explain', busybox, '--json'])).stdout) as Array<{ verdict: string; reasons: string[] }>;
+    const ours = (
+      JSON.parse((await instance!.cli(['explain', busybox, '--json'])).stdout) as { results: Array<{ verdict: string; reasons: string[] }> }
+    ).results;
     expect(ours[0]!.verdict).to.equal('runs through /usr/bin/qemu-aarch64-static (entry qemu-aarch64)');
     expect(ours[0]!.reasons.join('\n')).to.match(
       /entries .*qemu-aarch64.* all match; .*the banner of \/usr\/bin\/qemu-aarch64-static alone/,
@@ -152,7 +156,7 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
     await instance!.sh('echo -1 > /proc/sys/fs/binfmt_misc/shadow');
     await instance!.registerRaw(shadow);
     const shadowed = await instance!.cli(['explain', busybox, '--json']);
-    const [said] = JSON.parse(shadowed.stdout) as Array<{ verdict: string; entry: string; fixes: string[] }>;
+    const [said] = (JSON.parse(shadowed.stdout) as { results: Array<{ verdict: string; entry: string; fixes: string[] }> }).results;
     expect([shadowed.exitCode, said!.entry, said!.verdict]).to.deep.equal([
       1,
       'shadow',
@@ -172,7 +176,8 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
     const broken = lineFor('aarch64', 'qemu-aarch64', '/nonexistent/qemu-aarch64-static').trimEnd();
     await instance!.registerRaw(broken);
     expect(await agree(busybox)).to.equal('No such file or directory: the interpreter /nonexistent/qemu-aarch64-static is missing');
-    const inside = JSON.parse((await instance!.cli(['explain', busybox, '--json'])).stdout) as Array<{ reasons: string[] }>;
+    const inside = (JSON.parse((await instance!.cli(['explain', busybox, '--json'])).stdout) as { results: Array<{ reasons: string[] }> })
+      .results;
     expect(inside[0]!.reasons.some((r) => r.startsWith('this user namespace has a binfmt_misc table of its own'))).to.equal(true);
     await instance!.sh('echo -1 > /proc/sys/fs/binfmt_misc/qemu-aarch64');
     expect((await instance!.cli(['enable', 'aarch64'])).exitCode).to.equal(0);

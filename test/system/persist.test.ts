@@ -88,7 +88,7 @@ describe('persist and unpersist on an image tree (--root)', () => {
       );
       expect(await snapshot(root)).to.deep.equal(before);
       const un = await runCli(['unpersist', '--root', root]);
-      expect(un.stdout).to.equal(`no file written by qemu-binfmt under ${root}`);
+      expect([un.exitCode, un.stdout, un.stderr]).to.deep.equal([0, '', `notice: no file written by qemu-binfmt under ${root}`]);
       expect(await snapshot(root)).to.deep.equal(before);
     } finally {
       await rm(root, { recursive: true, force: true });
@@ -155,9 +155,10 @@ describe('persist and unpersist on an image tree (--root)', () => {
       await mkdir(join(root, 'etc/binfmt.d'));
       await writeFile(join(root, 'etc/binfmt.d/qemu-arm.conf'), '');
       const r = await runCli(['persist', '--root', root, 'arm', 'aarch64']);
-      expect([r.exitCode, r.stdout]).to.deep.equal([
+      expect([r.exitCode, r.stdout, r.stderr]).to.deep.equal([
         1,
-        `wrote ${root}/etc/binfmt.d/qemu-aarch64.conf\nkept ${root}/etc/binfmt.d/qemu-arm.conf: an empty file there masks it (systemd's convention), so it was not written; --force replaces it`,
+        `wrote ${root}/etc/binfmt.d/qemu-aarch64.conf`,
+        `problem: kept ${root}/etc/binfmt.d/qemu-arm.conf: an empty file there masks it (systemd's convention), so it was not written; --force replaces it`,
       ]);
       expect(await readFile(join(root, 'etc/binfmt.d/qemu-arm.conf'), 'utf8')).to.equal('');
       const un = await runCli(['unpersist', '--root', root]);
@@ -226,7 +227,7 @@ describe('persist on a live system (private binfmt_misc instance, /etc on a priv
       // Nothing persisted yet: unpersist removes no file, and so no entry either.
       await instance.cli(['enable', 'riscv64'], env);
       const nothing = await instance.cli(['unpersist'], env);
-      expect(nothing.stdout).to.equal('no file written by qemu-binfmt under /');
+      expect(nothing.stderr).to.equal('notice: no file written by qemu-binfmt under /');
       expect(await instance.entryNames()).to.deep.equal(['qemu-riscv64']);
       await instance.cli(['disable', 'riscv64'], env);
 
@@ -237,7 +238,7 @@ describe('persist on a live system (private binfmt_misc instance, /etc on a priv
       );
       expect((await instance.sh(`${busybox} uname -m`)).stdout).to.equal('aarch64');
 
-      const status = async () => JSON.parse((await instance.cli(['status', 'aarch64', '--json'], env)).stdout).platforms[0];
+      const status = async () => JSON.parse((await instance.cli(['status', 'aarch64', '--json'], env)).stdout).results[0];
       expect(await status()).to.include({ persisted: '/etc/binfmt.d/qemu-aarch64.conf', drift: null });
 
       await instance.cli(['disable', 'aarch64'], env);

@@ -23,7 +23,7 @@ describe('provenance and lock: what is registered, pinned (real kernel, private 
     expect((await instance!.cli(['enable', 'aarch64', 'arm'])).exitCode).to.equal(0);
     const r = await instance!.cli(['status', '--provenance', '--json']);
     expect(r.exitCode).to.equal(0);
-    const facts = JSON.parse(r.stdout) as Provenance[];
+    const facts = (JSON.parse(r.stdout) as { results: Provenance[] }).results;
     expect(facts.map((f) => f.entry)).to.deep.equal(['qemu-arm', 'qemu-aarch64']);
     for (const f of facts) {
       const sum = (await execa('sha256sum', [f.interpreter])).stdout.split(' ')[0];

@@ -196,9 +196,9 @@ describe('build chroots and daemon sandboxes, in private binfmt_misc instances',
     ]);
     expect(guix.stdout).to.match(/\nExecStart=\nExecStart=\S*guix-daemon .* --chroot-directory=\/usr\/bin\/qemu-aarch64-static$/);
     const status = JSON.parse((await instance.cli(['status', 'aarch64', 'riscv64', '--json'])).stdout);
-    expect(status.platforms.map((p: { sandboxVisible: string }) => p.sandboxVisible)).to.deep.equal(['if-bound-or-listed', 'yes']);
+    expect(status.results.map((p: { sandboxVisible: string }) => p.sandboxVisible)).to.deep.equal(['if-bound-or-listed', 'yes']);
     const missing = await instance.cli(['sandbox', 'nix', 'arm']);
     expect(missing.exitCode).to.equal(1);
-    expect(missing.stderr).to.equal('qemu-binfmt: arm is not registered by qemu-binfmt here; enable it first (qemu-binfmt enable arm)');
+    expect(missing.stderr).to.equal('problem: arm is not registered by qemu-binfmt here; enable it first (qemu-binfmt enable arm)');
   });
 });

@@ -1,0 +1,109 @@
+import type { Condition, Severity } from '../conditions.js';
+import { errorInfo, QemuBinfmtError, type ErrorInfo } from '../errors.js';
+import type { Skipped } from '../plan/plan.js';
+import type { ChrootResult } from '../chroot/bind.js';
+import type { Report, TargetResult } from '../operations/report.js';
+
+/**
+ * The JSON every command prints with --json: one envelope (docs/json.md, docs/json.schema.json).
+ * `ok` is true exactly when `problems` is empty, and then the exit code is 0.
+ */
+
+/** One thing found, with its stable code: a condition, a failed target, or an error. Read `code`, never the words. */
+export interface Finding {
+  code: string;
+  severity: Severity;
+  problem: string;
+  fix?: string;
+  /** Where it was found, when it is about one platform, entry, file or path. */
+  platform?: string;
+  entry?: string;
+  file?: string;
+  path?: string;
+}
+
+/** A command's name; status's modes are told apart (status --check, status --provenance). */
+export type JsonCommand = string;
+
+export interface Envelope<R = unknown, D extends object = object> {
+  ok: boolean;
+  /** The command, or null when the command line was not understood. */
+  command: JsonCommand | null;
+  /** One item per target: platform, file or path (their shape is the command's). */
+  results: R[];
+  problems: Finding[];
+  warnings: Finding[];
+  notices: Finding[];
+  /** What the command says of the run as a whole (its shape is the command's). */
+  details: D;
+}
+
+type Where = Pick<Finding, 'platform' | 'entry' | 'file' | 'path'>;
+
+export const finding = ({ code, severity, problem, fix }: Condition, where: Where = {}): Finding => ({
+  code,
+  severity,
+  problem,
+  ...(fix ? { fix } : {}),
+  ...where,
+});
+
+/** An error as a problem: its code, its message, its hint as the fix. */
+export function errorFinding(error: ErrorInfo | QemuBinfmtError, where: Where = {}): Finding {
+  const info = error instanceof QemuBinfmtError ? errorInfo(error) : error;
+  return {
+    code: info.code,
+    severity: 'problem',
+    problem: info.message,
+    ...(info.hint ? { fix: info.hint } : {}),
+    ...(info.path && !where.path ? { path: info.path } : {}),
+    ...where,
+  };
+}
+
+export function envelope<R, D extends object>(command: JsonCommand | null, results: R[], findings: Finding[], details: D): Envelope<R, D> {
+  const of = (severity: Severity) => findings.filter((f) => f.severity === severity);
+  return {
+    ok: !findings.some((f) => f.severity === 'problem'),
+    command,
+    results,
+    problems: of('problem'),
+    warnings: of('warning'),
+    notices: of('notice'),
+    details,
+  };
+}
+
+/** A target of enable or disable as JSON: its warnings and error are findings of the envelope. */
+export type JsonTarget = Omit<TargetResult, 'warnings' | 'error'>;
+
+export interface ReportDetails {
+  dryRun: boolean;
+  binfmtDir: string;
+  skipped: Skipped[];
+  chroots?: ChrootResult[];
+}
+
+/** What an enable or disable report found: its conditions, each target's warnings and failure, each chroot's failure. */
+export function reportFindings(report: Report): Finding[] {
+  return [
+    ...report.conditions.map((c) => finding(c)),
+    ...report.results.flatMap(({ platform, entry, warnings, error }) => [
+      ...warnings.map((w) => finding(w, { platform, entry })),
+      ...(error ? [errorFinding(error, { platform, entry })] : []),
+    ]),
+    ...(report.chroots ?? []).flatMap((c) => (c.error ? [errorFinding(c.error, { platform: c.platform, path: c.dir })] : [])),
+  ];
+}
+
+export const jsonTargets = (results: readonly TargetResult[]): JsonTarget[] =>
+  results.map(({ warnings: _warnings, error: _error, ...rest }) => rest);
+
+export function reportEnvelope(report: Report): Envelope<JsonTarget, ReportDetails> {
+  return envelope(report.command, jsonTargets(report.results), reportFindings(report), {
+    dryRun: report.dryRun,
+    binfmtDir: report.binfmtDir,
+    skipped: report.skipped,
+    ...(report.chroots ? { chroots: report.chroots } : {}),
+  });
+}
