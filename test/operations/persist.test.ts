@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { copyFile, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readPersisted } from '../../src/boot/persisted-registrations.js';
+import { persist, type PersistOptions } from '../../src/operations/persist.js';
+import { unpersist } from '../../src/operations/unpersist.js';
+import { caughtAsync } from '../helpers/caught.js';
+import { fakeInterpreterDir } from '../helpers/memory.js';
+
+/** persist and unpersist into image trees in temporary directories: files only, nothing registered. */
+describe('operations/persist and unpersist, on temporary roots', () => {
+  let fake: Awaited<ReturnType<typeof fakeInterpreterDir>>;
+  let root: string;
+  before(async () => {
+    fake = await fakeInterpreterDir();
+  });
+  after(() => fake.remove());
+  /** An image tree with a boot system's marker and the emulators in its /usr/bin. */
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'qemu-binfmt-persist-'));
+    await mkdir(join(root, 'usr/bin'), { recursive: true });
+    for (const binary of ['qemu-aarch64', 'qemu-arm', 'qemu-riscv64'])
+      await copyFile(join(fake.dir, `${binary}-static`), join(root, `usr/bin/${binary}-static`));
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+  const options = (extra: Partial<PersistOptions> = {}): PersistOptions => ({ root, command: ['qemu-binfmt'], ...extra });
+  const exists = (path: string) =>
+    stat(join(root, path)).then(
+      () => true,
+      () => false,
+    );
+
+  it('binfmt.d where systemd-binfmt is: one file per platform, read back as persisted; unpersist of one leaves the other', async () => {
+    await mkdir(join(root, 'usr/lib/systemd'), { recursive: true });
+    await writeFile(join(root, 'usr/lib/systemd/systemd-binfmt'), '');
+    const report = await persist(['aarch64', 'arm'], options());
+    expect(report).to.deep.include({ via: 'binfmt.d', linked: [], masked: [] });
+    expect(report.written).to.deep.equal([join(root, 'etc/binfmt.d/qemu-arm.conf'), join(root, 'etc/binfmt.d/qemu-aarch64.conf')]);
+    expect(report.enabled, 'nothing is registered for an image').to.equal(undefined);
+    expect([...readPersisted(root).keys()].sort()).to.deep.equal(['qemu-aarch64', 'qemu-arm']);
+    expect(await readFile(join(root, 'etc/binfmt.d/qemu-arm.conf'), 'utf8')).to.include(':/usr/bin/qemu-arm-static:');
+
+    const un = await unpersist(['arm'], { root });
+    expect(un).to.deep.include({ removed: [join(root, 'etc/binfmt.d/qemu-arm.conf')], kept: [] });
+    expect(un.disabled).to.equal(undefined);
+    expect([...readPersisted(root).keys()]).to.deep.equal(['qemu-aarch64']);
+  });
+
+  it('a systemd unit and its enabling link; unpersist keeps the unit while it registers a platform not named', async () => {
+    await mkdir(join(root, 'usr/lib/systemd'), { recursive: true });
+    const report = await persist(['aarch64', 'arm'], options({ via: 'unit' }));
+    expect(report.written).to.deep.equal([join(root, 'etc/systemd/system/qemu-binfmt.service')]);
+    expect(report.linked).to.deep.equal([join(root, 'etc/systemd/system/multi-user.target.wants/qemu-binfmt.service')]);
+    expect(await readlink(report.linked[0]!)).to.equal('/etc/systemd/system/qemu-binfmt.service');
+    const kept = await unpersist(['arm'], { root });
+    expect(kept.kept).to.deep.equal([{ path: report.written[0], reason: 'it also registers qemu-aarch64' }]);
+    const gone = await unpersist([], { root });
+    expect(gone.removed.sort()).to.deep.equal([...report.linked, ...report.written].sort());
+    expect(await exists('etc/systemd/system'), 'the directories it made are gone too').to.equal(false);
+  });
+
+  it('an OpenRC script and its runlevel link', async () => {
+    await mkdir(join(root, 'sbin'));
+    await writeFile(join(root, 'sbin/openrc-run'), '');
+    const report = await persist(['riscv64'], options());
+    expect(report.via).to.equal('openrc');
+    expect(report.written).to.deep.equal([join(root, 'etc/init.d/qemu-binfmt')]);
+    expect((await stat(report.written[0]!)).mode & 0o777).to.equal(0o755);
+    expect(report.linked).to.deep.equal([join(root, 'etc/runlevels/default/qemu-binfmt')]);
+    expect([...readPersisted(root).keys()]).to.deep.equal(['qemu-riscv64']);
+  });
+
+  it("an empty file is an administrator's mask: kept, said as a problem, replaced only with force", async () => {
+    await mkdir(join(root, 'etc/binfmt.d'), { recursive: true });
+    await writeFile(join(root, 'etc/binfmt.d/qemu-arm.conf'), '');
+    const report = await persist(['aarch64', 'arm'], options({ via: 'binfmt.d' }));
+    expect(report.masked).to.deep.equal([join(root, 'etc/binfmt.d/qemu-arm.conf')]);
+    expect(report.conditions.map((c) => [c.code, c.severity])).to.deep.include(['BOOT_FILE_MASKED', 'problem']);
+    expect(await readFile(join(root, 'etc/binfmt.d/qemu-arm.conf'), 'utf8')).to.equal('');
+    const forced = await persist(['arm'], options({ via: 'binfmt.d', force: true }));
+    expect(forced.written).to.deep.equal([join(root, 'etc/binfmt.d/qemu-arm.conf')]);
+  });
+
+  it("a file that is not ours at a boot file's path: refused before anything is written", async () => {
+    await mkdir(join(root, 'etc/binfmt.d'), { recursive: true });
+    await writeFile(join(root, 'etc/binfmt.d/qemu-arm.conf'), ':qemu-arm:M::\\x7fELF::/usr/bin/other:\n');
+    const error = await caughtAsync(() => persist(['aarch64', 'arm'], options({ via: 'binfmt.d' })));
+    expect(error.code).to.equal('EXISTS_DIFFERENT');
+    expect(await exists('etc/binfmt.d/qemu-aarch64.conf')).to.equal(false);
+    expect((await unpersist([], { root })).removed, "unpersist never removes another's file").to.deep.equal([]);
+  });
+});
