@@ -27,5 +27,9 @@ export { watch, type WatchEvent, type WatchOptions, type Watcher } from './opera
 export { checkRegistered, type CheckOptions, type CheckReport } from './operations/check.js';
 export { provenance, lockDifferences, type Lock, type Provenance } from './operations/provenance.js';
 export { checkRootless, type RootlessChecks } from './run/checks.js';
-export type { Report, TargetResult } from './operations/report.js';
+export type { Report, TargetResult, CheckProblem } from './operations/report.js';
+// The JSON every command prints with --json (docs/json.md, docs/json.schema.json).
+export type { Envelope, Finding, JsonTarget, ReportDetails } from './commands/json.js';
+export type { WatchEventKind } from './operations/watch.js';
+export type { Condition, ConditionCode, Severity } from './conditions.js';
 export { QemuBinfmtError, type ErrorCode } from './errors.js';

@@ -16,7 +16,7 @@ export const statusCommand = defineCommand({
   options: [
     'binfmt-dir',
     ['root', 'where to look for persisted registrations [default: /]'],
-    ['json', 'print JSON (shape in the README)'],
+    ['json', 'print JSON (docs/json.md)'],
     'check',
     'probe',
     'lock',

@@ -1,6 +1,6 @@
 import { conditionText } from '../conditions.js';
 import { readNamed } from '../fs/tree.js';
-import { asQemuBinfmtError, usageError } from '../errors.js';
+import { asQemuBinfmtError, usageError, type QemuBinfmtError } from '../errors.js';
 import { planEnable, type Plan } from '../plan/plan.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
 import type { Report, TargetResult } from './report.js';
@@ -84,6 +84,14 @@ function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
 
 type News = Omit<WatchEvent, 'time'>;
 
+/** A failure as an event: its code, what it was (in full unless said otherwise), what watch did. */
+const failureOf = (error: QemuBinfmtError, did: string, found = error.describe()): News => ({
+  event: 'failure',
+  code: error.code,
+  found,
+  did,
+});
+
 /**
  * The decisions of a watch, apart from its loop: what a check's report (or its failure) says, as
  * events. A condition is said when it appears; a failure once until it changes; every repair.
@@ -118,12 +126,7 @@ function newsOf(): { fromReport(report: Report): News[]; fromError(err: unknown)
     },
     fromError(err) {
       const error = asQemuBinfmtError(err);
-      return once('*', {
-        event: 'failure',
-        code: error.code,
-        found: error.message,
-        did: error.hint ? `nothing: ${error.hint}` : 'nothing (tried again at the next check)',
-      });
+      return once('*', failureOf(error, error.hint ? `nothing: ${error.hint}` : 'nothing (tried again at the next check)', error.message));
     },
   };
 }
@@ -159,14 +162,10 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
   const reread = () => {
     try {
       plan = planFor();
-      say({
-        event: 'reload',
-        found: `reloaded ${options.platformsFile}`,
-        did: `watching ${plan.targets.map((t) => t.platform.name).join(' ') || 'nothing'}`,
-      });
+      const watching = plan.targets.map((t) => t.platform.name).join(' ') || 'nothing';
+      say({ event: 'reload', found: `reloaded ${options.platformsFile}`, did: `watching ${watching}` });
     } catch (err) {
-      const error = asQemuBinfmtError(err);
-      say({ event: 'failure', code: error.code, found: error.describe(), did: 'kept the platforms it had' });
+      say(failureOf(asQemuBinfmtError(err), 'kept the platforms it had'));
     }
   };
   const done = (async () => {
