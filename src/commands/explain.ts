@@ -1,6 +1,6 @@
 import { explain, type ExplainOptions } from '../operations/explain.js';
 import { defineCommand, exactly } from './command.js';
-import { envelope, type Finding } from './json.js';
+import { explainEnvelope } from './json.js';
 import { write, writeJson } from './output.js';
 import { formatExplanations } from './render.js';
 
@@ -11,18 +11,8 @@ export const explainCommand = defineCommand({
   options: ['binfmt-dir', ['root', 'the root the program runs in (a chroot or image tree) [default: /]'], ['json', 'print JSON']],
   run: async ({ files, options: { json, ...options } }, io) => {
     const explanations = await explain(files, exactly<ExplainOptions>()(options));
-    if (json) {
-      const failing = explanations.filter((e) => !e.runs);
-      const problems = failing.map(({ file, code, verdict, fixes, platform }): Finding => ({
-        code: code ?? 'ENOEXEC',
-        severity: 'problem',
-        problem: verdict,
-        ...(fixes.length ? { fix: fixes.join('; ') } : {}),
-        file,
-        ...(platform ? { platform } : {}),
-      }));
-      writeJson(io, envelope('explain', explanations, problems, {}));
-    } else write(io, formatExplanations(explanations));
+    if (json) writeJson(io, explainEnvelope(explanations));
+    else write(io, formatExplanations(explanations));
     return explanations.every((e) => e.runs) ? 0 : 1;
   },
 });

@@ -1,8 +1,12 @@
-import type { Condition, Severity } from '../conditions.js';
+import { CONDITIONS, type Condition, type Severity } from '../conditions.js';
 import { errorInfo, QemuBinfmtError, type ErrorInfo } from '../errors.js';
 import type { Skipped } from '../plan/plan.js';
 import type { ChrootResult } from '../chroot/bind.js';
 import type { Report, TargetResult } from '../operations/report.js';
+import type { CheckReport } from '../operations/check.js';
+import type { Explanation } from '../operations/explain.js';
+import type { PlatformStatus, StatusReport } from '../operations/status.js';
+import type { ProbeReport } from '../operations/test.js';
 
 /**
  * The JSON every command prints with --json: one envelope (docs/json.md, docs/json.schema.json).
@@ -106,4 +110,56 @@ export function reportEnvelope(report: Report): Envelope<JsonTarget, ReportDetai
     skipped: report.skipped,
     ...(report.chroots ? { chroots: report.chroots } : {}),
   });
+}
+
+export function statusEnvelope({
+  platforms,
+  conditions,
+  ...details
+}: StatusReport): Envelope<PlatformStatus, Omit<StatusReport, 'platforms' | 'conditions'>> {
+  return envelope(
+    'status',
+    platforms,
+    conditions.map((c) => finding(c)),
+    details,
+  );
+}
+
+/** status --check: each platform checked and whether it is as enable leaves it; a problem of the whole table has no platform. */
+export function checkEnvelope({ checked, problems }: CheckReport) {
+  return envelope(
+    'status --check',
+    checked.map((platform) => ({ platform, ok: !problems.some((p) => p.platform === platform) })),
+    problems.map(({ platform, ...problem }) => (platform === '*' ? problem : { ...problem, platform })),
+    {},
+  );
+}
+
+/** test: each failing probe is a problem of its platform. */
+export function probeEnvelope({ results, conditions }: ProbeReport) {
+  const failing = results.filter((r) => r.outcome !== 'pass' && r.outcome !== 'no-probe');
+  return envelope(
+    'test',
+    results,
+    [
+      ...conditions.map((c) => finding(c)),
+      ...failing.map((r) => finding(CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform), { platform: r.platform, entry: r.entry })),
+    ],
+    {},
+  );
+}
+
+/** explain: each file that does not run is a problem, its code why (ENOEXEC, ENOENT, ...), its fixes the fix. */
+export function explainEnvelope(explanations: Explanation[]) {
+  const problems = explanations
+    .filter((e) => !e.runs)
+    .map(({ file, code, verdict, fixes, platform }): Finding => ({
+      code: code ?? 'ENOEXEC',
+      severity: 'problem',
+      problem: verdict,
+      ...(fixes.length ? { fix: fixes.join('; ') } : {}),
+      file,
+      ...(platform ? { platform } : {}),
+    }));
+  return envelope('explain', explanations, problems, {});
 }

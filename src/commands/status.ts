@@ -5,7 +5,7 @@ import { usageError } from '../errors.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
-import { envelope, finding } from './json.js';
+import { checkEnvelope, envelope, statusEnvelope } from './json.js';
 import { write, writeJson } from './output.js';
 import { formatProvenance, formatStatus } from './render.js';
 
@@ -37,16 +37,7 @@ export const statusCommand = defineCommand({
         platforms,
         exactly<CheckOptions>()({ ...plan, ...dir, ...(probe ? { probe } : {}), ...(lock !== undefined ? { lock } : {}) }),
       );
-      if (json)
-        writeJson(
-          io,
-          envelope(
-            'status --check',
-            report.checked.map((platform) => ({ platform, ok: !report.problems.some((p) => p.platform === platform) })),
-            report.problems.map(({ platform, ...problem }) => (platform === '*' ? problem : { ...problem, platform })),
-            {},
-          ),
-        );
+      if (json) writeJson(io, checkEnvelope(report));
       else
         write(io, {
           stdout: report.ok
@@ -62,15 +53,9 @@ export const statusCommand = defineCommand({
       platforms,
       exactly<StatusOptions>()({ ...dir, ...(root !== undefined ? { root } : {}), ...installerOptions(true) }),
     );
-    const { platforms: results, conditions, ...details } = report;
-    const json_ = envelope(
-      'status',
-      results,
-      conditions.map((c) => finding(c)),
-      details,
-    );
-    if (json) writeJson(io, json_);
+    const out = statusEnvelope(report);
+    if (json) writeJson(io, out);
     else write(io, formatStatus(report, platforms.length > 0));
-    return json_.ok ? 0 : 1;
+    return out.ok ? 0 : 1;
   },
 });

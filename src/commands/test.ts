@@ -1,8 +1,7 @@
 import type { TableOptions } from '../kernel/access.js';
 import { testPlatforms } from '../operations/test.js';
 import { defineCommand, exactly } from './command.js';
-import { CONDITIONS } from '../conditions.js';
-import { envelope, finding } from './json.js';
+import { probeEnvelope } from './json.js';
 import { write, writeJson } from './output.js';
 import { formatProbeReport } from './render.js';
 
@@ -13,14 +12,8 @@ export const testCommand = defineCommand({
   options: ['binfmt-dir', ['json', 'print a JSON report']],
   run: async ({ platforms, options: { json, ...options } }, io) => {
     const report = await testPlatforms(platforms, exactly<TableOptions>()(options));
-    if (json) {
-      const failing = report.results.filter((r) => r.outcome !== 'pass' && r.outcome !== 'no-probe');
-      const findings = [
-        ...report.conditions.map((c) => finding(c)),
-        ...failing.map((r) => finding(CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform), { platform: r.platform, entry: r.entry })),
-      ];
-      writeJson(io, envelope('test', report.results, findings, {}));
-    } else write(io, formatProbeReport(report));
+    if (json) writeJson(io, probeEnvelope(report));
+    else write(io, formatProbeReport(report));
     return report.ok ? 0 : 1;
   },
 });
