@@ -71,6 +71,24 @@ if [ -z "$fetched" ]; then
 	fi
 fi
 
+# Debian 13's own binfmt.d files (qemu-user-binfmt's links into qemu-user's /usr/share/qemu/binfmt.d),
+# for the distribution-table tests; fetched from trixie without touching this host's apt configuration.
+d13=.cache/debian13
+if [ ! -e "$d13/.complete" ]; then
+	apt=$(mktemp -d)
+	chmod 755 "$apt"
+	mkdir -p "$apt/lists/partial" "$apt/debs" && chmod 777 "$apt/debs"
+	echo 'deb http://deb.debian.org/debian trixie main' > "$apt/sources.list"
+	set -- -o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$apt/lists" -o Debug::NoLocking=1
+	apt-get "$@" update -qq
+	(cd "$apt/debs" && apt-get "$@" download -qq qemu-user qemu-user-binfmt)
+	rm -rf "$d13" && mkdir -p "$d13"
+	dpkg-deb --fsys-tarfile "$apt"/debs/qemu-user_*.deb | tar -x -C "$d13" ./usr/share/qemu/binfmt.d
+	dpkg-deb -x "$apt"/debs/qemu-user-binfmt_*.deb "$d13"
+	rm -rf "$apt"
+	touch "$d13/.complete"
+fi
+
 # Two tiny MIPS executables from the real cross linker: o32 big-endian and n32 little-endian.
 build_mips() { # name triplet
 	[ -x "$out/$1" ] && return 0

@@ -87,6 +87,30 @@ export const CONDITIONS = {
     problem('NOT_REGISTERED', `${entry} is not registered`, `qemu-binfmt enable ${platform}`),
   NOT_OURS_HERE: (platform: string) =>
     problem('NOT_OURS_HERE', `${platform} is not registered by qemu-binfmt here`, `enable it first (qemu-binfmt enable ${platform})`),
+  DISTRIBUTION_KEPT: (entry: string, registered: string, changes: string, platform: string) =>
+    warning(
+      'DISTRIBUTION_KEPT',
+      `${entry} is the distribution's registration of ${platform} (${registered}), kept; it differs from ours: ${changes}`,
+      `qemu-binfmt enable ${platform} --force replaces it with ours`,
+    ),
+  DISTRIBUTION_UNUSABLE: (entry: string, why: string, platform: string) =>
+    problem(
+      'DISTRIBUTION_UNUSABLE',
+      `${entry} is the distribution's registration of ${platform}, but ${why}; it was kept`,
+      `qemu-binfmt enable ${platform} --force replaces it with ours`,
+    ),
+  DISTRIBUTION_RELOADS: (entry: string, platform: string) =>
+    warning(
+      'DISTRIBUTION_RELOADS',
+      `${entry} replaced the distribution's registration: its loader (systemd-binfmt or update-binfmts) registers its own again at the next boot or flush, unless ours is persisted`,
+      `qemu-binfmt persist ${platform}`,
+    ),
+  DISTRIBUTION_STAYS: (entry: string, dir: string) =>
+    warning(
+      'DISTRIBUTION_STAYS',
+      `${entry} is the distribution's registration, not qemu-binfmt's, and stays`,
+      `to switch it off for good: update-binfmts --disable ${entry} (binfmt-support), or ln -s /dev/null /etc/binfmt.d/${entry}.conf and then echo -1 > ${dir}/${entry} (systemd-binfmt); disable --force removes it now`,
+    ),
   DIFFERS_FROM_OURS: (entry: string, differences: string, platform: string) =>
     problem('DIFFERS_FROM_OURS', `${entry} differs from what enable would write: ${differences}`, `qemu-binfmt enable ${platform} --force`),
   DIFFERS_FROM_LOCK: (what: string) => problem('DIFFERS_FROM_LOCK', what, 'qemu-binfmt lock writes a lock of what is registered now'),

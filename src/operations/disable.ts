@@ -4,6 +4,8 @@ import type { Entry } from '../codec/entry.js';
 import { asQemuBinfmtError } from '../errors.js';
 import { removeEntry } from '../kernel/register.js';
 import { findInterpreter } from '../plan/interpreter.js';
+import { isDistributionEntry } from '../plan/distribution.js';
+import { CONDITIONS } from '../conditions.js';
 import { PLATFORMS, resolvePlatforms, type Platform } from '../table/platforms.js';
 import { failed, type Report, type TargetResult } from './report.js';
 import { sameRule } from '../table/rule.js';
@@ -64,11 +66,14 @@ function disableOne(table: BinfmtTable, platform: Platform, options: DisableOpti
     if (!entry) return { ...base, outcome: 'absent', detail: 'not registered', warnings: [] };
     const found = { ...base, interpreter: entry.interpreter };
     if (!ours(entry) && !options.force) {
+      const distribution = isDistributionEntry(entry, platform);
       return {
         ...found,
         outcome: 'kept',
-        detail: `its magic and mask are not qemu-binfmt's for ${platform.name}, so it was left alone; --force removes it anyway`,
-        warnings: [],
+        detail: distribution
+          ? "the distribution's registration, left alone; --force removes it anyway"
+          : `its magic and mask are not qemu-binfmt's for ${platform.name}, so it was left alone; --force removes it anyway`,
+        warnings: distribution ? [CONDITIONS.DISTRIBUTION_STAYS(entry.name, table.dir)] : [],
       };
     }
     return { ...found, outcome: removed ? 'removed' : 'would-remove', warnings };

@@ -96,8 +96,11 @@ function entryChecks({ facts, problems, warnings }: Found, registered: readonly 
         CONDITIONS.NO_STATIC_EMULATOR(`${p.entry}: F with a dynamically linked interpreter fails in chroots and containers`, p.platform),
       );
     if (p.matchesTable === false) facts.push(`${p.entry}: its magic and mask are not this table's (another tool's, or an old one)`);
-    if (p.drift === 'not-registered') problems.push(CONDITIONS.PERSISTED_NOT_REGISTERED(p.platform, p.persisted ?? ''));
-    if (p.drift === 'differs')
+    // Drift from the distribution's file is what enable --force does on purpose; its loader puts that file back at boot.
+    if (p.drift === 'differs' && p.persistedBy === 'distribution')
+      facts.push(`${p.entry}: registered otherwise than ${p.persisted} says, which its loader registers again at the next boot or flush`);
+    else if (p.drift === 'not-registered') problems.push(CONDITIONS.PERSISTED_NOT_REGISTERED(p.platform, p.persisted ?? ''));
+    else if (p.drift === 'differs')
       problems.push(CONDITIONS.DIFFERS_FROM_PERSISTED(p.entry, p.persisted ?? '', p.driftDetail ?? '', p.platform));
   }
   cache.save();
@@ -163,11 +166,18 @@ function bootChecks({ facts }: Found, registered: readonly PlatformStatus[], opt
   const via = detectVia(tree);
   tree.close();
   if (via === 'binfmt.d')
-    facts.push('systemd-binfmt is present: it flushes every entry when it starts or stops; entries not in /etc/binfmt.d are lost then');
+    facts.push('systemd-binfmt is present: it flushes every entry when it starts or stops; entries no binfmt.d file names are lost then');
   if (existsSync('/usr/sbin/update-binfmts')) facts.push('binfmt-support (update-binfmts) is present');
-  const unpersisted = registered.filter((p) => !p.persisted).map((p) => p.platform);
-  if (unpersisted.length && via)
-    facts.push(`not persisted, so gone after a reboot: ${unpersisted.join(' ')} (qemu-binfmt persist ${unpersisted.join(' ')})`);
+  const fromDistribution = registered.filter((p) => p.persistedBy === 'distribution');
+  if (fromDistribution.length)
+    facts.push(`registered at boot by the distribution's files: ${fromDistribution.map((p) => `${p.entry} (${p.persisted})`).join(', ')}`);
+  // Each platform once (microblaze's two entries are one platform), or by its entry when only that half is not persisted
+  // (the distribution's file brings back qemu-microblaze, not our qemu-microblaze-em189).
+  const lost = registered.filter((p) => !p.persisted);
+  const shown = [...new Set(lost.map((p) => (registered.some((q) => q.platform === p.platform && q.persisted) ? p.entry : p.platform)))];
+  const platforms = [...new Set(lost.map((p) => p.platform))];
+  if (shown.length && via)
+    facts.push(`not persisted, so gone after a reboot: ${shown.join(' ')} (qemu-binfmt persist ${platforms.join(' ')})`);
 }
 
 /** Build daemons: without F a sandbox sees the interpreter only if it is listed. */

@@ -2,7 +2,9 @@ import { statSync } from 'node:fs';
 import { differences, overlapping } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
 import { flagString } from '../codec/flags.js';
-import { asQemuBinfmtError, QemuBinfmtError } from '../errors.js';
+import { asQemuBinfmtError, conditionError, QemuBinfmtError } from '../errors.js';
+import { isDistributionEntry, ruleChanges, unusable } from '../plan/distribution.js';
+import type { Host } from '../plan/host.js';
 import { accessTable, binfmtDirOf, type TableOptions } from '../kernel/access.js';
 import type { BinfmtTable } from '../kernel/binfmt-table.js';
 import { existsDifferent } from '../kernel/errors.js';
@@ -50,7 +52,7 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
   );
   const written: WrittenEntry[] = [];
   for (const target of plan.targets) {
-    results.push(enableOne(access.table, target, existing, options, written));
+    results.push(enableOne(access.table, target, existing, options, { wrote: written, host: plan.host }));
   }
   // Once after the writes: do this host's own programs still run? (Only a table that this process's execs go through can break them.)
   if (!dryRun && (options.hostProbe || access.table.handlesExecs())) {
@@ -62,7 +64,8 @@ export async function enablePlanned(plan: Plan, options: EnableOptions): Promise
     }
   }
   results.sort((a, b) => tableIndex(a.platform) - tableIndex(b.platform));
-  const registered = results.filter((r) => ['enabled', 'replaced', 'unchanged'].includes(r.outcome));
+  // What serves each platform now: ours, or the distribution's kept.
+  const registered = results.filter((r) => ['enabled', 'replaced', 'unchanged', 'kept'].includes(r.outcome));
   const bound = dryRun
     ? []
     : applyToChroots(
@@ -116,13 +119,13 @@ function enableOne(
   target: PlannedTarget,
   existing: Entry[],
   options: EnableOptions,
-  wrote: WrittenEntry[],
+  { wrote, host }: { wrote: WrittenEntry[]; host: Host },
 ): TargetResult {
   const { registration: reg, line } = target;
   const current = existing.find((e) => e.name === reg.name);
   const o = outcomes(table, target, current, existing, wrote);
   try {
-    if (current) return overCurrent(o, current, options);
+    if (current) return overCurrent(o, current, options, host);
     if (options.dryRun) return o.done('would-enable');
     return o.written(registerEntry(table, reg, line), 'enabled');
   } catch (err) {
@@ -161,11 +164,11 @@ function outcomes(table: BinfmtTable, target: PlannedTarget, current: Entry | un
     wrote.push({ target, ...(current ? { old: current } : {}) });
     return done(as, detail, facts);
   };
-  return { table, reg, line, base, warnings, done, written, stillThere };
+  return { table, target, reg, line, base, warnings, done, written, stillThere };
 }
 
 /** A same-named entry is there: already ours, ours but disabled, ours in all but name, or different (replaced only with force). */
-function overCurrent(o: Outcomes, current: Entry, options: EnableOptions): TargetResult {
+function overCurrent(o: Outcomes, current: Entry, options: EnableOptions, host: Host): TargetResult {
   const { table, reg, line } = o;
   const diffs = differences(current, reg);
   if (diffs.length === 0 && current.enabled) return o.done('unchanged', 'already enabled');
@@ -173,6 +176,9 @@ function overCurrent(o: Outcomes, current: Entry, options: EnableOptions): Targe
     if (options.dryRun) return o.done('would-enable', 'the entry exists but is disabled; it would be enabled');
     return o.written(enableEntry(table, reg, line), 'enabled', 'was disabled; enabled it', { was: 'disabled' });
   }
+  const distribution = isDistributionEntry(current, o.target.platform);
+  if (distribution && !options.force) return keepDistribution(o, current, host);
+  if (distribution) o.warnings.push(CONDITIONS.DISTRIBUTION_RELOADS(current.name, o.target.platform.name));
   // Debian's systemd-binfmt registers qemu-<arch> through a -binfmt-P link to the same static emulator.
   if (!options.force && sameRegistration(current, reg, options))
     return o.done('unchanged', 'already enabled', {
@@ -184,6 +190,39 @@ function overCurrent(o: Outcomes, current: Entry, options: EnableOptions): Targe
   if (options.dryRun) return o.done('would-replace', `would replace: ${diffs.join('; ')}`);
   return o.written(replaceEntry(table, reg, line, current, o.stillThere), 'replaced', `replaced: ${diffs.join('; ')}`, {
     differences: diffs,
+  });
+}
+
+/**
+ * The distribution's registration of the platform: kept while it works, with a warning that says
+ * exactly what differs from ours; a problem when it is disabled, its interpreter is gone (without
+ * F), or its rule takes the host's own programs or another platform's files. Nothing is run.
+ */
+function keepDistribution(o: Outcomes, current: Entry, host: Host): TargetResult {
+  const { platform } = o.target;
+  const why = unusable(current, platform, host);
+  if (why)
+    return failed(
+      o.base,
+      conditionError('DISTRIBUTION_UNUSABLE', CONDITIONS.DISTRIBUTION_UNUSABLE(current.name, why, platform.name)),
+      o.warnings,
+    );
+  const changes = [
+    ...differences(current, o.reg).filter((d) => /^(interpreter|flags) /.test(d)),
+    ...ruleChanges(current.rule!, o.reg.rule, platform.class),
+  ];
+  o.warnings.push(
+    CONDITIONS.DISTRIBUTION_KEPT(
+      current.name,
+      `${current.interpreter}, flags ${current.flagText || '(none)'}`,
+      changes.join('; '),
+      platform.name,
+    ),
+  );
+  return o.done('kept', `the distribution's registration, kept: ${changes.join('; ')}`, {
+    interpreter: current.interpreter,
+    flags: current.flagText,
+    differences: changes,
   });
 }
 

@@ -25,8 +25,10 @@ export interface PlatformStatus {
   nativeReason: 'family' | 'captures-host' | null;
   /** Whether build chroots and sandboxes see the interpreter: F with a static one yes, without F only if bound or listed, F with a dynamic one no. */
   sandboxVisible: Visibility | null;
-  /** The file that registers this platform at boot (written by qemu-binfmt), if any. */
+  /** The file that registers this platform at boot, if any: qemu-binfmt's, or the distribution's own. */
   persisted: string | null;
+  /** Who wrote that file. */
+  persistedBy: Persisted['by'] | null;
   /** Persisted but not registered now, or registered now but not as persisted. */
   drift: 'not-registered' | 'differs' | null;
   /** The differences, field by field, when drift is 'differs'. */
@@ -130,6 +132,7 @@ function platformStatus(
     nativeReason: native ?? null,
     sandboxVisible: entry ? interpreterVisibility(entry, interpreter.isStatic) : null,
     persisted: persisted?.file ?? null,
+    persistedBy: persisted?.by ?? null,
     drift: !persisted ? null : !entry ? 'not-registered' : diffs.length ? 'differs' : null,
     driftDetail: diffs.length ? diffs.join('; ') : null,
   };

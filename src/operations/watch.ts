@@ -67,7 +67,8 @@ function readPlatformsFile(path: string): string[] {
 
 /** What a check's result says was found, and what was done, read from the result's data; undefined when all was well. */
 function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
-  if (r.outcome === 'unchanged') return undefined;
+  // Nothing to repair: ours is there, or the distribution's serves the platform.
+  if (r.outcome === 'unchanged' || r.outcome === 'kept') return undefined;
   const repair = { event: 'repair', entry: r.entry } as const;
   if (r.outcome === 'enabled' && r.was === 'disabled') return { ...repair, code: 'ENTRY_DISABLED', found: 'disabled', did: 'enabled it' };
   if (r.outcome === 'enabled') return { ...repair, code: 'NOT_REGISTERED', found: 'missing', did: `registered it (${r.interpreter})` };

@@ -3,7 +3,7 @@ import { Tree } from '../fs/tree.js';
 import { asQemuBinfmtError, QemuBinfmtError, usageError } from '../errors.js';
 import type { Flags } from '../codec/flags.js';
 import { CONDITIONS, type Condition } from '../conditions.js';
-import { detectHost, nativeReason, type HostOptions } from './host.js';
+import { detectHost, nativeReason, type Host, type HostOptions } from './host.js';
 import {
   describeSearch,
   DirectoryIndex,
@@ -61,6 +61,8 @@ export interface Plan {
   skipped: Skipped[];
   /** What works but carries a risk: the C flag chosen, a version cache that was not used. */
   conditions: Condition[];
+  /** The host it was made for: what runs natively, which rules would capture its own programs. */
+  host: Host;
 }
 
 /**
@@ -92,7 +94,13 @@ export function planEnable(names: readonly string[], options: PlanOptions): Plan
 /** The plan in phases: the interpreter options checked, native platforms set apart, interpreters found and inspected, lines made. */
 function planIn(tree: Tree, all: boolean, platforms: readonly Platform[], options: PlanOptions): Plan {
   checkInterpreterOptions(tree, options);
-  const plan: Plan = { targets: [], missing: [], skipped: [], conditions: options.credentials ? [CONDITIONS.CREDENTIALS()] : [] };
+  const plan: Plan = {
+    targets: [],
+    missing: [],
+    skipped: [],
+    conditions: options.credentials ? [CONDITIONS.CREDENTIALS()] : [],
+    host: detectHost(options.host),
+  };
   const candidates = notNative(all, platforms, options, plan);
   const askP = options.preserveArgv0 === undefined;
   const infos = inspectAll(tree, candidates, options, askP, plan);
@@ -134,7 +142,7 @@ function checkInterpreterOptions(tree: Tree, options: PlanOptions): void {
 
 /** The platforms this host does not run natively (all skips the others; named, they are refused). */
 function notNative(all: boolean, platforms: readonly Platform[], options: PlanOptions, plan: Plan): Platform[] {
-  const host = detectHost(options.host);
+  const { host } = plan;
   return platforms.filter((platform) => {
     const native = nativeReason(platform, host);
     if (native?.reason === 'captures-host') {
