@@ -96,7 +96,9 @@ export function formatStatus(report: StatusReport, named: boolean): Output {
   if (!report.mounted)
     return { stdout, stderr: [...stderr, `qemu-binfmt: ${CONDITIONS.NOT_MOUNTED(report.binfmtDir).problem}: nothing is registered there`] };
   stdout.push(`binfmt_misc: ${report.binfmtDir} (${report.kernelEnabled ? 'enabled' : 'DISABLED: no entry is used'})`);
-  const shown = report.platforms.filter((p) => named || p.registered || p.drift);
+  // Drift from our own boot files is worth a row; the distribution's files bring back what they name anyway.
+  const ours = (p: PlatformStatus) => p.drift !== null && p.persistedBy === 'qemu-binfmt';
+  const shown = report.platforms.filter((p) => named || p.registered || ours(p));
   if (shown.length) {
     stdout.push(
       ...table([
@@ -115,7 +117,7 @@ export function formatStatus(report: StatusReport, named: boolean): Output {
   const absent = [
     ...new Set(
       report.platforms
-        .filter((p) => !p.registered && !p.drift && !named)
+        .filter((p) => !p.registered && !ours(p) && !named)
         .map((p) => (p.entry === `qemu-${p.platform}` ? p.platform : p.entry)),
     ),
   ];

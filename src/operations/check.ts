@@ -3,7 +3,7 @@ import { onPlatform, type CheckProblem } from './report.js';
 import { differences } from '../codec/compare.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { planEnable, type PlanOptions } from '../plan/plan.js';
-import { isDistributionEntry, unusable } from '../plan/distribution.js';
+import { askedOtherwise, isDistributionEntry, unusable } from '../plan/distribution.js';
 import { lockDifferences, provenance, readLock } from './provenance.js';
 import { testPlatforms } from './test.js';
 
@@ -39,7 +39,11 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
   for (const { platform, registration } of plan.targets) {
     const entry = table.read(registration.name);
     // The distribution's registration that serves the platform is kept by enable: not a problem here either.
-    const kept = entry !== undefined && isDistributionEntry(entry, platform) && !unusable(entry, platform, plan.host);
+    const kept =
+      entry !== undefined &&
+      isDistributionEntry(entry, platform) &&
+      !unusable(entry, platform, plan.host) &&
+      !askedOtherwise(entry, registration, options);
     const diffs = entry && !kept ? differences(entry, registration) : [];
     const found = !entry
       ? CONDITIONS.NOT_REGISTERED(registration.name, platform.name)

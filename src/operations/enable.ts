@@ -3,7 +3,7 @@ import { differences, overlapping } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
 import { flagString } from '../codec/flags.js';
 import { asQemuBinfmtError, conditionError, QemuBinfmtError } from '../errors.js';
-import { isDistributionEntry, ruleChanges, unusable } from '../plan/distribution.js';
+import { askedOtherwise, isDistributionEntry, ruleChanges, unusable } from '../plan/distribution.js';
 import type { Host } from '../plan/host.js';
 import { accessTable, binfmtDirOf, type TableOptions } from '../kernel/access.js';
 import type { BinfmtTable } from '../kernel/binfmt-table.js';
@@ -177,9 +177,9 @@ function overCurrent(o: Outcomes, current: Entry, options: EnableOptions, host: 
     return o.written(enableEntry(table, reg, line), 'enabled', 'was disabled; enabled it', { was: 'disabled' });
   }
   const distribution = isDistributionEntry(current, o.target.platform);
-  if (distribution && !options.force) return keepDistribution(o, current, host);
-  if (distribution) o.warnings.push(CONDITIONS.DISTRIBUTION_RELOADS(current.name, o.target.platform.name));
-  // Debian's systemd-binfmt registers qemu-<arch> through a -binfmt-P link to the same static emulator.
+  if (distribution && !options.force && !askedOtherwise(current, reg, options)) return keepDistribution(o, current, host);
+  if (distribution && options.force) o.warnings.push(CONDITIONS.DISTRIBUTION_RELOADS(current.name, o.target.platform.name));
+  // Another tool's entry with our rule, through another name for the same file (a hard link).
   if (!options.force && sameRegistration(current, reg, options))
     return o.done('unchanged', 'already enabled', {
       interpreter: current.interpreter,
@@ -235,17 +235,12 @@ function sameNote(current: Entry, reg: PlannedTarget['registration']): string {
 
 /**
  * An enabled entry with our rule whose interpreter is another path to the same file as ours (a
- * symbolic or hard link, as Debian's -binfmt-P): ours in all but name. Its flags may differ only
- * while none was asked for explicitly.
+ * link that the distribution's rule above did not take): ours in all but name. Its flags may
+ * differ only while none was asked for explicitly.
  */
 function sameRegistration(entry: Entry, reg: PlannedTarget['registration'], options: EnableOptions): boolean {
   if (!entry.enabled || !entry.rule || !sameRule(entry.rule, reg.rule) || entry.interpreter === reg.interpreter) return false;
-  const asked =
-    options.fixBinary !== undefined ||
-    options.preserveArgv0 !== undefined ||
-    options.credentials !== undefined ||
-    options.openBinary !== undefined;
-  if (asked && entry.flagText !== flagString(reg.flags)) return false;
+  if (askedOtherwise(entry, reg, options)) return false;
   const theirs = statSync(entry.interpreter, { throwIfNoEntry: false });
   const ours = statSync(reg.interpreter, { throwIfNoEntry: false });
   return theirs !== undefined && ours !== undefined && theirs.dev === ours.dev && theirs.ino === ours.ino;

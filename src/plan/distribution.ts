@@ -4,6 +4,9 @@ import type { Entry } from '../codec/entry.js';
 import { matches, overlaps, type MagicRule } from '../table/rule.js';
 import { PLATFORMS, type Platform } from '../table/platforms.js';
 import type { Host } from './host.js';
+import type { PlanOptions } from './plan.js';
+import { flagString } from '../codec/flags.js';
+import type { Registration } from '../codec/register-line.js';
 import { isExecutableFile } from '../fs/files.js';
 
 /**
@@ -24,6 +27,22 @@ export function isDistributionEntry(entry: Entry, platform: Platform): boolean {
     return false;
   }
   return [platform.binary, `${platform.binary}-static`].includes(basename(real));
+}
+
+/**
+ * Whether the options ask for something the entry is not: flags given explicitly that it does
+ * not have, or an interpreter named that is not its own. Then it is not kept for them.
+ */
+export function askedOtherwise(entry: Entry, wanted: Registration, options: PlanOptions): boolean {
+  const flagsAsked =
+    options.fixBinary !== undefined ||
+    options.preserveArgv0 !== undefined ||
+    options.credentials !== undefined ||
+    options.openBinary !== undefined;
+  return (
+    (flagsAsked && entry.flagText !== flagString(wanted.flags)) ||
+    (options.interpreter !== undefined && entry.interpreter !== wanted.interpreter)
+  );
 }
 
 /** Where Debian and Ubuntu put the -binfmt-P links (or wrappers) their binfmt.d files name. */

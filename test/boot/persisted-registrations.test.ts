@@ -16,7 +16,7 @@ describe('boot/persisted', () => {
     ]);
   });
 
-  it('finds only files qemu-binfmt wrote, under a root', async () => {
+  it("finds the files qemu-binfmt wrote, and other tools' binfmt.d files as the distribution's, under a root", async () => {
     const root = await mkdtemp(join(tmpdir(), 'qemu-binfmt-persisted-'));
     try {
       await mkdir(join(root, 'etc/binfmt.d'), { recursive: true });
@@ -26,8 +26,9 @@ describe('boot/persisted', () => {
       );
       await writeFile(join(root, 'etc/binfmt.d/other.conf'), `${LINE.replace('qemu-riscv64', 'other')}\n`);
       const found = readPersisted(root);
-      expect([...found.keys()]).to.deep.equal(['qemu-riscv64']);
-      expect(found.get('qemu-riscv64')?.file).to.equal(join(root, 'etc/binfmt.d/qemu-riscv64.conf'));
+      expect([...found.keys()].sort()).to.deep.equal(['other', 'qemu-riscv64']);
+      expect(found.get('qemu-riscv64')).to.deep.include({ file: join(root, 'etc/binfmt.d/qemu-riscv64.conf'), by: 'qemu-binfmt' });
+      expect(found.get('other')).to.deep.include({ file: join(root, 'etc/binfmt.d/other.conf'), by: 'distribution' });
     } finally {
       await rm(root, { recursive: true, force: true });
     }

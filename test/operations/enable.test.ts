@@ -90,7 +90,7 @@ describe('operations/enable, on the in-memory table', () => {
     expect(report.ok).to.equal(true);
   });
 
-  it('an entry with our rule whose interpreter is a link to ours is already enabled, with a note; --force makes it ours', async () => {
+  it("an entry with our rule through a link to the platform's QEMU is the distribution's: kept with a warning; --force makes it ours", async () => {
     const wrapper = join(fake.dir, 'aarch64-binfmt-P');
     await symlink(qemu('qemu-aarch64'), wrapper);
     table.register(
@@ -103,10 +103,14 @@ describe('operations/enable, on the in-memory table', () => {
     );
     const report = await enable(['aarch64'], options);
     expect(report.ok).to.equal(true);
-    expect(report.results[0]).to.deep.include({ outcome: 'unchanged', interpreter: wrapper, flags: 'POF' });
-    expect(report.results[0]?.note).to.equal(
-      `registered by another tool as ${wrapper}, the same file as ${qemu('qemu-aarch64')}, with flags POF (ours: PF); --force makes it exactly ours`,
-    );
+    expect(report.results[0]).to.deep.include({ outcome: 'kept', interpreter: wrapper, flags: 'POF' });
+    expect(report.results[0]?.differences).to.deep.equal([
+      `interpreter ${wrapper} (ours: ${qemu('qemu-aarch64')})`,
+      'flags POF (ours: PF)',
+    ]);
+    expect(report.results[0]?.warnings.map((w) => w.code)).to.deep.equal(['DISTRIBUTION_KEPT']);
+    const explicit = await enable(['aarch64'], { ...options, preserveArgv0: true, fixBinary: true, openBinary: false });
+    expect(explicit.results[0]?.error?.code, 'flags asked for that it does not have').to.equal('EXISTS_DIFFERENT');
     expect((await enable(['aarch64'], { ...options, force: true })).results[0]?.outcome).to.equal('replaced');
     expect(table.read('qemu-aarch64')?.interpreter).to.equal(qemu('qemu-aarch64'));
   });

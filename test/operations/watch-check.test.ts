@@ -32,8 +32,13 @@ describe('operations/watch and check, on the in-memory table', () => {
     table.control('qemu-arm', '0');
     expect(await codes(['aarch64', 'arm'])).to.deep.equal([['arm', 'ENTRY_DISABLED']]);
     table.control('qemu-arm', '-1');
-    table.register(lineFor('arm', 'qemu-arm', join(fake.dir, 'qemu-arm-static'), 'F'));
+    table.register(lineFor('arm', 'qemu-arm', join(fake.dir, 'qemu-aarch64-static'), 'F'));
     expect(await codes(['arm'])).to.deep.equal([['arm', 'DIFFERS_FROM_OURS']]);
+    // The distribution's: arm's own QEMU, other flags. Fine, unless other flags are asked for.
+    table.control('qemu-arm', '-1');
+    table.register(lineFor('arm', 'qemu-arm', join(fake.dir, 'qemu-arm-static'), 'F'));
+    expect(await codes(['arm'])).to.deep.equal([]);
+    expect(await codes(['arm'], { preserveArgv0: true })).to.deep.equal([['arm', 'DIFFERS_FROM_OURS']]);
     expect(await codes(['arm'], { fixBinary: true, preserveArgv0: false })).to.deep.equal([]);
   });
 

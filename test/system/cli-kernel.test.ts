@@ -69,14 +69,14 @@ describe('CLI on the real kernel, in a private binfmt_misc instance', function (
     expect(await instance.readEntry('python3.11')).to.equal(before);
   });
 
-  it('a stale entry with another interpreter is reported field by field and kept; --force replaces it', async () => {
-    await instance.registerRaw(`:qemu-aarch64:M::${AARCH64_MAGIC}:${AARCH64_MASK}:/usr/bin/qemu-aarch64:`);
+  it("a stale entry with another platform's interpreter is reported field by field and kept; --force replaces it", async () => {
+    await instance.registerRaw(`:qemu-aarch64:M::${AARCH64_MAGIC}:${AARCH64_MASK}:/usr/bin/qemu-arm-static:`);
     const stale = await instance.readEntry('qemu-aarch64');
     const kept = await instance.cli(['enable', 'aarch64']);
     expect(kept).to.deep.equal({
       exitCode: 1,
       stdout: [
-        `qemu-aarch64: failed: entry qemu-aarch64 exists and differs: interpreter /usr/bin/qemu-aarch64 (ours: ${QEMU}); flags (none) (ours: PF)`,
+        `qemu-aarch64: failed: entry qemu-aarch64 exists and differs: interpreter /usr/bin/qemu-arm-static (ours: ${QEMU}); flags (none) (ours: PF)`,
         '  hint: it was kept; add --force to replace it',
       ].join('\n'),
       stderr: `${NOTICE}\nqemu-binfmt: 1 of 1 failed`,
@@ -86,7 +86,7 @@ describe('CLI on the real kernel, in a private binfmt_misc instance', function (
     const replaced = await instance.cli(['enable', 'aarch64', '--force']);
     expect(replaced.exitCode).to.equal(0);
     expect(replaced.stdout).to.equal(
-      `qemu-aarch64: replaced: ${QEMU} flags=PF\n  replaced: interpreter /usr/bin/qemu-aarch64 (ours: ${QEMU}); flags (none) (ours: PF)`,
+      `qemu-aarch64: replaced: ${QEMU} flags=PF\n  replaced: interpreter /usr/bin/qemu-arm-static (ours: ${QEMU}); flags (none) (ours: PF)`,
     );
     expect(await instance.readEntry('qemu-aarch64')).to.include(`interpreter ${QEMU}\nflags: PF`);
   });

@@ -92,6 +92,7 @@ describe('CLI on a temp directory', () => {
       nativeReason: null,
       sandboxVisible: null,
       persisted: null,
+      persistedBy: null,
       drift: null,
       driftDetail: null,
     });

@@ -8,7 +8,8 @@ import { within } from '../helpers/wait.js';
 
 const ENTRIES = ['qemu-aarch64', 'qemu-arm'];
 /** Another tool's same-named entry: the same rule, another interpreter, no flags. */
-const OTHER = lineFor('aarch64', 'qemu-aarch64', '/usr/bin/qemu-aarch64').trimEnd();
+/** Another tool's qemu-aarch64 that hands aarch64 programs to arm's emulator: not the distribution's, and wrong. */
+const OTHER = lineFor('aarch64', 'qemu-aarch64', '/usr/bin/qemu-arm-static').trimEnd();
 
 /** qemu-binfmt watch ARGS, started inside the instance, in the background. */
 const startWatch = (instance: PrivateInstance, args: readonly string[]) => instance.cliInBackground(['watch', ...args]);
@@ -39,7 +40,7 @@ describe('watch repairs drift, and status --check tells it (real kernel, private
       await instance.sh(`echo -1 > ${BINFMT}/qemu-aarch64`);
       await instance.registerRaw(OTHER);
       await new Promise((r) => setTimeout(r, 1_000));
-      expect(await instance.readEntry('qemu-aarch64')).to.match(/^interpreter \/usr\/bin\/qemu-aarch64$/m);
+      expect(await instance.readEntry('qemu-aarch64')).to.match(/^interpreter \/usr\/bin\/qemu-arm-static$/m);
       expect(Date.now() - start).to.be.below(10_000);
       watch.kill('SIGTERM');
       const ended = await watch;
