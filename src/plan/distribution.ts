@@ -79,20 +79,28 @@ const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
  */
 export function ruleChanges(theirs: MagicRule, ours: MagicRule, elfClass: 32 | 64): string[] {
   if (theirs.offset !== ours.offset) return [`offset ${theirs.offset} (ours: ${ours.offset})`];
-  const changes: string[] = [];
+  // Each change once per run of bytes of one field that changes alike (e_version's four bytes).
+  const runs: Array<{ first: number; last: number; field: string; what: string }> = [];
   for (let i = 0; i < Math.max(theirs.mask.length, ours.mask.length); i++) {
     const [tm, om] = [theirs.mask[i] ?? 0, ours.mask[i] ?? 0];
     const [tv, ov] = [(theirs.magic[i] ?? 0) & tm, (ours.magic[i] ?? 0) & om];
-    const where = `byte ${theirs.offset + i} (${fieldAt(theirs.offset + i, elfClass)})`;
+    const byte = theirs.offset + i;
+    const field = fieldAt(byte, elfClass);
     const onlyTheirs = tm & ~om;
     const onlyOurs = om & ~tm;
     const clash = (tv ^ ov) & tm & om;
-    if (onlyTheirs)
-      changes.push(`${where}: theirs also checks bits ${hex(onlyTheirs)} (= ${hex(tv & onlyTheirs)}), so it matches fewer files`);
-    if (onlyOurs) changes.push(`${where}: theirs ignores bits ${hex(onlyOurs)} that ours checks, so it matches more files`);
-    if (clash) changes.push(`${where}: theirs wants ${hex(tv)}, ours ${hex(ov)} under the mask`);
+    const whats = [
+      ...(onlyTheirs ? [`theirs also checks bits ${hex(onlyTheirs)} (= ${hex(tv & onlyTheirs)}), so it matches fewer files`] : []),
+      ...(onlyOurs ? [`theirs ignores bits ${hex(onlyOurs)} that ours checks, so it matches more files`] : []),
+      ...(clash ? [`theirs wants ${hex(tv)}, ours ${hex(ov)} under the mask`] : []),
+    ];
+    for (const what of whats) {
+      const run = runs.find((r) => r.last === byte - 1 && r.field === field && r.what === what);
+      if (run) run.last = byte;
+      else runs.push({ first: byte, last: byte, field, what });
+    }
   }
-  return changes;
+  return runs.map((r) => `${r.first === r.last ? `byte ${r.first}` : `bytes ${r.first}-${r.last}`} (${r.field}): ${r.what}`);
 }
 
 /**
