@@ -47,6 +47,11 @@ export const CONDITIONS = {
       `binfmt_misc is switched off as a whole (${dir}/status reads disabled): no entry runs anything`,
       `echo 1 > ${dir}/status`,
     ),
+  OTHER_INSTANCE: (dir: string, seen: string, bound: string) =>
+    warning(
+      'OTHER_INSTANCE',
+      `${dir} showed another binfmt_misc instance (${seen}) than the one this run started with (${bound}); nothing was written to it, and this namespace's own was mounted over it`,
+    ),
   MOUNTED_NOW: (dir: string) => notice('MOUNTED_NOW', `mounted binfmt_misc on ${dir} (it stays mounted)`),
   PRIVATE_TABLE: () =>
     warning(

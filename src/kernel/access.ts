@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path';
 import { QemuBinfmtError, usageError } from '../errors.js';
 import { DEFAULT_BINFMT_DIR, openBinfmtTable } from './binfmt-dir.js';
 import type { BinfmtTable } from './binfmt-table.js';
-import { notMounted } from './errors.js';
+import { anotherInstance, notMounted } from './errors.js';
 import { inChildUserNamespace } from './namespace.js';
 import { CONDITIONS, type Condition } from '../conditions.js';
 
@@ -22,6 +22,19 @@ export function binfmtDirOf(options: TableOptions): string {
   return options.table?.dir || options.binfmtDir || process.env.QEMU_BINFMT_DIR || DEFAULT_BINFMT_DIR;
 }
 
+/** The table the options name: the one given, or the kernel's at --binfmt-dir or $QEMU_BINFMT_DIR (checked) or the default. */
+export function tableOf(options: TableOptions): BinfmtTable {
+  if (options.table) return options.table;
+  const fromEnv = !options.binfmtDir ? process.env.QEMU_BINFMT_DIR : undefined;
+  if (fromEnv && (!isAbsolute(fromEnv) || !statSync(fromEnv, { throwIfNoEntry: false })?.isDirectory())) {
+    throw usageError(
+      `QEMU_BINFMT_DIR=${fromEnv} is not ${isAbsolute(fromEnv) ? 'a directory' : 'an absolute path'}`,
+      'set it to the binfmt_misc directory, or unset it',
+    );
+  }
+  return openBinfmtTable(binfmtDirOf(options));
+}
+
 export interface TableAccess {
   table: BinfmtTable;
   mounted: boolean;
@@ -35,14 +48,7 @@ export interface TableAccess {
  * Without a mount, and without permission to make one, it fails with a hint.
  */
 export async function accessTable(options: TableOptions, mayMount = true, requireMounted = true): Promise<TableAccess> {
-  const fromEnv = !options.table && !options.binfmtDir ? process.env.QEMU_BINFMT_DIR : undefined;
-  if (fromEnv && (!isAbsolute(fromEnv) || !statSync(fromEnv, { throwIfNoEntry: false })?.isDirectory())) {
-    throw usageError(
-      `QEMU_BINFMT_DIR=${fromEnv} is not ${isAbsolute(fromEnv) ? 'a directory' : 'an absolute path'}`,
-      'set it to the binfmt_misc directory, or unset it',
-    );
-  }
-  const table = options.table ?? openBinfmtTable(binfmtDirOf(options));
+  const table = options.table ?? tableOf(options);
   const conditions: Condition[] = [];
   const privateNamespace = inChildUserNamespace();
   if (privateNamespace && options.refusePrivate) {
@@ -56,7 +62,11 @@ export async function accessTable(options: TableOptions, mayMount = true, requir
   }
   const state = table.mountState();
   let mounted = state === 'mounted';
+  // Another instance than the one this table started with: never written to; --mount puts this namespace's own there.
+  if (state === 'other' && !(options.mount && mayMount)) throw anotherInstance(table);
   if (!mounted && options.mount && mayMount) {
+    const { seen, bound } = table.instances();
+    if (state === 'other') conditions.push(CONDITIONS.OTHER_INSTANCE(table.dir, seen ?? 'unknown', bound ?? 'unknown'));
     await table.mount();
     mounted = true;
     conditions.push(CONDITIONS.MOUNTED_NOW(table.dir));

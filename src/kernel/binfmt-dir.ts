@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readSync, statfsSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEntry, type Entry } from '../codec/entry.js';
 import { errnoOf, QemuBinfmtError, REPORT_HINT } from '../errors.js';
@@ -20,31 +20,97 @@ export function openBinfmtTable(dir = DEFAULT_BINFMT_DIR): BinfmtTable {
   return new BinfmtDir(dir);
 }
 
+/** The instance a table is bound to: its device, whether it is binfmt_misc, and its directory held open while in use. */
+interface Bound {
+  dev: number;
+  binfmtFs: boolean;
+  fd: number | undefined;
+}
+
 class BinfmtDir implements BinfmtTable {
   constructor(readonly dir: string) {}
 
-  /** binfmt_misc is mounted here: register exists (touching it triggers an autofs) on a binfmt_misc filesystem. */
+  private bound: Bound | undefined;
+  private seen: string | undefined;
+
+  /**
+   * binfmt_misc is mounted here: register exists (touching it triggers an autofs) on a
+   * binfmt_misc filesystem. The first instance found is the one this table is bound to: its
+   * directory is held open, and every file is reached through it (/proc/self/fd/N/NAME), so a
+   * mount that changes at the path meanwhile cannot take a write. Another instance there later
+   * is 'other', and nothing is read or written through the path then.
+   */
   mountState(): MountState {
     try {
       accessSync(join(this.dir, 'register'));
     } catch {
       return 'absent';
     }
-    this.binfmtFs = undefined;
-    return this.isBinfmtFs() || process.env[PLAIN_DIR_HOOK] === '1' ? 'mounted' : 'plain';
+    let fd: number;
+    try {
+      fd = openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    } catch {
+      return 'absent';
+    }
+    const kept = this.check(fd);
+    if (kept !== 'kept') closeSync(fd);
+    return kept === 'kept' || kept === 'same' ? 'mounted' : kept;
   }
 
+  /** What is held open as fd: this table's instance (kept, or the same as the one held), another, or no binfmt_misc at all. */
+  private check(fd: number): 'kept' | 'same' | 'plain' | 'other' | 'absent' {
+    const here = `/proc/self/fd/${fd}`;
+    try {
+      accessSync(join(here, 'register'));
+    } catch {
+      return 'absent';
+    }
+    const binfmtFs = isBinfmtFsAt(here);
+    if (!binfmtFs && process.env[PLAIN_DIR_HOOK] !== '1') return 'plain';
+    const { dev } = fstatSync(fd);
+    if (this.bound && this.bound.dev !== dev) {
+      this.seen = describe(dev, mountIdOf(fd));
+      return 'other';
+    }
+    this.seen = undefined;
+    if (this.bound?.fd !== undefined) return 'same';
+    this.bound = { dev, binfmtFs, fd };
+    return 'kept';
+  }
+
+  instances(): { bound?: string; seen?: string } {
+    return {
+      ...(this.bound ? { bound: describe(this.bound.dev) } : {}),
+      ...(this.seen ? { seen: this.seen } : {}),
+    };
+  }
+
+  release(): void {
+    if (this.bound?.fd !== undefined) closeSync(this.bound.fd);
+    if (this.bound) this.bound.fd = undefined;
+  }
+
+  /**
+   * Mounts this namespace's own binfmt_misc on the directory, and binds the table to it. A mount
+   * point is an empty directory, or another binfmt_misc instance (hidden, in this namespace only).
+   */
   async mount(): Promise<void> {
-    // A binfmt_misc mount point is an empty directory: mounting over anything else would hide it.
-    if (readdirSync(this.dir).length > 0) throw mountRefused(this.dir);
+    if (readdirSync(this.dir).length > 0 && !isBinfmtFsAt(this.dir)) throw mountRefused(this.dir);
     const result = await run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', this.dir]);
+    this.release();
+    this.bound = undefined;
     if (result.exitCode !== 0 || this.mountState() !== 'mounted') throw mountFailed(this.dir, result.stderr.trim());
+  }
+
+  /** A file of the bound instance, reached through its held directory (the path itself before it is bound). */
+  private at(name: string): string {
+    return this.bound?.fd !== undefined ? `/proc/self/fd/${this.bound.fd}/${name}` : join(this.dir, name);
   }
 
   kernelEnabled(): boolean {
     const path = join(this.dir, 'status');
     try {
-      return readFileSync(path, 'utf8').trim() === 'enabled';
+      return readFileSync(this.at('status'), 'utf8').trim() === 'enabled';
     } catch (err) {
       throw systemError(err, path, 'read');
     }
@@ -53,7 +119,7 @@ class BinfmtDir implements BinfmtTable {
   list(): Entry[] {
     let names: string[];
     try {
-      names = readdirSync(this.dir);
+      names = readdirSync(this.at(''));
     } catch (err) {
       throw systemError(err, this.dir, 'list');
     }
@@ -67,7 +133,7 @@ class BinfmtDir implements BinfmtTable {
   read(name: string): Entry | undefined {
     const path = join(this.dir, name);
     try {
-      return parseEntry(name, readFileSync(path, 'utf8'));
+      return parseEntry(name, readFileSync(this.at(name), 'utf8'));
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return undefined;
       throw systemError(err, path, 'read');
@@ -76,7 +142,7 @@ class BinfmtDir implements BinfmtTable {
 
   register(line: string): void {
     const path = join(this.dir, 'register');
-    const fd = openFile(path, constants.O_WRONLY | constants.O_TRUNC);
+    const fd = openFile(this.at('register'), path, constants.O_WRONLY | constants.O_TRUNC);
     try {
       writeAll(fd, path, line);
     } finally {
@@ -104,17 +170,8 @@ class BinfmtDir implements BinfmtTable {
     return this.isBinfmtFs();
   }
 
-  private binfmtFs: boolean | undefined;
-
   private isBinfmtFs(): boolean {
-    if (this.binfmtFs === undefined) {
-      try {
-        this.binfmtFs = statfsSync(this.dir).type === BINFMTFS_MAGIC;
-      } catch {
-        this.binfmtFs = false;
-      }
-    }
-    return this.binfmtFs;
+    return this.bound?.binfmtFs ?? false;
   }
 
   /** Writes the action to an entry; with `when`, reads it first through the same open. */
@@ -124,7 +181,7 @@ class BinfmtDir implements BinfmtTable {
     const path = join(this.dir, name);
     let fd: number;
     try {
-      fd = openSync(path, when ? constants.O_RDWR : constants.O_WRONLY | constants.O_TRUNC);
+      fd = openSync(this.at(name), when ? constants.O_RDWR : constants.O_WRONLY | constants.O_TRUNC);
     } catch (err) {
       // Gone is gone: there is nothing to act on.
       if (when && errnoOf(err) === 'ENOENT') return undefined;
@@ -141,13 +198,37 @@ class BinfmtDir implements BinfmtTable {
   }
 }
 
-/** Opens without O_CREAT: a missing file is an error, never a new file. */
-function openFile(path: string, flags: number): number {
+/** Opens without O_CREAT: a missing file is an error, never a new file (named as `path`). */
+function openFile(at: string, path: string, flags: number): number {
   try {
-    return openSync(path, flags);
+    return openSync(at, flags);
   } catch (err) {
     throw systemError(err, path, 'open');
   }
+}
+
+function isBinfmtFsAt(path: string): boolean {
+  try {
+    return statfsSync(path).type === BINFMTFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/** The mount an open file is on (/proc/self/fdinfo), to tell mounts apart in messages. */
+function mountIdOf(fd: number): string {
+  try {
+    return /^mnt_id:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+/** An instance as mountinfo shows it: the device (major:minor), and the mount ID when known. */
+function describe(dev: number, mountId?: string): string {
+  const major = ((dev >> 8) & 0xfff) | ((dev / 2 ** 32) & ~0xfff);
+  const minor = (dev & 0xff) | ((dev >> 12) & ~0xff);
+  return `binfmt_misc device ${major}:${minor}${mountId ? `, mount ${mountId}` : ''}`;
 }
 
 function readAll(fd: number, path: string): string {

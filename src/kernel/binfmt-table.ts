@@ -1,6 +1,7 @@
 import type { Entry } from '../codec/entry.js';
 
-export type MountState = 'mounted' | 'absent' | 'plain';
+/** other: a binfmt_misc instance other than the one the table is bound to is at its directory now. */
+export type MountState = 'mounted' | 'absent' | 'plain' | 'other';
 
 /** What may be written to an entry: enable, disable, remove. */
 export type ControlAction = '1' | '0' | '-1';
@@ -12,8 +13,17 @@ export type ControlAction = '1' | '0' | '-1';
  */
 export interface BinfmtTable {
   readonly dir: string;
-  /** mounted; absent (no register file); plain (a register file, but not a binfmt_misc filesystem). */
+  /**
+   * mounted; absent (no register file); plain (a register file, but not a binfmt_misc
+   * filesystem); other (another instance than the one this table is bound to). The kernel's
+   * table binds itself to the instance it finds mounted first: every later read and write goes
+   * to that instance, whatever is mounted at the directory meanwhile.
+   */
   mountState(): MountState;
+  /** The instance this table is bound to, and the one at its directory now when that is another (for messages). */
+  instances(): { bound?: string; seen?: string };
+  /** Lets go of the bound instance's open directory (the identity is kept: another instance stays another). */
+  release(): void;
   /**
    * The kernel's own table (or a stand-in that behaves as it does): a write that succeeded took
    * effect, so an entry that then reads back otherwise was changed by another process.

@@ -1,3 +1,4 @@
+import type { BinfmtTable } from './binfmt-table.js';
 import { readFileSync } from 'node:fs';
 import { errnoOf, QemuBinfmtError } from '../errors.js';
 import { CONDITIONS } from '../conditions.js';
@@ -23,6 +24,19 @@ export function notMounted(dir: string, plain = false, cause?: QemuBinfmtError):
   });
 }
 
+/** The directory shows another binfmt_misc instance than the table's own: nothing is written to it. */
+export function anotherInstance(table: BinfmtTable): QemuBinfmtError {
+  const { bound, seen } = table.instances();
+  return new QemuBinfmtError(
+    'ANOTHER_INSTANCE',
+    `${table.dir} now shows another binfmt_misc instance (${seen ?? 'unknown'}) than the one this run started with (${bound ?? 'unknown'}), so nothing was written to it`,
+    {
+      path: table.dir,
+      hint: "its own instance was unmounted, and what is there now is not its table (the parent namespace's, say); --mount mounts this namespace's own there again",
+    },
+  );
+}
+
 export function mountRefused(dir: string): QemuBinfmtError {
   return new QemuBinfmtError(
     'NOT_MOUNTED',
@@ -45,7 +59,9 @@ export function mountFailed(dir: string, reason: string): QemuBinfmtError {
 export function systemError(err: unknown, path: string, action: string): QemuBinfmtError {
   if (err instanceof QemuBinfmtError) return err;
   const errno = errnoOf(err);
-  const reason = err instanceof Error ? err.message : String(err);
+  // Node's message names the path it opened (/proc/self/fd/N/NAME for a bound table): said as the table's path.
+  const opened = (err as NodeJS.ErrnoException | undefined)?.path;
+  const reason = (err instanceof Error ? err.message : String(err)).replaceAll(opened || path, path);
   const code = errno === 'EACCES' || errno === 'EPERM' ? 'PERMISSION' : 'IO';
   const hint = errno ? ERRNO_HINTS[errno] : undefined;
   return new QemuBinfmtError(code, `cannot ${action} ${path}: ${reason}`, {
@@ -155,12 +171,20 @@ export function cannotPutBack(dir: string, name: string): QemuBinfmtError {
   });
 }
 
-export function readBackMissing(dir: string, name: string): QemuBinfmtError {
+export function readBackMissing(dir: string, name: string, twice = false): QemuBinfmtError {
   const path = `${dir}/${name}`;
-  return new QemuBinfmtError('READBACK', `wrote ${name} to ${dir}/register, but ${path} does not exist`, {
-    path,
-    hint: `${dir} may not be binfmt_misc (an autofs point not yet mounted, or a plain directory); check with: mount | grep binfmt_misc`,
-  });
+  return new QemuBinfmtError(
+    'READBACK',
+    twice
+      ? `wrote ${name} to ${dir}/register twice, and both times ${path} was not there when read back: the kernel did not apply the write`
+      : `wrote ${name} to ${dir}/register, but ${path} does not exist`,
+    {
+      path,
+      hint: twice
+        ? `something other than binfmt_misc's register file may be at ${dir}/register (a bind mount); check with: grep binfmt_misc /proc/self/mountinfo`
+        : `${dir} may not be binfmt_misc (an autofs point not yet mounted, or a plain directory); check with: mount | grep binfmt_misc`,
+    },
+  );
 }
 
 export function readBackDiffers(dir: string, name: string, what: string): QemuBinfmtError {

@@ -74,6 +74,13 @@ export class MemoryBinfmtTable implements BinfmtTable {
     return this.mounted ? 'mounted' : 'absent';
   }
 
+  /** One table, one instance. */
+  instances(): { bound?: string; seen?: string } {
+    return {};
+  }
+
+  release(): void {}
+
   mount(): Promise<void> {
     this.mounted = true;
     return Promise.resolve();

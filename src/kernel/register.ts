@@ -56,26 +56,40 @@ export function registerEntry(table: BinfmtTable, reg: Registration, line: strin
       }
       throw registeredMeanwhile(table.dir, reg.name, err);
     }
-    return stage ? enableStaged(table, reg) : readBack(table, reg);
+    const again = writeAgain(table, stage ? line.replace(/\n?$/, 'D\n') : line);
+    return stage ? enableStaged(table, reg, again) : readBack(table, reg, again);
   }
 }
 
-/** A staged (D) entry: disabled and otherwise as registered, then enabled; removed when it is not. */
-function enableStaged(table: BinfmtTable, reg: Registration): Written {
-  const entry = table.read(reg.name);
+/** A staged (D) entry: disabled and otherwise as registered, then enabled; removed when it is not. Missing, it is written once more. */
+function enableStaged(table: BinfmtTable, reg: Registration, again: () => void): Written {
+  let entry = table.read(reg.name);
+  if (!entry && table.isKernel()) {
+    again();
+    entry = table.read(reg.name);
+  }
   const diffs = entry ? differences(entry, reg) : [];
   // Identical and already enabled: another process enabled the same entry meanwhile.
   if (entry && diffs.length === 0 && entry.enabled) return { outcome: 'enabled' };
   if (!entry || diffs.length) {
     if (entry && !entry.enabled) removeEntry(table, reg.name, (e) => !e.enabled && differences(e, reg).length === diffs.length);
-    if (!entry) {
-      if (!table.isKernel()) throw readBackMissing(table.dir, reg.name);
-      return { outcome: 'enabled', warning: CONDITIONS.REMOVED_BY_OTHER(reg.name) };
-    }
+    if (!entry) throw readBackMissing(table.dir, reg.name, table.isKernel());
     throw readBackDiffers(table.dir, reg.name, diffs.join('; '));
   }
   table.control(reg.name, '1');
+  // It read back right before: gone now is another process's doing.
   return readBack(table, reg);
+}
+
+/** The line written once more, when an entry is not there right after its write (EEXIST: it is there now). */
+function writeAgain(table: BinfmtTable, line: string): () => void {
+  return () => {
+    try {
+      table.register(line);
+    } catch (err) {
+      if (!(err instanceof QemuBinfmtError && err.errno === 'EEXIST')) throw err;
+    }
+  };
 }
 
 /** Enables an identical entry that is disabled; one removed meanwhile is registered again. */
@@ -86,7 +100,7 @@ export function enableEntry(table: BinfmtTable, reg: Registration, line: string)
     if (err instanceof QemuBinfmtError && err.errno === 'ENOENT') return registerEntry(table, reg, line);
     throw err;
   }
-  return readBack(table, reg);
+  return readBack(table, reg, writeAgain(table, line));
 }
 
 /** The line that registers an entry again as it is; undefined for one this tool cannot write (an extension entry, say). */
@@ -169,11 +183,21 @@ export function removeEntry(table: BinfmtTable, name: string, when: (entry: Entr
   return { entry, removed };
 }
 
-/** Reads an entry back after writing it: it must be enabled and read as registered. */
-export function readBack(table: BinfmtTable, reg: Registration): Written {
-  const entry = table.read(reg.name);
+/**
+ * Reads an entry back after writing it: it must be enabled and read as registered. One that is
+ * not there is written once more (`again`), and missing twice is a failure with what was seen:
+ * the write did not take effect (something other than binfmt_misc's register took it). Without
+ * `again` a successful read-back came right before, so a missing entry was removed by another
+ * process: a warning.
+ */
+export function readBack(table: BinfmtTable, reg: Registration, again?: () => void): Written {
+  let entry = table.read(reg.name);
+  if (!entry && again && table.isKernel()) {
+    again();
+    entry = table.read(reg.name);
+  }
   if (!entry) {
-    if (!table.isKernel()) throw readBackMissing(table.dir, reg.name);
+    if (again || !table.isKernel()) throw readBackMissing(table.dir, reg.name, again !== undefined && table.isKernel());
     return { outcome: 'enabled', warning: CONDITIONS.REMOVED_BY_OTHER(reg.name) };
   }
   const diffs = differences(entry, reg);

@@ -3,6 +3,8 @@ import { readNamed } from '../fs/tree.js';
 import { asQemuBinfmtError, usageError, type QemuBinfmtError } from '../errors.js';
 import { planEnable, type Plan } from '../plan/plan.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
+import { tableOf } from '../kernel/access.js';
+import type { BinfmtTable } from '../kernel/binfmt-table.js';
 import type { Report, TargetResult } from './report.js';
 
 export interface WatchOptions extends EnableOptions {
@@ -132,6 +134,17 @@ function newsOf(): { fromReport(report: Report): News[]; fromError(err: unknown)
   };
 }
 
+/** One check on the watch's table, then the table let go of (nothing held open in it between checks, so it can be unmounted). */
+async function checkOnce(plan: Plan, options: WatchOptions & { table: BinfmtTable }, news: ReturnType<typeof newsOf>): Promise<News[]> {
+  try {
+    return news.fromReport(await enablePlanned(plan, options));
+  } catch (err) {
+    return news.fromError(err);
+  } finally {
+    options.table.release();
+  }
+}
+
 /**
  * Registers like enable, then checks every interval that each entry is present, enabled and
  * identical, and registers again what is missing or changed (a differing same-named entry is
@@ -151,14 +164,10 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
   let wake: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
 
+  // One table for the whole watch: bound to the instance it finds first, never written through another.
+  const table = tableOf(options);
   const check = async () => {
-    let events: News[];
-    try {
-      events = news.fromReport(await enablePlanned(plan, options));
-    } catch (err) {
-      events = news.fromError(err);
-    }
-    for (const event of events) say(event);
+    for (const event of await checkOnce(plan, { ...options, table }, news)) say(event);
   };
   const reread = () => {
     try {

@@ -4,6 +4,20 @@ import { runCli, type CliResult } from './cli.js';
 import { CLI, skipOrFail } from './paths.js';
 
 export const BINFMT = '/proc/sys/fs/binfmt_misc';
+
+/** The host's binfmt_misc mounted, as systemd hosts have it (a mount adds no entry); undo unmounts it only if it was not. */
+export async function mountHostTable(): Promise<{ undo: () => Promise<void> }> {
+  if ((await execa('mountpoint', ['-q', BINFMT], { reject: false })).exitCode === 0) return { undo: () => Promise.resolve() };
+  await execa('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT]);
+  return { undo: async () => void (await execa('umount', [BINFMT], { reject: false })) };
+}
+
+/** The host's table as its files read (register left out), to compare before and after. */
+export async function hostTable(): Promise<string> {
+  return (
+    await execa('sh', ['-c', `cd ${BINFMT} && for f in *; do [ "$f" = register ] || { echo "== $f"; cat "$f"; }; done`], { reject: false })
+  ).stdout;
+}
 interface Holder {
   kill: () => void;
   done: Promise<unknown>;

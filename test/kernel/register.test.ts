@@ -76,12 +76,37 @@ describe('kernel/register: what the kernel answers means', () => {
     expect(removeEntry(table, OURS.name, () => true)).to.deep.equal({ entry: undefined, removed: false });
   });
 
-  it('read-back: missing on the kernel means removed by another process; elsewhere, and when different, a failure', () => {
+  it('read-back: missing right after a successful read-back means removed by another process; elsewhere, and when different, a failure', () => {
     const table = new MemoryBinfmtTable();
     expect(readBack(table, OURS).warning?.code).to.equal('REMOVED_BY_OTHER');
     const plain = Object.assign(new MemoryBinfmtTable(), { isKernel: () => false });
     expect(caught(() => readBack(plain, OURS)).code).to.equal('READBACK');
     table.register(formatRegisterLine(reg('/opt/other')));
     expect(caught(() => readBack(table, OURS)).message).to.include('interpreter /opt/other');
+  });
+
+  it('a register write the kernel never applies is written once more, then fails with what was seen', () => {
+    // A register that takes every write and does nothing (a bind mount of /dev/null, say).
+    class Deaf extends MemoryBinfmtTable {
+      override register(line: string): void {
+        this.writes.push(['register', line]);
+      }
+    }
+    const deaf = new Deaf();
+    const error = caught(() => registerEntry(deaf, OURS, formatRegisterLine(OURS)));
+    expect([error.code, error.message]).to.deep.equal([
+      'READBACK',
+      `wrote ${OURS.name} to ${deaf.dir}/register twice, and both times ${deaf.dir}/${OURS.name} was not there when read back: the kernel did not apply the write`,
+    ]);
+    expect(deaf.writes.filter(([file]) => file === 'register').length).to.equal(2);
+    // Applied the second time: enabled, and nothing to warn about.
+    let first = true;
+    class Late extends MemoryBinfmtTable {
+      override register(line: string): void {
+        if (first) first = false;
+        else super.register(line);
+      }
+    }
+    expect(registerEntry(new Late({ linux73: true }), OURS, formatRegisterLine(OURS))).to.deep.equal({ outcome: 'enabled' });
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
+import { BINFMT, hostTable, mountHostTable, PrivateInstance } from '../helpers/private-instance.js';
 import { lineFor, PYTHON_LINE } from '../helpers/memory.js';
 import { within } from '../helpers/wait.js';
 
@@ -86,7 +86,10 @@ describe('watch repairs drift, and status --check tells it (real kernel, private
     }
   });
 
-  it('with --mount, binfmt_misc unmounted under it is mounted again and the entries come back; SIGHUP re-reads --platforms-file', async function () {
+  it("with --mount, binfmt_misc unmounted under it is mounted again and the entries come back, never in the host's table that shows through; SIGHUP re-reads --platforms-file", async function () {
+    // The host's binfmt_misc mounted (as systemd hosts have it), so that the instance's copy of that mount is what its path shows once its own is unmounted.
+    const host = await mountHostTable();
+    const hostBefore = await hostTable();
     const instance = await PrivateInstance.start(this);
     const list = join(await mkdtemp(join(tmpdir(), 'qemu-binfmt-watch-')), 'platforms');
     await writeFile(list, '# the platforms to keep\naarch64\n');
@@ -106,11 +109,16 @@ describe('watch repairs drift, and status --check tells it (real kernel, private
       const ended = await watch;
       expect(ended.exitCode).to.equal(0);
       expect(String(ended.stdout)).to.match(/mounted binfmt_misc on \/proc\/sys\/fs\/binfmt_misc \(it stays mounted\): noted/);
+      expect(String(ended.stdout)).to.match(
+        /showed another binfmt_misc instance \(binfmt_misc device \d+:\d+, mount \d+\) than the one this run started with \(binfmt_misc device \d+:\d+\); nothing was written to it/,
+      );
+      expect(await hostTable(), "the host's table").to.equal(hostBefore);
       expect(String(ended.stdout), String(ended.stdout)).to.match(new RegExp(`reloaded ${list}: watching arm aarch64`));
     } finally {
       watch.kill('SIGKILL');
       await rm(dirname(list), { recursive: true, force: true });
       await instance.stop();
+      await host.undo();
     }
   });
 
