@@ -10,7 +10,7 @@ import { kindOf } from '../fs/files.js';
 import { planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
 import { isAll } from '../table/platforms.js';
 import { checkRootless, type RootlessChecks } from '../run/checks.js';
-import { INSIDE } from '../run/inside.js';
+import { EXIT_STEPS, INSIDE } from '../run/inside.js';
 
 export interface RunOptions extends PlanOptions, RootlessChecks {
   /** A foreign root filesystem the command runs chrooted into. */
@@ -110,6 +110,32 @@ async function inNamespaces(
   }
 }
 
+/** Which step inside the namespaces failed (the message above says how), and what to do about that step. */
+const STEP_FAILURES: Record<number, [string, string]> = {
+  [EXIT_STEPS.binfmt]: [
+    'a private binfmt_misc instance could not be mounted in the new namespaces (see the message above)',
+    'binfmt_misc in a user namespace needs Linux >= 6.7; qemu-binfmt doctor tells what this kernel allows',
+  ],
+  [EXIT_STEPS.register]: [
+    'registering in the private table failed (see the message above)',
+    'qemu-binfmt test tells which emulator does not run',
+  ],
+  [EXIT_STEPS.rootfs]: [
+    'the root filesystem could not be prepared (see the message above, which names the path)',
+    'make what it names in the root filesystem as its owner, or run this as its owner',
+  ],
+};
+
+function notReady(result: AttachedResult): QemuBinfmtError {
+  const step = result.exitCode === null ? undefined : STEP_FAILURES[result.exitCode];
+  if (step) return new QemuBinfmtError('ROOTLESS_UNAVAILABLE', step[0], { hint: step[1] });
+  return new QemuBinfmtError(
+    'ROOTLESS_UNAVAILABLE',
+    `the private namespaces could not be made${result.errno ? ` (${result.errno})` : ' (see the message above)'}`,
+    { hint: 'qemu-binfmt doctor tells what the kernel allows; user namespaces must be allowed for this user' },
+  );
+}
+
 /**
  * Runs COMMAND with QEMU registered in a private binfmt_misc table, without root: a new user
  * namespace (the caller mapped to root inside, or with --map auto also its subordinate IDs) and
@@ -136,14 +162,7 @@ export async function runRootless(names: readonly string[], command: readonly st
   }
   const result = await inNamespaces(targets, rootfs, binds, argv, options.map);
   const platforms = targets.map((t) => t.platform.name);
-  if (!result.ready)
-    throw new QemuBinfmtError(
-      'ROOTLESS_UNAVAILABLE',
-      `the private namespace could not be set up${result.errno ? ` (${result.errno})` : ' (see the message above)'}`,
-      {
-        hint: 'qemu-binfmt doctor tells what the kernel allows; user namespaces must be allowed for this user',
-      },
-    );
+  if (!result.ready) throw notReady(result);
   if (result.signal) return { exitCode: 128 + constants.signals[result.signal], platforms };
   return { exitCode: result.exitCode ?? 1, platforms };
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { chmod, chown, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRootless } from '../../src/run/checks.js';
@@ -97,6 +97,36 @@ describe('run: foreign programs without root, in a private binfmt_misc table', f
       cli,
     });
     expect(inside.stdout).to.equal('/usr/bin');
+  });
+
+  it('--rootfs owned by root, which nobody can write: with its mount points, no /etc/resolv.conf is left out with a notice; without them, an overlay', async () => {
+    const owned = join(dir, 'root-owned');
+    await cp(rootfs, owned, { recursive: true, verbatimSymlinks: true });
+    await execa('chown', ['-hR', '0:0', owned]);
+    await rm(join(owned, 'etc/resolv.conf'), { force: true });
+    // With its mount points: only the optional resolv.conf cannot be made.
+    await Promise.all(['proc', 'dev', 'sys', 'tmp'].map((d) => mkdir(join(owned, d), { recursive: true })));
+    const plain = await asNobody(['run', 'aarch64', '--rootfs', owned, '--', '/usr/bin/hello']);
+    expect([plain.exitCode, plain.stdout]).to.deep.equal([0, 'Hello, world!']);
+    expect(plain.stderr).to.equal(
+      `notice: left out /etc/resolv.conf: ${owned}/etc is not writable for this user, so names resolve as the root filesystem's own files say`,
+    );
+    // Without them: an overlay with a private upper layer, and the tree stays as it was.
+    await Promise.all(['proc', 'dev', 'sys', 'tmp'].map((d) => rm(join(owned, d), { recursive: true })));
+    const overlay = await asNobody(['run', 'aarch64', '--rootfs', owned, '--', '/bin/bash', '-c', 'uname -m; ls -d /proc/self /tmp']);
+    expect([overlay.exitCode, overlay.stdout.split('\n')]).to.deep.equal([0, ['aarch64', '/proc/self', '/tmp']]);
+    expect(overlay.stderr.split('\n')[0]).to.equal(
+      `notice: ${owned} lacks /proc /dev /sys /tmp and this user cannot make them there: the command sees it through an overlay whose changes stay in memory`,
+    );
+    expect((await readdir(owned)).sort()).to.deep.equal(['.complete', 'bin', 'etc', 'lib', 'usr']);
+    // A mount point that cannot be one: refused, the path named, and the step that failed.
+    await writeFile(join(owned, 'proc'), '');
+    const refused = await asNobody(['run', 'aarch64', '--rootfs', owned, '--', '/usr/bin/hello']);
+    expect(refused.exitCode).to.equal(1);
+    expect(refused.stderr).to.include(`${owned}/proc`);
+    expect(refused.stderr).to.match(
+      /qemu-binfmt: the root filesystem could not be prepared \(see the message above, which names the path\)\nhint: /,
+    );
   });
 
   it('--bind SRC:DST puts a host directory into the root filesystem', async () => {
