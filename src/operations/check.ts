@@ -2,7 +2,7 @@ import { CONDITIONS } from '../conditions.js';
 import { onPlatform, type CheckProblem } from './report.js';
 import { differences } from '../codec/compare.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
-import { planEnable, type PlanOptions } from '../plan/plan.js';
+import { onThisKernel, planEnable, type PlanOptions } from '../plan/plan.js';
 import { askedOtherwise, isDistributionEntry, unusable } from '../plan/distribution.js';
 import { lockDifferences, provenance, readLock } from './provenance.js';
 import { testPlatforms } from './test.js';
@@ -28,7 +28,7 @@ export interface CheckReport {
  */
 export async function checkRegistered(names: readonly string[], options: CheckOptions = {}): Promise<CheckReport> {
   const lock = options.lock !== undefined ? readLock(options.lock) : undefined;
-  const plan = planEnable(names.length ? names : ['all'], options);
+  const plan = planEnable(names.length ? names : ['all'], onThisKernel(options));
   const problems: CheckProblem[] = plan.missing.map(({ platform, error }) =>
     onPlatform(platform.name, { code: error.code, problem: error.message, fix: error.hint }),
   );

@@ -11,7 +11,7 @@ import { existsDifferent } from '../kernel/errors.js';
 import { enableEntry, registerEntry, removeEntry, replaceEntry, type Written } from '../kernel/register.js';
 import { isExecutableFile } from '../fs/files.js';
 import { sameRule } from '../table/rule.js';
-import { planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
+import { onThisKernel, planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
 import { applyToChroots, checkChrootDir } from '../chroot/bind.js';
 import { PLATFORMS } from '../table/platforms.js';
 import { CONDITIONS } from '../conditions.js';
@@ -34,7 +34,7 @@ export interface EnableOptions extends TableOptions, PlanOptions {
 
 /** Registers each platform, attempting every one; bad input throws before anything is written. */
 export async function enable(names: readonly string[], options: EnableOptions = {}): Promise<Report> {
-  return enablePlanned(planEnable(names, options), options);
+  return enablePlanned(planEnable(names, onThisKernel(options)), options);
 }
 
 /** Registers a plan made by planEnable (persist plans once for its files and for this). */

@@ -5,6 +5,7 @@ import { detectVia, LOCATIONS, type Via } from '../boot/locations.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
 import { QemuBinfmtError } from '../errors.js';
 import { exportFiles } from './export.js';
+import { onThisKernel } from '../plan/plan.js';
 import { createdDirsOf, readIfOurs } from '../boot/file-mark.js';
 import { imageHost } from '../plan/host.js';
 import { registrationsIn } from '../boot/persisted-registrations.js';
@@ -120,10 +121,12 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
   const result = exportFiles(all, {
     ...options,
     format: loc.format,
-    regenerateWith: ['persist', '--via', via, ...(inImage ? ['--root', root] : [])],
+    // As run where the files are: inside an image that is its own /, so no path of this machine is written into it.
+    regenerateWith: ['persist', '--via', via],
     createdDirs,
     // In an image: its own executables decide what is native, and units run its qemu-binfmt.
-    ...(inImage ? { host: options.host ?? imageHost(tree), command: ['qemu-binfmt'] } : {}),
+    // In an image its own executables decide what is native (the family rule: it may boot anywhere); here, this kernel.
+    ...(inImage ? { host: options.host ?? imageHost(tree), command: ['qemu-binfmt'] } : { host: onThisKernel(options).host! }),
   });
   if (result.failed[0]) throw result.failed[0].error;
 

@@ -7,7 +7,7 @@ import { conditionError, QemuBinfmtError, REPORT_HINT, usageError } from '../err
 import { runAttached, type AttachedResult } from '../exec.js';
 import { Tree } from '../fs/tree.js';
 import { kindOf } from '../fs/files.js';
-import { planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
+import { onThisKernel, planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
 import { isAll } from '../table/platforms.js';
 import { checkRootless, type RootlessChecks } from '../run/checks.js';
 import { EXIT_STEPS, INSIDE } from '../run/inside.js';
@@ -153,7 +153,7 @@ export async function runRootless(names: readonly string[], command: readonly st
     throw usageError('run needs a command after --', 'qemu-binfmt run aarch64 -- ./program ARGS, or give --rootfs DIR for its /bin/sh');
 
   const all = names.length === 0 || isAll(names);
-  const { targets, errors } = usableTargets(planEnable(all ? ['all'] : names, options), rootfs !== undefined, all);
+  const { targets, errors } = usableTargets(planEnable(all ? ['all'] : names, onThisKernel(options)), rootfs !== undefined, all);
   checkRootless(options);
   if (errors.length) {
     // A platform's further rules share its interpreter, and so its error.

@@ -1,7 +1,7 @@
 import { accessSync } from 'node:fs';
 import type { Entry } from '../codec/entry.js';
 import { tryReadElfInfo } from '../elf/header.js';
-import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
+import { detectHost, nativeDetail, nativeReason, type HostOptions } from '../plan/host.js';
 import { PLATFORMS, resolvePlatforms, type Platform } from '../table/platforms.js';
 import { differences } from '../codec/compare.js';
 import { readPersisted, type Persisted } from '../boot/persisted-registrations.js';
@@ -23,6 +23,8 @@ export interface PlatformStatus {
   matchesTable: boolean | null;
   native: boolean;
   nativeReason: 'family' | 'captures-host' | null;
+  /** Why it counts as native, or why one of the host's family does not (this kernel runs no 32-bit programs of it), in words. */
+  nativeDetail: string | null;
   /** Whether build chroots and sandboxes see the interpreter: F with a static one yes, without F only if bound or listed, F with a dynamic one no. */
   sandboxVisible: Visibility | null;
   /** The file that registers this platform at boot, if any: qemu-binfmt's, or the distribution's own. */
@@ -69,7 +71,7 @@ export interface StatusOptions extends TableOptions {
 export async function status(names: readonly string[], options: StatusOptions = {}): Promise<StatusReport> {
   const platforms = names.length === 0 ? [...PLATFORMS] : resolvePlatforms(names);
   const access = await accessTable(options, true, false);
-  const host = detectHost(options.host);
+  const host = detectHost({ runs32: 'this kernel', ...options.host });
   const { table, mounted } = access;
   const entries = mounted ? table.list() : [];
   const kernelEnabled = mounted ? table.kernelEnabled() : null;
@@ -90,7 +92,7 @@ export async function status(names: readonly string[], options: StatusOptions = 
       platformStatus(
         p,
         entries.find((e) => e.name === p.entryName),
-        nativeReason(p, host)?.reason,
+        { reason: nativeReason(p, host)?.reason, detail: nativeDetail(p, host) },
         persisted.get(p.entryName),
         describe,
       ),
@@ -112,7 +114,7 @@ export async function status(names: readonly string[], options: StatusOptions = 
 function platformStatus(
   platform: Platform,
   entry: Entry | undefined,
-  native: PlatformStatus['nativeReason'] | undefined,
+  { reason: native, detail }: { reason: PlatformStatus['nativeReason'] | undefined; detail: string | null },
   persisted: Persisted | undefined,
   describe: (path: string) => ReturnType<typeof describeInterpreter>,
 ): PlatformStatus {
@@ -130,6 +132,7 @@ function platformStatus(
     matchesTable: entry ? entry.rule !== undefined && sameRule(entry.rule, platform.rule) : null,
     native: native !== undefined,
     nativeReason: native ?? null,
+    nativeDetail: detail,
     sandboxVisible: entry ? interpreterVisibility(entry, interpreter.isStatic) : null,
     persisted: persisted?.file ?? null,
     persistedBy: persisted?.by ?? null,

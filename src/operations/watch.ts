@@ -1,7 +1,7 @@
 import { conditionText } from '../conditions.js';
 import { readNamed } from '../fs/tree.js';
 import { asQemuBinfmtError, usageError, type QemuBinfmtError } from '../errors.js';
-import { planEnable, type Plan } from '../plan/plan.js';
+import { onThisKernel, planEnable, type Plan } from '../plan/plan.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
 import { tableOf } from '../kernel/access.js';
 import type { BinfmtTable } from '../kernel/binfmt-table.js';
@@ -155,7 +155,7 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
   const interval = checkedInterval(options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000;
   if (options.platformsFile && names.length)
     throw usageError('platforms are named both on the command line and in --platforms-file', 'give one of them');
-  const planFor = (): Plan => planEnable(options.platformsFile ? readPlatformsFile(options.platformsFile) : names, options);
+  const planFor = (): Plan => planEnable(options.platformsFile ? readPlatformsFile(options.platformsFile) : names, onThisKernel(options));
   let plan = planFor();
   const say = (event: Omit<WatchEvent, 'time'>) => log({ time: new Date().toISOString(), ...event });
   const news = newsOf();

@@ -84,6 +84,13 @@ export const OPTIONS = {
     implied: false,
     describe: "allow platforms of the host's own family (e.g. arm on aarch64)",
   },
+  'host-runs-32bit': {
+    kind: 'boolean',
+    key: 'hostRuns32',
+    implied: false,
+    describe:
+      "whether the target kernel runs the 32-bit programs of its family (x86 on x86_64, arm on aarch64); without it: this kernel's answer for enable, run and watch, QEMU's family rule for export and persist --root",
+  },
   mount: { kind: 'boolean', key: 'mount', describe: 'mount binfmt_misc if it is not mounted (it is never unmounted)' },
   force: { kind: 'boolean', key: 'force', describe: 'replace a same-named entry that differs' },
   'dry-run': { kind: 'boolean', key: 'dryRun', describe: 'print the exact lines and checks; write nothing' },
@@ -187,6 +194,7 @@ export const PLAN_OPTIONS = [
   'open-binary',
   'allow-dynamic',
   'include-native',
+  'host-runs-32bit',
 ] as const satisfies readonly OptionName[];
 
 export type PlanOptionValues = OptionValues<(typeof PLAN_OPTIONS)[number]>;

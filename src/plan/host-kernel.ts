@@ -6,7 +6,8 @@ import type * as Zlib from 'node:zlib';
 /**
  * What this kernel does with programs of its own family that the family rule alone does not
  * tell: its page size, and whether it runs the 32-bit half of a 64-bit family (x86 on x86_64,
- * arm on aarch64). Read only by explain and doctor, never on enable's path.
+ * arm on aarch64). The page size is read by explain and doctor; the 32-bit support also by the
+ * plans of enable, run and watch (a few milliseconds: the kernel's configuration).
  */
 export interface KernelFacts {
   /** Bytes per page (AT_PAGESZ); undefined when it cannot be read. */
@@ -43,9 +44,10 @@ export function kernelPageSize(): number | undefined {
 /** The running kernel's configuration (/proc/config.gz, or /boot/config-RELEASE), or undefined. */
 function kernelConfig(): string | undefined {
   try {
-    // zlib is loaded only here: it costs every other command's start-up otherwise.
+    const packed = readFileSync('/proc/config.gz');
+    // zlib is loaded only here, and only when there is something to unpack: it costs a start-up otherwise.
     const { gunzipSync } = createRequire(import.meta.url)('node:zlib') as typeof Zlib;
-    return gunzipSync(readFileSync('/proc/config.gz')).toString('latin1');
+    return gunzipSync(packed).toString('latin1');
   } catch {
     try {
       return readFileSync(`/boot/config-${release()}`, 'latin1');
@@ -64,7 +66,7 @@ function bootParameter(name: string): string | undefined {
 }
 
 /** Whether a 64-bit kernel of this machine runs 32-bit programs of its family. */
-function runs32(arch: string): Pick<KernelFacts, 'runs32' | 'runs32Why'> {
+export function runs32(arch: string): Pick<KernelFacts, 'runs32' | 'runs32Why'> {
   const config = kernelConfig();
   const has = (option: string) => (config === undefined ? undefined : new RegExp(`^CONFIG_${option}=y$`, 'm').test(config));
   if (arch === 'x86_64') {

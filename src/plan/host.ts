@@ -4,6 +4,7 @@ import type { Tree } from '../fs/tree.js';
 import { PLATFORMS, type Platform } from '../table/platforms.js';
 import { matches } from '../table/rule.js';
 import { usageError } from '../errors.js';
+import { is64BitMachine, runs32 as kernelRuns32 } from './host-kernel.js';
 
 /** QEMU's host-family rule: uname -m patterns and the family whose platforms are skipped there. */
 const FAMILY_RULES: ReadonlyArray<[RegExp, string]> = [
@@ -40,11 +41,19 @@ export interface HostOptions {
   executables?: readonly string[];
   /** Such executables' first bytes, read already (an image tree's, read through the tree). */
   heads?: Host['executables'];
+  /**
+   * Whether the target's kernel runs the 32-bit programs of its family (x86 on x86_64, arm on
+   * aarch64): 'this kernel' reads the running kernel's support as explain does; undefined keeps
+   * QEMU's family rule (for files that may boot elsewhere).
+   */
+  runs32?: boolean | 'this kernel';
 }
 
 export interface Host {
   machine: string;
   family: string;
+  /** The kernel's 32-bit support for its family, when known (false: those platforms are not native); and why. */
+  runs32?: { runs: boolean | undefined; why: string };
   /** The first bytes of each host executable that could be read. */
   executables: ReadonlyArray<{ path: string; head: Uint8Array }>;
 }
@@ -69,7 +78,22 @@ export function detectHost(options: HostOptions = {}): Host {
       return undefined;
     }
   });
-  return { machine: arch, family: hostFamily(arch), executables: [...(options.heads ?? []), ...heads.filter((h) => h !== undefined)] };
+  return {
+    machine: arch,
+    family: hostFamily(arch),
+    executables: [...(options.heads ?? []), ...heads.filter((h) => h !== undefined)],
+    ...runs32Of(options.runs32, arch),
+  };
+}
+
+/** The 32-bit support the options give or ask to read (only the running kernel's, and only on its own machine). */
+function runs32Of(runs32: HostOptions['runs32'], arch: string): Pick<Host, 'runs32'> {
+  if (typeof runs32 === 'boolean')
+    return { runs32: { runs: runs32, why: runs32 ? 'as given' : 'its kernel runs no 32-bit programs of its family (as given)' } };
+  if (runs32 !== 'this kernel' || !is64BitMachine(arch)) return {};
+  if (arch !== machine()) return {};
+  const facts = kernelRuns32(arch);
+  return { runs32: { runs: facts.runs32, why: facts.runs32Why } };
 }
 
 /**
@@ -94,6 +118,19 @@ export function imageHost(tree: Tree): HostOptions {
 
 export type Native = { reason: 'captures-host'; executable: string } | { reason: 'family' };
 
+/** Why a platform counts as native here, or why one of the host's family does not, in words; null for the others. */
+export function nativeDetail(platform: Platform, host: Host): string | null {
+  const native = nativeReason(platform, host);
+  if (native?.reason === 'captures-host') return `its rule matches this host's own ${native.executable}`;
+  if (platform.family !== host.family) return null;
+  const family = `the host (${host.machine}) is of the ${platform.family} family`;
+  if (platform.class !== 32 || !host.runs32) return family;
+  if (host.runs32.runs === false) return `${family}, but ${host.runs32.why}, so QEMU runs them`;
+  return host.runs32.runs
+    ? `${family}, and runs its 32-bit programs (${host.runs32.why})`
+    : `${family}; it runs these if ${host.runs32.why}`;
+}
+
 /**
  * Why a platform counts as native here: its rule would capture one of the host's own
  * executables (never registered), or it is of the host's family (registered only on request).
@@ -101,6 +138,7 @@ export type Native = { reason: 'captures-host'; executable: string } | { reason:
 export function nativeReason(platform: Platform, host: Host): Native | undefined {
   const captured = host.executables.find((e) => matches(platform.rule, e.head));
   if (captured) return { reason: 'captures-host', executable: captured.path };
-  if (platform.family === host.family) return { reason: 'family' };
+  // A 64-bit kernel that runs no 32-bit programs of its family (no IA32 emulation, no AArch32): QEMU runs them.
+  if (platform.family === host.family && !(platform.class === 32 && host.runs32?.runs === false)) return { reason: 'family' };
   return undefined;
 }

@@ -35,7 +35,14 @@ export interface FlagOptions {
 export interface PlanOptions extends InterpreterSearch, FlagOptions {
   /** Allow platforms of the host's own family (never ones whose rule captures host executables). */
   includeNative?: boolean;
+  /** The target kernel runs its family's 32-bit programs (given); otherwise host.runs32 decides. */
+  hostRuns32?: boolean;
   host?: HostOptions;
+}
+
+/** Options whose plan follows what the running kernel executes (enable, run, watch, check), unless told otherwise. */
+export function onThisKernel<T extends PlanOptions>(options: T): T {
+  return { ...options, host: { runs32: 'this kernel', ...options.host } };
 }
 
 export interface PlannedTarget {
@@ -99,7 +106,7 @@ function planIn(tree: Tree, all: boolean, platforms: readonly Platform[], option
     missing: [],
     skipped: [],
     conditions: options.credentials ? [CONDITIONS.CREDENTIALS()] : [],
-    host: detectHost(options.host),
+    host: detectHost({ ...options.host, ...(options.hostRuns32 !== undefined ? { runs32: options.hostRuns32 } : {}) }),
   };
   const candidates = notNative(all, platforms, options, plan);
   const askP = options.preserveArgv0 === undefined;

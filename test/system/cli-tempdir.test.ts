@@ -90,6 +90,7 @@ describe('CLI on a temp directory', () => {
       matchesTable: true,
       native: false,
       nativeReason: null,
+      nativeDetail: null,
       sandboxVisible: null,
       persisted: null,
       persistedBy: null,
