@@ -72,6 +72,12 @@ export const CONDITIONS = {
       `kept ${path}: an empty file there masks it (systemd's convention), so it was not written`,
       '--force replaces it',
     ),
+  BINFMT_D_SKIPPED: (platforms: string) =>
+    warning(
+      'BINFMT_D_SKIPPED',
+      'systemd skips binfmt.d where /proc/sys is read-only, as in a container booted by systemd-nspawn: these files register nothing at boot here',
+      `qemu-binfmt persist ${platforms} --via unit`,
+    ),
   NOTHING_PERSISTED: (root: string) => notice('NOTHING_PERSISTED', `no file written by qemu-binfmt under ${root}`),
   NO_NIX_SYSTEM: (platform: string) => notice('NO_NIX_SYSTEM', `${platform} has no Nix system name; left out`),
   CREDENTIALS: (entry?: string) =>

@@ -24,6 +24,19 @@ function mountInfo(mountinfo = '/proc/self/mountinfo'): Array<{ point: string; o
     });
 }
 
+/** Whether a path is on a read-only mount in this mount namespace (the topmost of those that contain it). */
+export function mountedReadOnly(path: string): boolean {
+  try {
+    const under = (point: string) => path === point || path.startsWith(point === '/' ? '/' : `${point}/`);
+    const containing = mountInfo().filter((m) => under(m.point));
+    const deepest = Math.max(...containing.map((m) => m.point.length));
+    const mount = containing.findLast((m) => m.point.length === deepest);
+    return mount?.options.split(',').includes('ro') ?? false;
+  } catch {
+    return false;
+  }
+}
+
 /** Mount points of this mount namespace. */
 function mountPoints(mountinfo = '/proc/self/mountinfo'): Set<string> {
   return new Set(mountInfo(mountinfo).map((m) => m.point));

@@ -1,7 +1,8 @@
 import { accessSync, closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEntry, type Entry } from '../codec/entry.js';
-import { errnoOf, QemuBinfmtError, REPORT_HINT } from '../errors.js';
+import { conditionError, errnoOf, QemuBinfmtError, REPORT_HINT } from '../errors.js';
+import { CONDITIONS } from '../conditions.js';
 import { run } from '../exec.js';
 import { CONTROL_FILES, type BinfmtTable, type ControlAction, type MountState } from './binfmt-table.js';
 import { kernelRefused, mountFailed, mountRefused, systemError } from './errors.js';
@@ -95,10 +96,19 @@ class BinfmtDir implements BinfmtTable {
    * point is an empty directory, or another binfmt_misc instance (hidden, in this namespace only).
    */
   async mount(): Promise<void> {
-    if (readdirSync(this.dir).length > 0 && !isBinfmtFsAt(this.dir)) throw mountRefused(this.dir);
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (err) {
+      // An automount point whose mount fails (ENODEV: no binfmt_misc in the kernel), say.
+      throw binfmtInKernel() ? systemError(err, this.dir, 'list') : noBinfmtMisc();
+    }
+    if (names.length > 0 && !isBinfmtFsAt(this.dir)) throw mountRefused(this.dir);
+    // mount(8) loads the module when the kernel has it as one.
     const result = await run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', this.dir]);
     this.release();
     this.bound = undefined;
+    if (result.exitCode !== 0 && !binfmtInKernel()) throw noBinfmtMisc();
     if (result.exitCode !== 0 || this.mountState() !== 'mounted') throw mountFailed(this.dir, result.stderr.trim());
   }
 
@@ -206,6 +216,17 @@ function openFile(at: string, path: string, flags: number): number {
     throw systemError(err, path, 'open');
   }
 }
+
+/** Whether the kernel has binfmt_misc now (built in, or its module loaded): /proc/filesystems says; unreadable counts as yes. */
+export function binfmtInKernel(): boolean {
+  try {
+    return readFileSync('/proc/filesystems', 'utf8').includes('binfmt_misc');
+  } catch {
+    return true;
+  }
+}
+
+const noBinfmtMisc = () => conditionError('NO_BINFMT_MISC', CONDITIONS.NO_BINFMT_MISC());
 
 function isBinfmtFsAt(path: string): boolean {
   try {

@@ -2,6 +2,7 @@ import { fileHas } from '../fs/files.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { detectVia } from '../boot/locations.js';
+import { binfmtInKernel } from '../kernel/binfmt-dir.js';
 import { CONDITIONS, type Condition } from '../conditions.js';
 import { Tree } from '../fs/tree.js';
 import { accessTable } from '../kernel/access.js';
@@ -72,7 +73,7 @@ function kernelChecks({ facts, problems }: Found): void {
           ? `32-bit programs of the ${arch} family run natively (${host.runs32Why})`
           : `32-bit programs of the ${arch} family do not run natively (${host.runs32Why}): qemu-binfmt enable PLATFORM --include-native registers an emulator`,
     );
-  if (!fileHas('/proc/filesystems', 'binfmt_misc')) problems.push(CONDITIONS.NO_BINFMT_MISC());
+  if (!binfmtInKernel()) problems.push(CONDITIONS.NO_BINFMT_MISC());
   if (fileHas('/proc/version', 'icrosoft'))
     facts.push(
       'WSL: every WSL distribution shares this table, and one whose systemd stops wipes it (persist with a unit, or re-run enable)',

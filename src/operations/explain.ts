@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { Tree, type HeldFile } from '../fs/tree.js';
 import type { Entry } from '../codec/entry.js';
@@ -10,6 +10,7 @@ import { identify, type Identity } from '../explain/identify.js';
 import { programNeeds } from '../explain/needs.js';
 import { decideWinner, type Winner } from '../explain/winner.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
+import { binfmtInKernel } from '../kernel/binfmt-dir.js';
 import { detectHost, nativeReason, type HostOptions } from '../plan/host.js';
 import { is64BitMachine, kernelFacts, type KernelFacts } from '../plan/host-kernel.js';
 import { shellQuote } from '../boot/quote.js';
@@ -413,13 +414,5 @@ function isExecutable(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function binfmtInKernel(): boolean {
-  try {
-    return readFileSync('/proc/filesystems', 'utf8').includes('binfmt_misc');
-  } catch {
-    return true;
   }
 }

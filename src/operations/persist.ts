@@ -1,6 +1,7 @@
 import { CONDITIONS, type Condition } from '../conditions.js';
 import { join, resolve } from 'node:path';
 import { Tree } from '../fs/tree.js';
+import { mountedReadOnly } from '../fs/mount.js';
 import { detectVia, LOCATIONS, type Via } from '../boot/locations.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
 import { QemuBinfmtError } from '../errors.js';
@@ -147,7 +148,12 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
     written: files.map((f) => tree.show(f.inside)),
     linked,
     masked: masked.map((f) => tree.show(f.inside)),
-    conditions: [...result.plan.conditions, ...masked.map((f) => CONDITIONS.BOOT_FILE_MASKED(tree.show(f.inside)))],
+    conditions: [
+      ...result.plan.conditions,
+      ...masked.map((f) => CONDITIONS.BOOT_FILE_MASKED(tree.show(f.inside))),
+      // Here, not in an image: where it will boot cannot be told from a tree.
+      ...(via === 'binfmt.d' && !inImage && mountedReadOnly('/proc/sys') ? [CONDITIONS.BINFMT_D_SKIPPED(names.join(' '))] : []),
+    ],
   };
   const unmasked = new Set(files.flatMap((f) => registrationsIn(f.content).map((r) => r.name)));
   const plan = { ...result.plan, targets: result.plan.targets.filter((t) => unmasked.has(t.registration.name)) };

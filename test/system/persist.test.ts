@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+import { execa } from 'execa';
 import { chmod, copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { writeFakeQemu } from '../helpers/fake-qemu.js';
-import { foreign, ROOT, skipOrFail } from '../helpers/paths.js';
+import { CLI, foreign, ROOT, skipOrFail } from '../helpers/paths.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
 /** Every path under dir with its type, mode and content or link target. */
@@ -264,5 +265,19 @@ describe('persist on a live system (private binfmt_misc instance, /etc on a priv
     } finally {
       await instance.stop();
     }
+  });
+
+  it('says that binfmt.d registers nothing at boot where /proc/sys is read-only (a container booted by systemd-nspawn)', async function () {
+    // A fresh /proc, read-only, in new namespaces: as systemd-nspawn's /proc/sys is.
+    const script = `mount -o remount,ro /proc && mount -t tmpfs tmpfs /etc && ${process.execPath} ${CLI} persist aarch64 --via binfmt.d --no-now`;
+    const r = await execa('unshare', ['--user', '--map-root-user', '--mount', '--pid', '--fork', '--mount-proc', 'sh', '-c', script], {
+      reject: false,
+      env: { ...env, QEMU_BINFMT_DIR: '' },
+    });
+    if (r.stdout === '' && /unshare/.test(r.stderr)) skipOrFail(this, `cannot make new namespaces: ${r.stderr}`);
+    expect([r.exitCode, r.stdout]).to.deep.equal([0, 'wrote /etc/binfmt.d/qemu-aarch64.conf']);
+    expect(r.stderr).to.equal(
+      'warning: systemd skips binfmt.d where /proc/sys is read-only, as in a container booted by systemd-nspawn: these files register nothing at boot here; qemu-binfmt persist aarch64 --via unit',
+    );
   });
 });
