@@ -47,10 +47,10 @@ export const CONDITIONS = {
       `binfmt_misc is switched off as a whole (${dir}/status reads disabled): no entry runs anything`,
       `echo 1 > ${dir}/status`,
     ),
-  OTHER_INSTANCE: (dir: string, seen: string, bound: string) =>
+  OTHER_INSTANCE: (dir: string, seen: string, bound: string | undefined) =>
     warning(
       'OTHER_INSTANCE',
-      `${dir} showed another binfmt_misc instance (${seen}) than the one this run started with (${bound}); nothing was written to it, and this namespace's own was mounted over it`,
+      `${dir} showed another binfmt_misc instance (${seen}) than ${bound ? `the one this run started with (${bound})` : "this user namespace's own"}; nothing was written to it, and this namespace's own was mounted over it`,
     ),
   MOUNTED_NOW: (dir: string) => notice('MOUNTED_NOW', `mounted binfmt_misc on ${dir} (it stays mounted)`),
   PRIVATE_TABLE: () =>

@@ -66,7 +66,7 @@ export async function accessTable(options: TableOptions, mayMount = true, requir
   if (state === 'other' && !(options.mount && mayMount)) throw anotherInstance(table);
   if (!mounted && options.mount && mayMount) {
     const { seen, bound } = table.instances();
-    if (state === 'other') conditions.push(CONDITIONS.OTHER_INSTANCE(table.dir, seen ?? 'unknown', bound ?? 'unknown'));
+    if (state === 'other') conditions.push(CONDITIONS.OTHER_INSTANCE(table.dir, seen ?? 'unknown', bound));
     await table.mount();
     mounted = true;
     conditions.push(CONDITIONS.MOUNTED_NOW(table.dir));

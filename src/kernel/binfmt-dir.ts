@@ -1,9 +1,25 @@
-import { accessSync, closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, statfsSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmdirSync,
+  statfsSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEntry, type Entry } from '../codec/entry.js';
 import { conditionError, errnoOf, QemuBinfmtError, REPORT_HINT } from '../errors.js';
 import { CONDITIONS } from '../conditions.js';
-import { run } from '../exec.js';
+import { run, runWithFds } from '../exec.js';
+import { inChildUserNamespace } from './namespace.js';
 import { CONTROL_FILES, type BinfmtTable, type ControlAction, type MountState } from './binfmt-table.js';
 import { kernelRefused, mountFailed, mountRefused, systemError } from './errors.js';
 
@@ -75,6 +91,10 @@ class BinfmtDir implements BinfmtTable {
     }
     this.seen = undefined;
     if (this.bound?.fd !== undefined) return 'same';
+    if (!this.bound && binfmtFs && !ownInstance(dev)) {
+      this.seen = `${describe(dev, mountIdOf(fd))}, not this user namespace's own`;
+      return 'other';
+    }
     this.bound = { dev, binfmtFs, fd };
     return 'kept';
   }
@@ -214,6 +234,30 @@ function openFile(at: string, path: string, flags: number): number {
     return openSync(at, flags);
   } catch (err) {
     throw systemError(err, path, 'open');
+  }
+}
+
+/**
+ * In a user namespace of its own, whether an instance is that namespace's: a mount copied from a
+ * parent namespace shows the parent's table (the host's), which real root mapped to root there
+ * could write. This namespace's own is mounted once at a private place and compared by device.
+ * In the initial namespace every instance is its own. Undecided (no mount allowed): its own.
+ */
+function ownInstance(dev: number): boolean {
+  if (!inChildUserNamespace()) return true;
+  let place: string;
+  try {
+    place = mkdtempSync(join(tmpdir(), 'qemu-binfmt-own-'));
+  } catch {
+    return true;
+  }
+  try {
+    if (runWithFds('mount', ['-t', 'binfmt_misc', 'binfmt_misc', place], []).exitCode !== 0) return true;
+    const own = statSync(place).dev;
+    runWithFds('umount', [place], []);
+    return own === dev;
+  } finally {
+    rmdirSync(place);
   }
 }
 

@@ -29,7 +29,9 @@ export function anotherInstance(table: BinfmtTable): QemuBinfmtError {
   const { bound, seen } = table.instances();
   return new QemuBinfmtError(
     'ANOTHER_INSTANCE',
-    `${table.dir} now shows another binfmt_misc instance (${seen ?? 'unknown'}) than the one this run started with (${bound ?? 'unknown'}), so nothing was written to it`,
+    bound
+      ? `${table.dir} now shows another binfmt_misc instance (${seen ?? 'unknown'}) than the one this run started with (${bound}), so nothing was written to it`
+      : `${table.dir} shows a binfmt_misc instance that is not this user namespace's own (${seen ?? 'unknown'}): a parent namespace's, showing through; nothing was written to it`,
     {
       path: table.dir,
       hint: "its own instance was unmounted, and what is there now is not its table (the parent namespace's, say); --mount mounts this namespace's own there again",

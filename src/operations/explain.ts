@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { Tree, type HeldFile } from '../fs/tree.js';
 import type { Entry } from '../codec/entry.js';
@@ -8,6 +8,7 @@ import { tryReadElfInfo } from '../elf/header.js';
 import { ET_DYN, ET_EXEC } from '../elf/layout.js';
 import { identify, type Identity } from '../explain/identify.js';
 import { programNeeds } from '../explain/needs.js';
+import { libraryFixes } from '../explain/fixes.js';
 import { decideWinner, type Winner } from '../explain/winner.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
 import { binfmtInKernel } from '../kernel/binfmt-dir.js';
@@ -112,12 +113,31 @@ async function explainNamed(file: string, ctx: Context): Promise<Explanation> {
       : `cannot run: ${statSync(file, { throwIfNoEntry: false })?.isDirectory() ? `${file} is a directory` : error.message}`;
     return { file, runs: false, verdict, code: notLooked ? 'NOT_LOOKED_AT' : 'CANNOT_READ', reasons: [], fixes: [] };
   }
-  if (!held) return { file, ...failing('ENOENT', file), reasons: [], fixes: [] };
+  if (!held) return { file, ...failing('ENOENT', danglingOrMissing(file)), reasons: [], fixes: [] };
   try {
     return await explainOne(file, ctx, 0, held.path);
   } finally {
     held.close();
   }
+}
+
+/** A missing file as the user named it: a link that leads nowhere is named with where it leads. */
+function danglingOrMissing(file: string): string {
+  try {
+    return lstatSync(file).isSymbolicLink() ? `${file} is a symbolic link to ${readlinkSync(file)}, which does not exist` : file;
+  } catch {
+    return file;
+  }
+}
+
+/** Without registering anything (no root, or not wanted): the rootless run, for the platforms it can take. */
+function runInstead(u: Under, platform: Platform, enableArgs: string): string[] {
+  if (enableArgs !== platform.name) return [];
+  const { tree } = u.ctx;
+  const rootfs = tree.isHost ? '' : ` --rootfs ${shellQuote(tree.path)}`;
+  // Inside a root filesystem the command is named as the chroot sees it.
+  const inside = !tree.isHost && u.file.startsWith(`${tree.path}/`) ? u.file.slice(tree.path.length) : u.file;
+  return [`or, without root and without registering anything: qemu-binfmt run ${platform.name}${rootfs} -- ${shellQuote(inside)}`];
 }
 
 /** One explanation under way: what it found so far, in order, and how it ends. */
@@ -152,7 +172,9 @@ async function explainOne(file: string, ctx: Context, depth: number, read = file
   if ('detail' in id)
     return id.kind === 'missing' ? u.fail('ENOENT', file) : u.result(false, `cannot run: ${id.detail}`, { code: 'CANNOT_READ' });
   if (!isExecutable(read)) {
-    fixes.push(`chmod +x ${file}`);
+    // Execute permission helps only a program: a text file or data needs no chmod.
+    if (id.kind === 'other') return u.fail('EACCES', `${file} is not executable, and it is not a program: it is ${id.what}`);
+    fixes.push(`chmod +x ${shellQuote(file)}`);
     return u.fail('EACCES', `${file} is not executable`);
   }
   if (id.kind === 'script') return explainScript(file, id, ctx, depth, reasons, fixes);
@@ -200,7 +222,7 @@ function tableVerdict(u: Under, platform: Platform, enableArgs: string): Explana
   if (!access.mounted) {
     if (!binfmtInKernel())
       u.reasons.push('the kernel has no binfmt_misc (CONFIG_BINFMT_MISC is off, or the module is not loaded: modprobe binfmt_misc)');
-    u.fixes.push(`qemu-binfmt enable ${enableArgs} --mount`);
+    u.fixes.push(`qemu-binfmt enable ${enableArgs} --mount`, ...runInstead(u, platform, enableArgs));
     return u.fail('ENOEXEC', CONDITIONS.NOT_MOUNTED(access.table.dir).problem, {
       platform: platform.name,
       code: 'NOT_MOUNTED',
@@ -233,7 +255,7 @@ async function chooseEntry(u: Under, platform: Platform, head: Uint8Array, enabl
   const ours = ctx.entries.find((e) => e.name === platform.entryName);
   if (ours?.rule && !claiming.includes(ours)) reasons.push(`entry ${ours.name} does not match it: ${mismatch(ours.rule, head)}`);
   if (enabled.length === 0) {
-    fixes.push(`qemu-binfmt enable ${enableArgs}`);
+    fixes.push(`qemu-binfmt enable ${enableArgs}`, ...runInstead(u, platform, enableArgs));
     return u.fail('ENOEXEC', 'no enabled binfmt_misc entry matches', { platform: platform.name });
   }
   if (enabled.length === 1) return enabled[0]!;
@@ -328,6 +350,17 @@ function setIdNote(file: string, entry: Entry, platform: string): string | undef
 
 const under = (ctx: Context) => (ctx.tree.isHost ? '' : ` under ${ctx.tree.path}`);
 
+/** A merged-/usr root that lacks its /lib (or /lib64) link while the loader is right there under /usr. */
+function mergedUsrLink(tree: Tree, loader: string): { reason: string; fix: string } | undefined {
+  const top = loader.split('/')[1];
+  if (!top || tree.stat(`/${top}`, false) || !tree.exists(`/usr${loader}`)) return undefined;
+  const root = tree.isHost ? '' : tree.path;
+  return {
+    reason: `/${top} is missing${tree.isHost ? '' : ` in ${root}`}, but the loader is at /usr${loader}: a merged-/usr root without its /${top} -> usr/${top} link`,
+    fix: `ln -s usr/${top} ${shellQuote(`${root}/${top}`)}`,
+  };
+}
+
 /** Whether the kernel runs a program of its own family of this width; says why not (or why unsure) in reasons. */
 function runsInFamily(width: 32 | 64, machine: string, kernel: KernelFacts, reasons: string[]): boolean {
   const host64 = is64BitMachine(machine);
@@ -357,12 +390,16 @@ function withNeeds(u: Under, verdict: string, extra: Partial<Explanation> = {}):
   const missing = needs.loaderPresent ? needs.missing.map((m) => m.library) : [needs.loader];
   if (missing.length === 0) return result(true, verdict, extra);
   if (needs.loaderPresent) reasons.push(`missing libraries${under(ctx)}: ${missing.join(' ')}`);
-  if (extra.interpreter) {
+  const merged = needs.loaderPresent ? undefined : mergedUsrLink(ctx.tree, needs.loader);
+  if (merged) {
+    reasons.push(merged.reason);
+    fixes.push(merged.fix);
+  } else {
     const arch = PLATFORMS.find((p) => p.name === extra.platform)?.aliases.debian?.[0];
-    fixes.push(
-      `install the foreign C library (Debian: apt-get install libc6${arch ? `:${arch}` : ''}), or set QEMU_LD_PREFIX to a root that has ${missing[0]}, or run it in a foreign root filesystem (--root explains it there)`,
-    );
-  } else fixes.push(`install the package that has ${missing[0]}`);
+    // The program's own architecture: foreign ones run through an entry; in a root, its own.
+    const own = extra.interpreter || !ctx.tree.isHost ? arch : undefined;
+    fixes.push(...libraryFixes(missing[0]!, own, ctx.tree, extra.platform));
+  }
   return fail('ENOENT', `${missing[0]} is missing${under(ctx)}`, extra);
 }
 

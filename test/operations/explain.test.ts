@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRegisterLine } from '../../src/codec/register-line.js';
@@ -37,7 +37,7 @@ describe('operations/explain, on the in-memory table', () => {
       false,
       'Exec format error: no enabled binfmt_misc entry matches',
       'aarch64',
-      ['qemu-binfmt enable aarch64'],
+      ['qemu-binfmt enable aarch64', `or, without root and without registering anything: qemu-binfmt run aarch64 -- ${program}`],
     ]);
   });
 
@@ -144,9 +144,19 @@ describe('operations/explain, on the in-memory table', () => {
     expect((await one(script)).verdict).to.equal(`runs through ${QEMU} (entry qemu-aarch64) (the script's interpreter ${program})`);
     const plain = join(dir, 'notes.txt');
     await writeFile(plain, 'hello\n');
-    expect((await one(plain)).verdict).to.equal(`Permission denied: ${plain} is not executable`);
+    const text = await one(plain);
+    expect([text.verdict, text.fixes], 'no chmod for a file that is no program').to.deep.equal([
+      `Permission denied: ${plain} is not executable, and it is not a program: it is a text file without a #! line: the kernel does not run it (a shell may, as a script)`,
+      [],
+    ]);
+    await writeFile(join(dir, 'program'), await readFile(program));
+    expect((await one(join(dir, 'program'))).fixes).to.deep.equal([`chmod +x ${join(dir, 'program')}`]);
     await chmod(plain, 0o755);
     expect((await one(plain)).verdict).to.match(/^Exec format error: .* is a text file without a #! line/);
     expect((await one(join(dir, 'nothing'))).verdict).to.equal(`No such file or directory: ${join(dir, 'nothing')}`);
+    await symlink(join(dir, 'gone'), join(dir, 'dangling'));
+    expect((await one(join(dir, 'dangling'))).verdict).to.equal(
+      `No such file or directory: ${join(dir, 'dangling')} is a symbolic link to ${join(dir, 'gone')}, which does not exist`,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { execa } from 'execa';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -191,5 +192,41 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
     // Where the host has binfmt_misc mounted, its mount shows through here: nothing to check then.
     if ((await instance!.sh('[ -e /proc/sys/fs/binfmt_misc/register ]')).exitCode === 0) return;
     expect(await agree(busybox)).to.equal('Exec format error: binfmt_misc is not mounted at /proc/sys/fs/binfmt_misc');
+  });
+
+  it("explain's fixes followed literally on arm64 roots made for the test (a library gone, the loader gone, a merged /usr without its /lib link) until the program runs", async function () {
+    this.timeout(300_000);
+    // An earlier test unmounted the instance's table: --mount mounts this namespace's own again.
+    expect((await instance!.cli(['enable', 'aarch64', '--mount'])).exitCode).to.equal(0);
+    const follow = async (root: string, program: string, expected: RegExp) => {
+      const e = await instance!.cli(['explain', join(root, program), '--root', root, '--json']);
+      const [said] = (JSON.parse(e.stdout) as { results: Array<{ runs: boolean; verdict: string; fixes: string[] }> }).results;
+      expect(said!.runs, said!.verdict).to.equal(false);
+      const fix = said!.fixes[0]!;
+      expect(fix).to.match(expected);
+      // The command, as written after its explanation; run where a user would, in a directory of their own.
+      const command = fix.includes(': ') ? fix.slice(fix.lastIndexOf(': ') + 2) : fix;
+      const done = await execa('sh', ['-c', command], { cwd: dir, reject: false });
+      expect(done.exitCode, `${command}: ${done.stderr}`).to.equal(0);
+      expect(await agree(join(root, program), root)).to.match(/^runs /);
+    };
+    const copy = async (name: string) => {
+      const root = join(dir, name);
+      await instance!.sh(`cp -a ${foreign(this, 'rootfs-arm64')} ${root}`);
+      return root;
+    };
+    const noLibrary = await copy('no-selinux');
+    await instance!.sh(`rm ${noLibrary}/lib/aarch64-linux-gnu/libselinux.so.1`);
+    await follow(
+      noLibrary,
+      'bin/ls',
+      /^unpack libselinux1:arm64 into the root filesystem \(a guess from the library's name; apt-file search libselinux\.so\.1 tells for sure\): /,
+    );
+    const noLoader = await copy('no-loader');
+    await instance!.sh(`rm ${noLoader}/lib/ld-linux-aarch64.so.1`);
+    await follow(noLoader, 'usr/bin/hello', /^unpack libc6:arm64 into the root filesystem/);
+    const merged = await copy('merged-usr');
+    await instance!.sh(`cp -a ${merged}/lib/. ${merged}/usr/lib/ && rm -rf ${merged}/lib`);
+    await follow(merged, 'usr/bin/hello', /^ln -s usr\/lib /);
   });
 });
