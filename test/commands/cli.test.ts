@@ -96,9 +96,9 @@ describe('cli on the in-memory table: main(argv, io, { table })', () => {
     const out: string[] = [];
     const io = { stdout: (t: string) => void out.push(t), stderr: () => {} };
     const running = main(['watch', 'arm', '--interval', '0.01', '--json', '--interpreter-dir', fake.dir], io, { table });
-    for (let i = 0; i < 100 && !table.read('qemu-arm'); i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 2000 && !table.read('qemu-arm'); i++) await new Promise((r) => setTimeout(r, 5));
     table.control('qemu-arm', '-1');
-    for (let i = 0; i < 100 && out.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 2000 && out.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
     process.emit('SIGTERM');
     expect(await running).to.equal(0);
     const events = out.map((l) => JSON.parse(l) as { event: string; entry: string; code: string });

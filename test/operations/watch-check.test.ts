@@ -53,7 +53,7 @@ describe('operations/watch and check, on the in-memory table', () => {
     const events: WatchEvent[] = [];
     const watcher = watch(['aarch64', 'arm'], { ...options, intervalSeconds: 0.01 }, (e) => events.push(e));
     const until = async (what: string, ok: () => boolean) => {
-      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < 2000 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
       expect(ok(), what).to.equal(true);
     };
     const repairs = () => events.filter((e) => e.event === 'repair').map((e) => `${e.entry} ${e.code}`);
@@ -84,14 +84,14 @@ describe('operations/watch and check, on the in-memory table', () => {
       const events: WatchEvent[] = [];
       const watcher = watch([], { ...options, intervalSeconds: 0.01, platformsFile: file }, (e) => events.push(e));
       const next = (kind: WatchEvent['event']) => events.filter((e) => e.event === kind).length;
-      for (let i = 0; i < 100 && !table.read('qemu-aarch64'); i++) await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < 2000 && !table.read('qemu-aarch64'); i++) await new Promise((r) => setTimeout(r, 5));
       await writeFile(file, 'aarch64 riscv64\n');
       watcher.reload();
-      for (let i = 0; i < 100 && !table.read('qemu-riscv64'); i++) await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < 2000 && !table.read('qemu-riscv64'); i++) await new Promise((r) => setTimeout(r, 5));
       expect(table.read('qemu-riscv64')?.enabled).to.equal(true);
       await writeFile(file, '# nothing\n');
       watcher.reload();
-      for (let i = 0; i < 100 && next('failure') === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < 2000 && next('failure') === 0; i++) await new Promise((r) => setTimeout(r, 5));
       watcher.stop();
       await watcher.done;
       expect(events.filter((e) => e.event === 'reload').map((e) => e.did)).to.deep.equal(['watching aarch64 riscv64']);
