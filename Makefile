@@ -1,5 +1,5 @@
 # Everything installs what it needs: Debian packages (as root) and npm packages.
-.PHONY: setup build test test-fast demo bench readme image image-test clean
+.PHONY: setup build test test-fast test-boot demo bench readme image image-test clean
 
 STAMP := node_modules/.installed
 
@@ -20,6 +20,10 @@ test: setup
 # The unit tier alone (no kernel, no root): seconds.
 test-fast: $(STAMP)
 	npm run test:fast
+
+# persist proven by a real boot: a Debian 12 VM under qemu-system-x86_64, booted with binfmt.d and with the unit.
+test-boot: setup build
+	sh scripts/test-boot.sh
 
 demo: setup build
 	sh scripts/demo.sh
