@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { endianness, machine, release } from 'node:os';
 import { createRequire } from 'node:module';
+import { runWithFds } from '../exec.js';
 import type * as Zlib from 'node:zlib';
 
 /**
@@ -85,14 +86,29 @@ export function runs32(arch: string): Pick<KernelFacts, 'runs32' | 'runs32Why'> 
   }
   const compat = has('COMPAT');
   if (compat === false) return { runs32: false, runs32Why: 'the kernel is built without CONFIG_COMPAT' };
-  if (arch === 'aarch64' || arch === 'arm64')
-    return {
-      runs32: undefined,
-      runs32Why: `the CPU has AArch32 at EL0${compat ? '' : ' and the kernel CONFIG_COMPAT'} (Apple M-series and many Armv9 cores have none)`,
-    };
+  if (arch === 'aarch64' || arch === 'arm64') return aarch32(compat);
   return compat
     ? { runs32: true, runs32Why: 'the kernel has CONFIG_COMPAT' }
     : { runs32: undefined, runs32Why: 'the kernel has CONFIG_COMPAT (its configuration cannot be read)' };
+}
+
+/**
+ * Whether this arm64 CPU runs 32-bit programs at all (Apple M-series, Graviton 3 and later,
+ * Ampere One have no AArch32 at EL0): the kernel refuses the PER_LINUX32 personality exactly
+ * then, which setarch linux32 asks for (one short process, on arm64 hosts only).
+ */
+function aarch32(compat: boolean | undefined): Pick<KernelFacts, 'runs32' | 'runs32Why'> {
+  const asked = runWithFds('setarch', ['linux32', 'true'], []);
+  if (asked.exitCode === 0) return { runs32: true, runs32Why: 'the CPU and kernel run AArch32 programs (setarch linux32 works)' };
+  if (asked.exitCode !== undefined && !asked.errno)
+    return {
+      runs32: false,
+      runs32Why: 'the CPU has no AArch32 at EL0, or the kernel no CONFIG_COMPAT (the PER_LINUX32 personality is refused)',
+    };
+  return {
+    runs32: undefined,
+    runs32Why: `the CPU has AArch32 at EL0${compat ? '' : ' and the kernel CONFIG_COMPAT'} (Apple M-series and many Armv9 cores have none)`,
+  };
 }
 
 /** The facts of the running kernel, for the machine it runs on; nothing is claimed for another machine. */
