@@ -62,6 +62,8 @@ for via in binfmt.d unit; do
 		WantedBy=multi-user.target
 	UNIT
 	ln -s ../boot-check.service "$tree/etc/systemd/system/multi-user.target.wants/boot-check.service"
+	# No login prompt on the console to interleave with what the check prints.
+	ln -s /dev/null "$tree/etc/systemd/system/serial-getty@ttyS0.service"
 	img=$work/$via.img
 	mkfs.ext4 -q -F -d "$tree" "$img" 3G
 	rm -rf "$tree"
