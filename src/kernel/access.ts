@@ -48,7 +48,7 @@ export interface TableAccess {
  * Without a mount, and without permission to make one, it fails with a hint.
  */
 export async function accessTable(options: TableOptions, mayMount = true, requireMounted = true): Promise<TableAccess> {
-  const table = options.table ?? tableOf(options);
+  const table = tableOf(options);
   const conditions: Condition[] = [];
   const privateNamespace = inChildUserNamespace();
   if (privateNamespace && options.refusePrivate) {
