@@ -7,6 +7,7 @@ import type { CheckReport } from '../operations/check.js';
 import type { Explanation } from '../operations/explain.js';
 import type { PlatformStatus, StatusReport } from '../operations/status.js';
 import type { ProbeReport } from '../operations/test.js';
+import { probeFailed } from '../probe/run-probe.js';
 
 /**
  * The JSON every command prints with --json: one envelope (docs/json.md, docs/json.schema.json).
@@ -137,7 +138,7 @@ export function checkEnvelope({ checked, problems }: CheckReport) {
 
 /** test: each failing probe is a problem of its platform. */
 export function probeEnvelope({ results, conditions }: ProbeReport) {
-  const failing = results.filter((r) => r.outcome !== 'pass' && r.outcome !== 'no-probe');
+  const failing = results.filter(probeFailed);
   return envelope(
     'test',
     results,

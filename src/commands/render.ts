@@ -3,6 +3,7 @@ import type { Platform } from '../table/platforms.js';
 import { aliasesOf, PLATFORMS } from '../table/platforms.js';
 import type { Explanation } from '../operations/explain.js';
 import type { ProbeReport } from '../operations/test.js';
+import { probeFailed } from '../probe/run-probe.js';
 import type { Outcome, Report } from '../operations/report.js';
 import type { PlatformStatus, StatusReport } from '../operations/status.js';
 import { CONDITIONS, conditionText, type Said } from '../conditions.js';
@@ -174,7 +175,7 @@ export function formatProbeReport(report: ProbeReport): Output {
   const label = (o: string) => (o === 'pass' ? 'ok' : o === 'no-probe' ? 'untested' : 'FAILED');
   const stdout = report.results.map((r) => `${r.entry}: ${label(r.outcome)}: ${r.detail}`);
   if (!report.results.length) stdout.push('nothing to test: no qemu-binfmt entry is registered');
-  const failed = report.results.filter((r) => r.outcome !== 'pass' && r.outcome !== 'no-probe').length;
+  const failed = report.results.filter(probeFailed).length;
   const stderr = [
     ...report.conditions.map(conditionLine),
     ...(failed ? [`qemu-binfmt: ${failed} of ${report.results.length} failed`] : []),

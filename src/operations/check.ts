@@ -6,6 +6,7 @@ import { onThisKernel, planEnable, type PlanOptions } from '../plan/plan.js';
 import { askedOtherwise, isDistributionEntry, unusable } from '../plan/distribution.js';
 import { lockDifferences, provenance, readLock } from './provenance.js';
 import { testPlatforms } from './test.js';
+import { probeFailed } from '../probe/run-probe.js';
 
 export interface CheckOptions extends TableOptions, PlanOptions {
   /** Also run each platform's probe through the kernel. */
@@ -57,8 +58,7 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
   if (options.probe && problems.length === 0 && checked.length) {
     const probes = await testPlatforms(checked, options);
     for (const r of probes.results)
-      if (r.outcome !== 'pass' && r.outcome !== 'no-probe')
-        problems.push(onPlatform(r.platform, CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform)));
+      if (probeFailed(r)) problems.push(onPlatform(r.platform, CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform)));
   }
   if (lock) problems.push(...lockDifferences(lock, await provenance(names, options), names));
   return { ok: problems.length === 0, problems, checked };

@@ -11,6 +11,7 @@ import { knownQemuVersion, majorOf } from '../plan/interpreter.js';
 import { VersionCache } from '../plan/version-cache.js';
 import { decideWinner } from '../explain/winner.js';
 import { probeElf, probeRecord } from '../probe/probe-elf.js';
+import { probeFailed } from '../probe/run-probe.js';
 import { PLATFORMS } from '../table/platforms.js';
 import { shellQuote } from '../boot/quote.js';
 import { matches, overlaps } from '../table/rule.js';
@@ -114,8 +115,7 @@ async function probeChecks({ problems }: Found, registered: readonly PlatformSta
     registered.map((p) => p.platform),
     options,
   );
-  for (const r of probes.results)
-    if (r.outcome !== 'pass' && r.outcome !== 'no-probe') problems.push(CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform));
+  for (const r of probes.results) if (probeFailed(r)) problems.push(CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform));
 }
 
 /** Other handlers: C, whoever registered it, and those that claim the same files (the newest wins). */

@@ -18,6 +18,7 @@ import { CONDITIONS } from '../conditions.js';
 import { failed, type Report, type TargetResult } from './report.js';
 import { checkHost, type HostProbe, type WrittenEntry } from './host-check.js';
 import { testPlatforms } from './test.js';
+import { probeFailed } from '../probe/run-probe.js';
 
 export interface EnableOptions extends TableOptions, PlanOptions {
   /** Replace a same-named entry that differs. */
@@ -100,7 +101,7 @@ async function verify(registered: readonly TargetResult[], results: readonly Tar
       Object.assign(r, failed(r, error.withContext(`registered, but not verified: ${error.message}`), r.warnings));
     return { results: [] };
   });
-  for (const probe of probes.results.filter((p) => p.outcome !== 'pass' && p.outcome !== 'no-probe')) {
+  for (const probe of probes.results.filter(probeFailed)) {
     const r = results.find((x) => x.entry === probe.entry);
     if (r)
       Object.assign(

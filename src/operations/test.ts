@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QemuBinfmtError } from '../errors.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
-import { probeOne, type ProbeResult } from '../probe/run-probe.js';
+import { probeFailed, probeOne, type ProbeResult } from '../probe/run-probe.js';
 import { isAll, PLATFORMS, resolvePlatforms } from '../table/platforms.js';
 
 export interface ProbeReport {
@@ -41,7 +41,7 @@ export async function testPlatforms(names: readonly string[], options: TableOpti
   try {
     const results = await Promise.all(chosen.map((p) => probeOne(p, entries, kernelOn, dir)));
     // A platform without a probe is untested, not failed.
-    return { ok: results.every((r) => r.outcome === 'pass' || r.outcome === 'no-probe'), results, conditions: access.conditions };
+    return { ok: !results.some(probeFailed), results, conditions: access.conditions };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

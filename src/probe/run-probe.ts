@@ -19,6 +19,9 @@ type ProbeOutcome =
   | 'wrong-output'
   | 'no-probe';
 
+/** A probe that ran and did not pass (one without a probe is untested, not failed). */
+export const probeFailed = (r: Pick<ProbeResult, 'outcome'>): boolean => r.outcome !== 'pass' && r.outcome !== 'no-probe';
+
 export interface ProbeResult {
   platform: string;
   entry: string;
