@@ -571,6 +571,7 @@ export class Tree {
       throw new QemuBinfmtError('IO', `${this.show(place.inside)} is missing and cannot be made${errno ? ` (${errno})` : ''}`, {
         path: this.show(place.inside),
         cause: err,
+        ...(errno ? { errno } : {}),
         hint: WRITE_HINTS[errno ?? ''] ?? 'make it, or make the directory it is in writable',
       });
     }

@@ -1,7 +1,7 @@
 import { fstatSync, mkdirSync, mkdtempSync, openSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asQemuBinfmtError, errnoOf, QemuBinfmtError } from '../errors.js';
+import { asQemuBinfmtError, QemuBinfmtError } from '../errors.js';
 import { runWithFds } from '../exec.js';
 import { mountInTree, sameFile } from '../fs/mount.js';
 import { Tree } from '../fs/tree.js';
@@ -26,10 +26,7 @@ import { Tree } from '../fs/tree.js';
 const REQUIRED = ['/proc', '/dev', '/sys', '/tmp'];
 
 const PERMISSION = new Set(['EACCES', 'EPERM', 'EROFS']);
-const cannotWrite = (err: unknown) => {
-  const error = asQemuBinfmtError(err);
-  return PERMISSION.has(error.errno ?? errnoOf(error.cause) ?? '');
-};
+const cannotWrite = (err: unknown) => PERMISSION.has(asQemuBinfmtError(err).errno ?? '');
 
 function mountRootfs(root: string, binds: ReadonlyArray<readonly [string, string]>): string | undefined {
   // The root filesystem as opened in this namespace (fd 5) must be the directory run checked
