@@ -6,9 +6,8 @@ import { detectVia, LOCATIONS, type Via } from '../boot/locations.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
 import { QemuBinfmtError } from '../errors.js';
 import { exportFiles } from './export.js';
-import { onThisKernel } from '../plan/plan.js';
 import { createdDirsOf, readIfOurs } from '../boot/file-mark.js';
-import { imageHost } from '../plan/host.js';
+import { imageHost, thisKernel } from '../plan/host.js';
 import { registrationsIn } from '../boot/persisted-registrations.js';
 import { PLATFORMS, resolvePlatforms } from '../table/platforms.js';
 import type { Report } from './report.js';
@@ -127,7 +126,7 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
     createdDirs,
     // In an image: its own executables decide what is native, and units run its qemu-binfmt.
     // In an image its own executables decide what is native (the family rule: it may boot anywhere); here, this kernel.
-    ...(inImage ? { host: options.host ?? imageHost(tree), command: ['qemu-binfmt'] } : { host: onThisKernel(options).host! }),
+    ...(inImage ? { host: options.host ?? imageHost(tree), command: ['qemu-binfmt'] } : { host: thisKernel(options.host) }),
   });
   if (result.failed[0]) throw result.failed[0].error;
 

@@ -1,7 +1,7 @@
 import { accessSync } from 'node:fs';
 import type { Entry } from '../codec/entry.js';
 import { tryReadElfInfo } from '../elf/header.js';
-import { detectHost, nativeDetail, nativeReason, type HostOptions } from '../plan/host.js';
+import { detectHost, nativeDetail, nativeReason, thisKernel, type HostOptions } from '../plan/host.js';
 import { PLATFORMS, resolvePlatforms, type Platform } from '../table/platforms.js';
 import { differences } from '../codec/compare.js';
 import { readPersisted, type Persisted } from '../boot/persisted-registrations.js';
@@ -71,7 +71,7 @@ export interface StatusOptions extends TableOptions {
 export async function status(names: readonly string[], options: StatusOptions = {}): Promise<StatusReport> {
   const platforms = names.length === 0 ? [...PLATFORMS] : resolvePlatforms(names);
   const access = await accessTable(options, true, false);
-  const host = detectHost({ runs32: 'this kernel', ...options.host });
+  const host = detectHost(thisKernel(options.host));
   const { table, mounted } = access;
   const entries = mounted ? table.list() : [];
   const kernelEnabled = mounted ? table.kernelEnabled() : null;

@@ -52,8 +52,11 @@ export interface HostOptions {
 export interface Host {
   machine: string;
   family: string;
-  /** The kernel's 32-bit support for its family, when known (false: those platforms are not native); and why. */
-  runs32?: { runs: boolean | undefined; why: string };
+  /**
+   * The kernel's 32-bit support for its family, when asked for (false: those platforms are not
+   * native), and why. Read on first call, only for a 32-bit platform of the host's family.
+   */
+  runs32?: () => { runs: boolean | undefined; why: string };
   /** The first bytes of each host executable that could be read. */
   executables: ReadonlyArray<{ path: string; head: Uint8Array }>;
 }
@@ -86,14 +89,27 @@ export function detectHost(options: HostOptions = {}): Host {
   };
 }
 
+/** Host options that ask for the running kernel's 32-bit support (enable, run, watch, check, status), unless given. */
+export const thisKernel = (host: HostOptions = {}): HostOptions => ({ runs32: 'this kernel', ...host });
+
 /** The 32-bit support the options give or ask to read (only the running kernel's, and only on its own machine). */
 function runs32Of(runs32: HostOptions['runs32'], arch: string): Pick<Host, 'runs32'> {
-  if (typeof runs32 === 'boolean')
-    return { runs32: { runs: runs32, why: runs32 ? 'as given' : 'its kernel runs no 32-bit programs of its family (as given)' } };
-  if (runs32 !== 'this kernel' || !is64BitMachine(arch)) return {};
-  if (arch !== machine()) return {};
-  const facts = kernelRuns32(arch);
-  return { runs32: { runs: facts.runs32, why: facts.runs32Why } };
+  if (typeof runs32 === 'boolean') {
+    const given = { runs: runs32, why: runs32 ? 'as given' : 'its kernel runs no 32-bit programs of its family (as given)' };
+    return { runs32: () => given };
+  }
+  if (runs32 !== 'this kernel' || !is64BitMachine(arch) || arch !== machine()) return {};
+  // The kernel's configuration is read (a few milliseconds) only when a platform needs it, once.
+  let read: { runs: boolean | undefined; why: string } | undefined;
+  return {
+    runs32: () => {
+      if (!read) {
+        const facts = kernelRuns32(arch);
+        read = { runs: facts.runs32, why: facts.runs32Why };
+      }
+      return read;
+    },
+  };
 }
 
 /**
@@ -124,11 +140,10 @@ export function nativeDetail(platform: Platform, host: Host): string | null {
   if (native?.reason === 'captures-host') return `its rule matches this host's own ${native.executable}`;
   if (platform.family !== host.family) return null;
   const family = `the host (${host.machine}) is of the ${platform.family} family`;
-  if (platform.class !== 32 || !host.runs32) return family;
-  if (host.runs32.runs === false) return `${family}, but ${host.runs32.why}, so QEMU runs them`;
-  return host.runs32.runs
-    ? `${family}, and runs its 32-bit programs (${host.runs32.why})`
-    : `${family}; it runs these if ${host.runs32.why}`;
+  const runs32 = platform.class === 32 ? host.runs32?.() : undefined;
+  if (!runs32) return family;
+  if (runs32.runs === false) return `${family}, but ${runs32.why}, so QEMU runs them`;
+  return runs32.runs ? `${family}, and runs its 32-bit programs (${runs32.why})` : `${family}; it runs these if ${runs32.why}`;
 }
 
 /**
@@ -139,6 +154,6 @@ export function nativeReason(platform: Platform, host: Host): Native | undefined
   const captured = host.executables.find((e) => matches(platform.rule, e.head));
   if (captured) return { reason: 'captures-host', executable: captured.path };
   // A 64-bit kernel that runs no 32-bit programs of its family (no IA32 emulation, no AArch32): QEMU runs them.
-  if (platform.family === host.family && !(platform.class === 32 && host.runs32?.runs === false)) return { reason: 'family' };
+  if (platform.family === host.family && !(platform.class === 32 && host.runs32?.().runs === false)) return { reason: 'family' };
   return undefined;
 }

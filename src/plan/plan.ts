@@ -3,7 +3,7 @@ import { Tree } from '../fs/tree.js';
 import { asQemuBinfmtError, QemuBinfmtError, usageError } from '../errors.js';
 import type { Flags } from '../codec/flags.js';
 import { CONDITIONS, type Condition } from '../conditions.js';
-import { detectHost, nativeReason, type Host, type HostOptions } from './host.js';
+import { detectHost, nativeReason, thisKernel, type Host, type HostOptions } from './host.js';
 import {
   describeSearch,
   DirectoryIndex,
@@ -42,7 +42,7 @@ export interface PlanOptions extends InterpreterSearch, FlagOptions {
 
 /** Options whose plan follows what the running kernel executes (enable, run, watch, check), unless told otherwise. */
 export function onThisKernel<T extends PlanOptions>(options: T): T {
-  return { ...options, host: { runs32: 'this kernel', ...options.host } };
+  return { ...options, host: thisKernel(options.host) };
 }
 
 export interface PlannedTarget {
