@@ -27,13 +27,10 @@ export interface Finding {
   path?: string;
 }
 
-/** A command's name; status's modes are told apart (status --check, status --provenance). */
-export type JsonCommand = string;
-
 export interface Envelope<R = unknown, D extends object = object> {
   ok: boolean;
-  /** The command, or null when the command line was not understood. */
-  command: JsonCommand | null;
+  /** The command (status's modes told apart: status --check, status --provenance), or null when the command line was not understood. */
+  command: string | null;
   /** One item per target: platform, file or path (their shape is the command's). */
   results: R[];
   problems: Finding[];
@@ -66,7 +63,7 @@ export function errorFinding(error: ErrorInfo | QemuBinfmtError, where: Where = 
   };
 }
 
-export function envelope<R, D extends object>(command: JsonCommand | null, results: R[], findings: Finding[], details: D): Envelope<R, D> {
+export function envelope<R, D extends object>(command: string | null, results: R[], findings: Finding[], details: D): Envelope<R, D> {
   const of = (severity: Severity) => findings.filter((f) => f.severity === severity);
   return {
     ok: !findings.some((f) => f.severity === 'problem'),
