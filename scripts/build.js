@@ -2,7 +2,10 @@
 // and the library into dist/index.js; tsc writes the type declarations.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * Start-up work that no command needs, removed at bundle time (measured with node --cpu-prof):
@@ -68,4 +71,30 @@ for (const [from] of LAZY.flatMap((l) => l.edits)) {
   if (!applied.has(from)) console.warn(`build: a start-up edit no longer applies (a dependency changed): ${from}`);
 }
 execFileSync('npx', ['tsc', '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
+
+// The man page, from the commands and the one options table (package.json's "man" links it on install).
+const scratch = mkdtempSync(join(tmpdir(), 'qemu-binfmt-man-'));
+try {
+  await build({
+    stdin: {
+      contents:
+        "import { COMMANDS } from './src/commands/all.ts'; import { manPage } from './src/usage/man.ts';" +
+        "import pkg from './package.json' with { type: 'json' }; export default manPage(COMMANDS, pkg.version);",
+      resolveDir: '.',
+      loader: 'ts',
+    },
+    outfile: join(scratch, 'man.mjs'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  const { default: page } = await import(pathToFileURL(join(scratch, 'man.mjs')).href);
+  mkdirSync('dist/man');
+  writeFileSync('dist/man/qemu-binfmt.1', page);
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
 chmodSync('dist/cli.js', 0o755);

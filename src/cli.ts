@@ -3,42 +3,16 @@ import { existsSync, realpathSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
 import pkg from '../package.json' with { type: 'json' };
-import { globalOptions, type Command } from './commands/command.js';
-import { disableCommand } from './commands/disable.js';
-import { enableCommand } from './commands/enable.js';
-import { doctorCommand } from './commands/doctor.js';
-import { explainCommand } from './commands/explain.js';
-import { exportCommand } from './commands/export.js';
+import { COMMANDS } from './commands/all.js';
+import { globalOptions } from './commands/command.js';
 import { printable, processIo, writeJson, type Io } from './commands/output.js';
-import { persistCommand, unpersistCommand } from './commands/persist.js';
-import { platformsCommand } from './commands/platforms.js';
-import { sandboxCommand } from './commands/sandbox.js';
-import { statusCommand } from './commands/status.js';
-import { testCommand } from './commands/test.js';
-import { runCommand } from './commands/run.js';
-import { watchCommand } from './commands/watch.js';
-import { lockCommand } from './commands/lock.js';
 import { optionWords } from './options/read.js';
 import type { BinfmtTable } from './kernel/binfmt-table.js';
 import { asQemuBinfmtError, usageError, type QemuBinfmtError } from './errors.js';
 import { envelope, errorFinding } from './commands/json.js';
-
-const COMMANDS: readonly Command[] = [
-  enableCommand,
-  disableCommand,
-  statusCommand,
-  platformsCommand,
-  exportCommand,
-  persistCommand,
-  unpersistCommand,
-  sandboxCommand,
-  testCommand,
-  explainCommand,
-  doctorCommand,
-  runCommand,
-  watchCommand,
-  lockCommand,
-];
+import { EXIT_CODES, TAGLINE } from './usage/about.js';
+import { complete } from './usage/complete.js';
+import { unknownArgument } from './usage/suggest.js';
 
 /** What a caller may hand to main instead of the system's: the table every command works on (an in-memory one, say). */
 export interface MainOptions {
@@ -53,6 +27,8 @@ export async function main(args: readonly string[], io: Io = processIo, options:
   const cwdGone = workingDirectoryGone();
   // yargs reads the working directory as it loads; relative paths are refused (options/read.ts).
   if (cwdGone) process.chdir('/');
+  // The completion scripts' question (usage/shells.ts): answered without loading yargs.
+  if (args[0] === COMPLETE) return answerCompletion(args.slice(1), io);
   let exitCode = 0;
   let shown = '';
   try {
@@ -61,7 +37,9 @@ export async function main(args: readonly string[], io: Io = processIo, options:
       yargs([...args])
         .scriptName('qemu-binfmt')
         .version(pkg.version)
-        .usage('$0 <command> [options]\n\nRegister QEMU user-mode emulators with binfmt_misc, and only touch what it registered.'),
+        .alias('V', 'version')
+        .alias('h', 'help')
+        .usage(`$0 <command> [options]\n\n${TAGLINE}`),
     );
     for (const command of COMMANDS) cli.command(command({ io, words: args, cwdGone, ...options, done: (code) => (exitCode = code) }));
     await cli
@@ -70,9 +48,10 @@ export async function main(args: readonly string[], io: Io = processIo, options:
       // --force.x=no would otherwise set --force to an object, read as on; the words after -- are run's command, not positionals.
       .parserConfiguration({ 'dot-notation': false, 'populate--': true })
       .exitProcess(false)
-      .epilog('Exit codes: 0 ok, 1 a target or the system failed (every target is attempted), 2 bad input (nothing written).')
+      .epilog(`Exit codes: ${EXIT_CODES.map(([code, meaning]) => `${code} ${meaning}`).join(', ')}.`)
       .fail((message, err) => {
-        throw err ?? usageError(message, 'see qemu-binfmt --help');
+        if (err) throw err;
+        throw (message.startsWith('Unknown argument') && unknownArgument(COMMANDS, args)) || usageError(message, 'see qemu-binfmt --help');
       })
       .wrap(Math.min(110, process.stdout.columns ?? 100))
       // With a callback yargs hands over --help and --version text instead of printing it.
@@ -82,6 +61,14 @@ export async function main(args: readonly string[], io: Io = processIo, options:
   } catch (err) {
     return report(asQemuBinfmtError(err), args, io);
   }
+}
+
+const COMPLETE = '__complete';
+
+function answerCompletion(words: readonly string[], io: Io): number {
+  const { words: candidates, directive } = complete(COMMANDS, words);
+  io.stdout(candidates.map(([word, describe]) => (describe ? `${word}\t${describe}\n` : `${word}\n`)).join('') + `:${directive}\n`);
+  return 0;
 }
 
 /** Says what went wrong (as JSON too with --json) and gives the error's exit code; a failing report changes nothing. */

@@ -6,9 +6,9 @@ import type { Io } from './output.js';
 import type { BinfmtTable } from '../kernel/binfmt-table.js';
 
 /** The positional words commands take. */
-const POSITIONAL_NAMES = ['platforms', 'daemon', 'files'] as const;
+const POSITIONAL_NAMES = ['platforms', 'daemon', 'files', 'shell'] as const;
 
-interface Positional {
+export interface Positional {
   name: (typeof POSITIONAL_NAMES)[number];
   describe: string;
   /** Takes every remaining word. */
@@ -22,6 +22,7 @@ interface CommandInput<N extends OptionName> {
   platforms: string[];
   files: string[];
   daemon: string | undefined;
+  shell: string | undefined;
   /** The words after `--` (run's COMMAND). */
   command: string[];
   /** The options given, and the table main was handed (for every core function that takes one). */
@@ -52,8 +53,13 @@ interface RunContext {
   done: (exitCode: number) => void;
 }
 
-/** A command ready for yargs, and its name. */
-export type Command = ((context: RunContext) => CommandModule) & { readonly commandName: string };
+/** A command ready for yargs, its name, and what it takes (for completion, suggestions and the man page). */
+export type Command = ((context: RunContext) => CommandModule) & {
+  readonly commandName: string;
+  readonly spec: Pick<CommandSpec<OptionName>, 'name' | 'describe' | 'positionals' | 'command'> & {
+    options: ReadonlyArray<readonly [OptionName, string | undefined]>;
+  };
+};
 
 export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>): Command {
   const uses = spec.options.map((use) => (typeof use === 'string' ? ([use, undefined] as const) : use));
@@ -82,7 +88,7 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
     handler: async (argv) => {
       // yargs takes a positional's name as an option too (--platforms arm): it is none.
       const named = optionWords(words).find((w) => !w.negated && (POSITIONAL_NAMES as readonly string[]).includes(w.name));
-      if (named) throw usageError(`Unknown argument: ${named.name}`, 'see qemu-binfmt --help');
+      if (named) throw usageError(`${spec.name} has no option --${named.name}`, `give the ${named.name} as words, without --${named.name}`);
       const options = {
         ...readOptions(
           { argv, words, cwdGone },
@@ -93,13 +99,14 @@ export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>):
       const platforms = Array.isArray(argv.platforms) ? argv.platforms.map(String) : [];
       const files = Array.isArray(argv.files) ? argv.files.map(String) : [];
       const daemon = typeof argv.daemon === 'string' ? argv.daemon : undefined;
+      const shell = typeof argv.shell === 'string' ? argv.shell : undefined;
       const end = words.indexOf('--');
       const command = end < 0 ? [] : words.slice(end + 1);
       if (command.length && !spec.command) throw usageError(`${spec.name} takes no command after --`, 'see qemu-binfmt --help');
-      done(await spec.run({ platforms, files, daemon, command, options }, io));
+      done(await spec.run({ platforms, files, daemon, shell, command, options }, io));
     },
   });
-  return Object.assign(module, { commandName: spec.name });
+  return Object.assign(module, { commandName: spec.name, spec: { ...spec, options: uses } });
 }
 
 function yargsOption(def: OptionDef, describe: string | undefined) {

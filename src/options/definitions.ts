@@ -171,6 +171,16 @@ export const OPTIONS = {
 } as const satisfies Record<string, OptionDef>;
 
 export type OptionName = keyof typeof OPTIONS;
+
+/** The word --help and the man page show for an option's value. */
+export function placeholder(def: OptionDef): string {
+  return def.choices ? def.choices.join('|') : def.path === 'file' || def.path === 'new-file' ? 'FILE' : def.path ? 'DIR' : 'VALUE';
+}
+
+/** The definition of an option named by a word of the command line, if there is one. */
+export function optionDef(name: string): OptionDef | undefined {
+  return Object.hasOwn(OPTIONS, name) ? OPTIONS[name as OptionName] : undefined;
+}
 type Def<N extends OptionName> = (typeof OPTIONS)[N];
 
 type ValueOf<D> = D extends { kind: 'boolean' }

@@ -2,7 +2,7 @@ import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { errnoOf, usageError } from '../errors.js';
 import { kindOf } from '../fs/files.js';
-import { OPTIONS, type OptionDef, type OptionName, type OptionValues } from './definitions.js';
+import { OPTIONS, placeholder, type OptionDef, type OptionName, type OptionValues } from './definitions.js';
 
 /** What yargs parsed, and the words it parsed them from (to tell `--x=` from `--x`, and `--x=maybe`). */
 export interface ParsedArgs {
@@ -79,10 +79,6 @@ export function readOptions<N extends OptionName>({ argv, words, cwdGone = false
     values[def.key] = def.kind === 'strings' ? list : list[0];
   }
   return values as OptionValues<N>;
-}
-
-function placeholder(def: OptionDef): string {
-  return def.choices ? def.choices.join('|') : def.path === 'file' || def.path === 'new-file' ? 'FILE' : def.path ? 'DIR' : 'VALUE';
 }
 
 /** statfs f_type of the kernel's own filesystems (include/uapi/linux/magic.h): proc, sysfs, cgroup, debugfs and the like. */

@@ -1,4 +1,5 @@
 import table from '../../platforms/platforms.json' with { type: 'json' };
+import { closest } from '../closest.js';
 import { QemuBinfmtError } from '../errors.js';
 import { hexToBytes } from './hex.js';
 import type { MagicRule } from './rule.js';
@@ -117,24 +118,5 @@ export function resolvePlatforms(names: readonly string[]): Platform[] {
 
 /** The closest known name or alias, if it is close enough to be a likely typo. */
 export function suggest(name: string): string | undefined {
-  const input = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of byName.keys()) {
-    const d = editDistance(input, candidate);
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return bestDistance <= Math.max(1, Math.floor(input.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
+  return closest(name, byName.keys());
 }

@@ -41,6 +41,19 @@ describe('cli: main(argv, io) returns the exit code', () => {
     });
   });
 
+  it('-h and -V are --help and --version', async () => {
+    expect(await cli(['-V'])).to.deep.equal(await cli(['--version']));
+    const help = await cli(['-h']);
+    expect(help).to.deep.equal(await cli(['--help']));
+    expect(help.stdout).to.match(/^qemu-binfmt <command> \[options\]\n/);
+    expect((await cli(['enable', '-h'])).stdout).to.equal((await cli(['enable', '--help'])).stdout);
+  });
+
+  it('answers the completion scripts: candidates, then what the shell completes itself', async () => {
+    expect((await cli(['__complete', 'ena'])).stdout).to.equal('enable\tRegister QEMU for platforms\n:none\n');
+    expect((await cli(['__complete', 'explain', ''])).stdout).to.equal(':files\n');
+  });
+
   it('a JSON error for --json', async () => {
     const r = await cli(['disable', 'bogus', '--json']);
     expect(r.code).to.equal(2);

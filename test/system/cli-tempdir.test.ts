@@ -249,7 +249,7 @@ describe('CLI on a temp directory', () => {
         ['enable', 'arm', 'aarch64', '--interpreter', '/usr/bin/qemu-arm-static'],
         'qemu-binfmt: --interpreter names the interpreter of one platform\nhint: name exactly one platform, or use --interpreter-dir DIR\n',
       ],
-      ['an unknown option', ['enable', 'arm', '--fix'], 'qemu-binfmt: Unknown argument: fix\nhint: see qemu-binfmt --help\n'],
+      ['an unknown option', ['enable', 'arm', '--fix'], 'qemu-binfmt: enable has no option --fix\nhint: did you mean --fix-binary?\n'],
       ['no command', [], 'qemu-binfmt: name a command\nhint: see qemu-binfmt --help\n'],
       [
         '--interpreter that is a directory',
