@@ -14,7 +14,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 for tool in hyperfine proot; do
-	command -v $tool >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $tool >/dev/null
+	command -v $tool >/dev/null 2>&1 || {
+		echo "bench: installing the Debian package $tool on this host"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $tool >/dev/null 2>&1
+	}
 done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

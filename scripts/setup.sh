@@ -1,110 +1,160 @@
 #!/bin/sh
-# Installs what the tests and the demo need on a Debian machine, and fetches real foreign
-# executables into .cache/foreign/. Safe to run again: it skips what is already there.
+# Installs what the tests (`setup.sh`) or the demo (`setup.sh demo`) need on a Debian machine,
+# after saying what it will install or change on the host. Foreign executables and packages are
+# fetched from Debian's archive through a private apt index and unpacked into .cache/: no dpkg
+# architecture is added and the host's apt configuration is untouched. Safe to run again: it
+# skips what is already there, and says nothing then.
 set -eu
 cd "$(dirname "$0")/.."
+mode=${1:-test}
 out=.cache/foreign
+log=.cache/setup.log
 mkdir -p "$out"
 
-need_apt=
-for cmd in qemu-aarch64-static qemu-aarch64 nix-build unshare nsenter mount busybox systemd-analyze strace newuidmap setpriv readelf; do
-	command -v "$cmd" >/dev/null 2>&1 || need_apt=1
-done
-for bu in mips-linux-gnu mips64el-linux-gnuabin32; do
-	command -v "$bu-ld" >/dev/null 2>&1 || need_apt=1
-done
+# What is missing: host programs (each with its Debian package), then files for .cache/.
+packages=
+need() { # command package
+	command -v "$1" >/dev/null 2>&1 || case " $packages " in *" $2 "*) ;; *) packages="$packages $2" ;; esac
+}
+need qemu-aarch64-static qemu-user-static
+need unshare util-linux
+need mount mount
+if [ "$mode" = test ]; then
+	need qemu-aarch64 qemu-user
+	need nix-build nix-bin
+	need nsenter util-linux
+	need busybox busybox-static
+	need systemd-analyze systemd
+	need strace strace
+	need newuidmap uidmap
+	need setpriv util-linux
+	need readelf binutils
+	need mips-linux-gnu-ld binutils-mips-linux-gnu
+	need mips64el-linux-gnuabin32-ld binutils-mips64el-linux-gnuabin32
+	need zsh zsh
+	need fish fish
+	need man man-db
+	need xz xz-utils
+fi
 
-fetched=1
-for f in busybox-arm64 busybox-armhf busybox-s390x busybox-mipsel; do
-	[ -x "$out/$f" ] || fetched=
-done
-# binfmt-support's update-binfmts, unpacked rather than installed: its postinst would register
-# formats in the host's table.
-bs=.cache/binfmt-support
-[ -x "$bs/usr/sbin/update-binfmts" ] || fetched=
-# Small root filesystems from Debian's packages, unpacked with dpkg-deb -x: the C library and
-# dynamically linked programs (explain's "No such file or directory" that is not about the
-# program; run --rootfs). arm64 has bash and coreutils too; i386 is the host's own family.
+# Foreign programs: busybox for these architectures; small root filesystems of Debian packages
+# (the C library and dynamically linked programs: explain, run --rootfs); binfmt-support's
+# update-binfmts, unpacked rather than installed (its postinst would register formats in the
+# host's table); Debian 13's own binfmt.d files (distribution-table tests).
+BUSYBOX=arm64
+ROOTFS=
+[ "$mode" = test ] && BUSYBOX="arm64 armhf s390x mipsel" && ROOTFS="arm64 armhf i386"
 ROOTFS_arm64="libc6 hello bash coreutils libtinfo6 libacl1 libattr1 libgmp10 libselinux1 libpcre2-8-0"
 ROOTFS_armhf="libc6 hello"
 ROOTFS_i386="libc6 hello"
-for arch in arm64 armhf i386; do
-	[ -x "$out/rootfs-$arch/usr/bin/hello" ] && [ -e "$out/rootfs-$arch/.complete" ] || fetched=
-done
-
-if [ -n "$need_apt" ] || [ -z "$fetched" ]; then
-	[ "$(id -u)" = 0 ] || { echo "setup: run as root (it installs Debian packages)" >&2; exit 1; }
-	for arch in arm64 armhf s390x mipsel i386; do dpkg --add-architecture "$arch"; done
-	# A mirror in the middle of a sync can fail one index; the downloads below are checked.
-	apt-get update -qq || echo "setup: apt-get update reported errors; continuing" >&2
+fetch=
+for arch in $BUSYBOX; do [ -x "$out/busybox-$arch" ] || fetch="$fetch busybox-$arch"; done
+for arch in $ROOTFS; do [ -e "$out/rootfs-$arch/.complete" ] || fetch="$fetch rootfs-$arch"; done
+bs=.cache/binfmt-support
+d13=.cache/debian13
+if [ "$mode" = test ]; then
+	[ -x "$bs/usr/sbin/update-binfmts" ] || fetch="$fetch binfmt-support"
+	[ -e "$d13/.complete" ] || fetch="$fetch debian13-binfmt.d"
+fi
+add_user=
+if [ "$mode" = test ] && ! { id qemu-binfmt-test >/dev/null 2>&1 && grep -q '^qemu-binfmt-test:' /etc/subuid 2>/dev/null; }; then
+	add_user=1
 fi
 
-if [ -n "$need_apt" ]; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		qemu-user-static qemu-user nix-bin util-linux mount busybox-static systemd libpipeline1 strace uidmap binutils \
-		binutils-mips-linux-gnu binutils-mips64el-linux-gnuabin32 >/dev/null
+if [ -n "$packages$add_user" ] && [ "$(id -u)" != 0 ]; then
+	echo "setup: run as root: it installs Debian packages ($packages) or adds a test user" >&2
+	exit 1
+fi
+if [ -n "$packages$fetch$add_user" ]; then
+	echo "setup: for the $([ "$mode" = test ] && echo tests || echo demo), this will:"
+	[ -z "$packages" ] || echo "  - install Debian packages on this host:$packages"
+	[ -z "$add_user" ] || echo "  - add the user qemu-binfmt-test (no home, no login shell) with subordinate IDs 300000-365535 (run --map auto)"
+	[ -z "$fetch" ] || echo "  - fetch from deb.debian.org into .cache/ (no dpkg architecture added, apt configuration untouched):$fetch"
 fi
 
-if [ -z "$fetched" ]; then
-	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
-	for arch in arm64 armhf s390x mipsel; do
+if [ -n "$packages" ]; then
+	echo "setup: installing$packages (log: $log)"
+	# apt's own index, as the host has it configured; a mirror in the middle of a sync can fail one index.
+	apt-get update -qq >"$log" 2>&1 || echo "setup: apt-get update reported errors (see $log); continuing" >&2
+	# shellcheck disable=SC2086 # one word per package
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >>"$log" 2>&1 || {
+		cat "$log" >&2
+		echo "setup: apt-get install failed" >&2
+		exit 1
+	}
+fi
+
+# apt-get with a private index of Debian RELEASE for ARCHES: its own sources, lists and cache.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp" # apt's _apt user downloads into it
+private_apt() { # dir release arches
+	mkdir -p "$1/lists/partial" "$1/cache/archives/partial" "$1/debs"
+	chmod 777 "$1/debs"
+	echo "deb http://deb.debian.org/debian $2 main" >"$1/sources.list"
+	APT="-o Dir::Etc::sourcelist=$1/sources.list -o Dir::Etc::sourceparts=- -o Dir::State::Lists=$1/lists -o Dir::Cache=$1/cache -o Debug::NoLocking=1 -o APT::Architectures=$3"
+	# shellcheck disable=SC2086 # options without spaces (mktemp paths)
+	apt-get $APT update -qq
+}
+download() { # dir package...
+	dir=$1
+	shift
+	# shellcheck disable=SC2086
+	(cd "$dir" && apt-get $APT download -qq "$@")
+}
+
+if [ -n "$BUSYBOX$ROOTFS" ] && [ -n "$(echo "$fetch" | tr ' ' '\n' | grep -e '^busybox-' -e '^rootfs-' -e '^binfmt-support$')" ]; then
+	. /etc/os-release
+	private_apt "$tmp/host" "${VERSION_CODENAME:-bookworm}" "$(echo amd64 $BUSYBOX $ROOTFS | tr ' ' '\n' | sort -u | paste -sd,)"
+	for arch in $BUSYBOX; do
 		[ -x "$out/busybox-$arch" ] && continue
-		(cd "$tmp" && apt-get download -qq "busybox-static:$arch")
-		dpkg-deb -x "$tmp"/busybox-static_*_"$arch".deb "$tmp/$arch"
+		download "$tmp/host/debs" "busybox-static:$arch"
+		dpkg-deb -x "$tmp"/host/debs/busybox-static_*_"$arch".deb "$tmp/$arch"
 		cp "$tmp/$arch/bin/busybox" "$out/busybox-$arch"
 	done
-	for arch in arm64 armhf i386; do
+	for arch in $ROOTFS; do
 		rootfs=$out/rootfs-$arch
 		[ -e "$rootfs/.complete" ] && continue
-		eval "packages=\$ROOTFS_$arch"
-		mkdir -p "$tmp/$arch-debs"
-		chmod 755 "$tmp" && chmod 777 "$tmp/$arch-debs" # apt's _apt user downloads there
-		# shellcheck disable=SC2086 # one word per package
-		(cd "$tmp/$arch-debs" && apt-get download -qq $(printf "%s:$arch " $packages))
+		eval "list=\$ROOTFS_$arch"
+		mkdir -p "$tmp/$arch-debs" && chmod 777 "$tmp/$arch-debs"
+		# shellcheck disable=SC2086,SC2154 # one word per package; list is set by eval
+		download "$tmp/$arch-debs" $(printf "%s:$arch " $list)
 		for deb in "$tmp/$arch-debs"/*.deb; do dpkg-deb -x "$deb" "$rootfs"; done
 		touch "$rootfs/.complete"
 	done
-	if [ ! -x "$bs/usr/sbin/update-binfmts" ]; then
-		(cd "$tmp" && apt-get download -qq binfmt-support)
-		dpkg-deb -x "$tmp"/binfmt-support_*.deb "$bs"
+	if [ "$mode" = test ] && [ ! -x "$bs/usr/sbin/update-binfmts" ]; then
+		download "$tmp/host/debs" binfmt-support
+		dpkg-deb -x "$tmp"/host/debs/binfmt-support_*.deb "$bs"
 	fi
 fi
 
-# Debian 13's own binfmt.d files (qemu-user-binfmt's links into qemu-user's /usr/share/qemu/binfmt.d),
-# for the distribution-table tests; fetched from trixie without touching this host's apt configuration.
-d13=.cache/debian13
-if [ ! -e "$d13/.complete" ]; then
-	apt=$(mktemp -d)
-	chmod 755 "$apt"
-	mkdir -p "$apt/lists/partial" "$apt/debs" && chmod 777 "$apt/debs"
-	echo 'deb http://deb.debian.org/debian trixie main' > "$apt/sources.list"
-	set -- -o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$apt/lists" -o Debug::NoLocking=1
-	apt-get "$@" update -qq
-	(cd "$apt/debs" && apt-get "$@" download -qq qemu-user qemu-user-binfmt)
+# Debian 13's binfmt.d files: qemu-user-binfmt's links into qemu-user's /usr/share/qemu/binfmt.d.
+if [ "$mode" = test ] && [ ! -e "$d13/.complete" ]; then
+	private_apt "$tmp/trixie" trixie amd64
+	download "$tmp/trixie/debs" qemu-user qemu-user-binfmt
 	rm -rf "$d13" && mkdir -p "$d13"
-	dpkg-deb --fsys-tarfile "$apt"/debs/qemu-user_*.deb | tar -x -C "$d13" ./usr/share/qemu/binfmt.d
-	dpkg-deb -x "$apt"/debs/qemu-user-binfmt_*.deb "$d13"
-	rm -rf "$apt"
+	dpkg-deb --fsys-tarfile "$tmp"/trixie/debs/qemu-user_*.deb | tar -x -C "$d13" ./usr/share/qemu/binfmt.d
+	dpkg-deb -x "$tmp"/trixie/debs/qemu-user-binfmt_*.deb "$d13"
 	touch "$d13/.complete"
 fi
 
 # Two tiny MIPS executables from the real cross linker: o32 big-endian and n32 little-endian.
 build_mips() { # name triplet
 	[ -x "$out/$1" ] && return 0
-	printf '.text\n.globl __start\n__start:\n\tnop\n' > "$out/$1.s"
+	printf '.text\n.globl __start\n__start:\n\tnop\n' >"$out/$1.s"
 	"$2-as" -o "$out/$1.o" "$out/$1.s"
 	"$2-ld" -o "$out/$1" "$out/$1.o"
 	rm -f "$out/$1.s" "$out/$1.o"
 }
-build_mips mips-o32 mips-linux-gnu
-build_mips mipsel-n32 mips64el-linux-gnuabin32
+if [ "$mode" = test ]; then
+	build_mips mips-o32 mips-linux-gnu
+	build_mips mipsel-n32 mips64el-linux-gnuabin32
+fi
 
 # An unprivileged user with subordinate user and group IDs, for run --map auto.
-if ! id qemu-binfmt-test >/dev/null 2>&1; then
-	[ "$(id -u)" = 0 ] || { echo "setup: run as root (it adds the user qemu-binfmt-test)" >&2; exit 1; }
-	useradd --no-create-home --shell /usr/sbin/nologin qemu-binfmt-test
+if [ -n "$add_user" ]; then
+	id qemu-binfmt-test >/dev/null 2>&1 || useradd --no-create-home --shell /usr/sbin/nologin qemu-binfmt-test
+	grep -q '^qemu-binfmt-test:' /etc/subuid 2>/dev/null || usermod --add-subuids 300000-365535 --add-subgids 300000-365535 qemu-binfmt-test
 fi
-grep -q '^qemu-binfmt-test:' /etc/subuid 2>/dev/null || usermod --add-subuids 300000-365535 --add-subgids 300000-365535 qemu-binfmt-test
 
-echo "setup: ok ($(ls "$out" | tr '\n' ' '))"
+[ -z "$packages$fetch$add_user" ] || echo "setup: done"

@@ -13,6 +13,7 @@ for cmd in debootstrap qemu-system-x86_64 mkfs.ext4; do
 	command -v "$cmd" >/dev/null 2>&1 || need=1
 done
 if [ -n "${need:-}" ]; then
+	echo "test-boot: installing Debian packages on this host: debootstrap qemu-system-x86 e2fsprogs"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap qemu-system-x86 e2fsprogs >/dev/null
 fi
 
