@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -70,7 +71,9 @@ await build({
 for (const [from] of LAZY.flatMap((l) => l.edits)) {
   if (!applied.has(from)) console.warn(`build: a start-up edit no longer applies (a dependency changed): ${from}`);
 }
-execFileSync('npx', ['tsc', '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
+execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', 'tsconfig.lib.json'], {
+  stdio: 'inherit',
+});
 
 // The man page, from the commands and the one options table (package.json's "man" links it on install).
 const scratch = mkdtempSync(join(tmpdir(), 'qemu-binfmt-man-'));
