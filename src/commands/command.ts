@@ -4,19 +4,7 @@ import { optionWords, readOptions } from '../options/read.js';
 import { usageError } from '../errors.js';
 import type { Io } from './output.js';
 import type { BinfmtTable } from '../kernel/binfmt-table.js';
-
-/** The positional words commands take. */
-const POSITIONAL_NAMES = ['platforms', 'daemon', 'files', 'shell'] as const;
-
-export interface Positional {
-  name: (typeof POSITIONAL_NAMES)[number];
-  describe: string;
-  /** Takes every remaining word. */
-  variadic?: boolean;
-  /** Must be given. */
-  demand?: boolean;
-  choices?: readonly string[];
-}
+import { POSITIONAL_NAMES, type CommandUsage, type Positional } from '../usage/command-usage.js';
 
 interface CommandInput<N extends OptionName> {
   platforms: string[];
@@ -54,12 +42,7 @@ interface RunContext {
 }
 
 /** A command ready for yargs, its name, and what it takes (for completion, suggestions and the man page). */
-export type Command = ((context: RunContext) => CommandModule) & {
-  readonly commandName: string;
-  readonly spec: Pick<CommandSpec<OptionName>, 'name' | 'describe' | 'positionals' | 'command'> & {
-    options: ReadonlyArray<readonly [OptionName, string | undefined]>;
-  };
-};
+export type Command = ((context: RunContext) => CommandModule) & CommandUsage;
 
 export function defineCommand<const N extends OptionName>(spec: CommandSpec<N>): Command {
   const uses = spec.options.map((use) => (typeof use === 'string' ? ([use, undefined] as const) : use));

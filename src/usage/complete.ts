@@ -1,4 +1,4 @@
-import type { Command, Positional } from '../commands/command.js';
+import type { CommandUsage, Positional } from './command-usage.js';
 import { OPTIONS, optionDef, type OptionDef, type OptionName } from '../options/definitions.js';
 import { aliasesOf, PRIMARY_PLATFORMS } from '../table/platforms.js';
 
@@ -21,7 +21,7 @@ const EVERYWHERE = [
  * The completion of the last word, given the words of the command line after the program's
  * name. Bash splits `--via=unit` into `--via`, `=`, `unit`; the three are read as one.
  */
-export function complete(commands: readonly Command[], words: readonly string[]): Completion {
+export function complete(commands: readonly CommandUsage[], words: readonly string[]): Completion {
   // Bash's word after `--via=`: the value alone, with bash's `=` word (or nothing yet) before it.
   const split = words.at(-1) === '=' ? 1 : words.at(-2) === '=' ? 2 : 0;
   const current = split === 1 ? '' : (words.at(-1) ?? '');
@@ -30,7 +30,7 @@ export function complete(commands: readonly Command[], words: readonly string[])
   const end = before.indexOf('--');
   if (end >= 0) return { words: [], directive: end === before.length - 1 ? 'commands' : 'files' };
 
-  let command: Command | undefined;
+  let command: CommandUsage | undefined;
   let taking: OptionDef | undefined;
   let positionals = 0;
   for (const word of before) {
@@ -85,7 +85,7 @@ function valuesOf(def: OptionDef | undefined, current: string, word: (value: str
   return nothing;
 }
 
-function optionsOf(command: Command | undefined): Array<readonly [string, string]> {
+function optionsOf(command: CommandUsage | undefined): Array<readonly [string, string]> {
   const global = (Object.entries(OPTIONS) as Array<[OptionName, OptionDef]>).filter(([, def]) => def.global);
   const own = (command?.spec.options ?? []).map(([name, describe]) => [name, OPTIONS[name] as OptionDef, describe] as const);
   const local = own.filter(([, def]) => !def.global);

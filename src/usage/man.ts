@@ -1,9 +1,9 @@
-import type { Command } from '../commands/command.js';
+import type { CommandUsage } from './command-usage.js';
 import { OPTIONS, placeholder, type OptionDef, type OptionName } from '../options/definitions.js';
 import { ENVIRONMENT, EXIT_CODES, TAGLINE } from './about.js';
 
 /** qemu-binfmt(1) in roff, from the commands and the one options table. */
-export function manPage(commands: readonly Command[], version: string): string {
+export function manPage(commands: readonly CommandUsage[], version: string): string {
   const lines = [
     `.TH QEMU-BINFMT 1 "" "qemu-binfmt ${roff(version)}" "User Commands"`,
     // Option names stay whole: no hyphenation, no justification.

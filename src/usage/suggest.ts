@@ -1,5 +1,5 @@
 import { closest } from '../closest.js';
-import type { Command } from '../commands/command.js';
+import type { CommandUsage } from './command-usage.js';
 import { usageError, type QemuBinfmtError } from '../errors.js';
 import { OPTIONS, optionDef, type OptionDef } from '../options/definitions.js';
 import { optionWords } from '../options/read.js';
@@ -12,7 +12,7 @@ const BUILT_IN = ['help', 'version'];
  * was probably meant (a command, an option of this command, an option of another command, or a
  * command written as an option). Undefined when the words give no better answer than yargs'.
  */
-export function unknownArgument(commands: readonly Command[], args: readonly string[]): QemuBinfmtError | undefined {
+export function unknownArgument(commands: readonly CommandUsage[], args: readonly string[]): QemuBinfmtError | undefined {
   const command = commandWord(args);
   const names = commands.map((c) => c.commandName);
   if (command === undefined) return undefined;
@@ -51,7 +51,7 @@ export function unknownArgument(commands: readonly Command[], args: readonly str
 }
 
 /** The words of a command line that another command takes too: its positionals and the options it knows, with their values. */
-function carried(args: readonly string[], from: string, to: Command): string[] {
+function carried(args: readonly string[], from: string, to: CommandUsage): string[] {
   const known = new Set<string>([...to.spec.options.map(([name]) => name), ...globalNames()]);
   const out: string[] = [];
   let dropValue = false;
