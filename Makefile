@@ -40,9 +40,9 @@ image: build
 image-test: setup build
 	sh scripts/image-test.sh
 
-# Rewrites the platform table in README.md from platforms/platforms.json.
+# Rewrites the platform table in docs/platforms.md from platforms/platforms.json.
 readme: build
-	node scripts/readme-table.js
+	node scripts/platforms-table.js
 
 clean:
 	rm -rf dist build node_modules .cache

@@ -1,4 +1,4 @@
-// The library: the same operations the CLI runs, by layer (see README, Architecture).
+// The library: the same operations the CLI runs, by layer (docs/architecture.md).
 export { findPlatform, isAll, PLATFORMS, PRIMARY_PLATFORMS, resolvePlatforms, type Platform } from './table/platforms.js';
 export { matches, overlaps, sameRule, type MagicRule } from './table/rule.js';
 export { parseElfHeader, readElfInfo, type ElfHeader } from './elf/header.js';

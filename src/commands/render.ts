@@ -156,7 +156,7 @@ export function formatPlatforms(platforms: readonly Platform[]): string[] {
 const machines = (p: Platform) =>
   [p, ...PLATFORMS.filter((q) => q.companionOf === p.name)].map((q) => `0x${q.machine.toString(16).padStart(2, '0')}`).join(', ');
 
-/** The README's platform table (one row per platform). */
+/** The platform table of docs/platforms.md (one row per platform). */
 export function platformsMarkdown(platforms: readonly Platform[]): string[] {
   platforms = platforms.filter((p) => !p.companionOf);
   return [

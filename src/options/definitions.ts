@@ -122,7 +122,7 @@ export const OPTIONS = {
   now: { kind: 'boolean', key: 'now', default: true, describe: 'also act on the kernel now (--no-now: only the files)' },
   format: { kind: 'string', key: 'format', choices: EXPORT_FORMATS, demand: true, describe: 'what to write' },
   output: { kind: 'string', key: 'output', path: 'new-dir', describe: 'write the files into this directory (default: print them)' },
-  markdown: { kind: 'boolean', key: 'markdown', describe: 'print the table as Markdown (as in the README)' },
+  markdown: { kind: 'boolean', key: 'markdown', describe: 'print the table as Markdown (as in docs/platforms.md)' },
   write: {
     kind: 'string',
     key: 'write',

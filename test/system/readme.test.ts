@@ -1,40 +1,52 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { chmod, copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { platformsMarkdown } from '../../src/commands/render.js';
-import { PLATFORMS } from '../../src/table/platforms.js';
-import { ROOT } from '../helpers/paths.js';
+import { CLI, foreign, ROOT } from '../helpers/paths.js';
+import { PrivateInstance } from '../helpers/private-instance.js';
 
-describe('README', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** The README's recipes marked as runnable here, each block as one sh -e script, with the exit code it says it ends with. */
+async function recipes(): Promise<Array<{ script: string; exitCode: number }>> {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  return [...readme.matchAll(/<!-- recipe: runs in a private instance(?:, exits (\d))? -->\n```sh\n([\s\S]*?)```/g)].map((m) => ({
+    script: m[2]!,
+    exitCode: Number(m[1] ?? 0),
+  }));
+}
 
-  it('carries the platform table generated from platforms/ (make readme)', () => {
-    const section = /<!-- platforms:start -->\n([\s\S]*?)<!-- platforms:end -->/.exec(readme)?.[1];
-    expect(section).to.equal(`${platformsMarkdown(PLATFORMS).join('\n')}\n`);
+describe("the README's recipes, run as written in a private instance", function () {
+  this.timeout(120_000);
+  let instance: PrivateInstance;
+  let dir = '';
+  before(async function () {
+    instance = await PrivateInstance.start(this);
+    dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-readme-'));
+    // qemu-binfmt on PATH, sudo as a no-op (the instance's root is root already), and the recipes' arm64 program.
+    await symlink(CLI, join(dir, 'qemu-binfmt'));
+    await writeFile(join(dir, 'sudo'), '#!/bin/sh\nexec "$@"\n');
+    await chmod(join(dir, 'sudo'), 0o755);
+    await copyFile(foreign(this, 'busybox-arm64'), join(dir, 'busybox-arm64'));
+  });
+  after(async () => {
+    await instance?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('the Architecture table names every folder of src/ and each top-level file it says serves every layer, and nothing else', () => {
-    const section = /## Architecture\n([\s\S]*?)\n## /.exec(readme)![1]!;
-    const named = new Set([...section.matchAll(/^\| (.*?) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([a-z-]+)\/`/g)].map((n) => n[1]!)));
-    const folders = readdirSync(join(ROOT, 'src'), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
-    expect([...named].sort()).to.deep.equal(folders.sort());
-    const files = readdirSync(join(ROOT, 'src')).filter((n) => n.endsWith('.ts') && !['cli.ts', 'index.ts'].includes(n));
-    for (const file of files) expect(section, file).to.include(`\`${file}\``);
+  it('finds the enable, run and explain recipes', async () => {
+    const all = (await recipes()).map((r) => r.script).join('');
+    for (const command of ['qemu-binfmt enable', 'qemu-binfmt run', 'qemu-binfmt explain']) expect(all).to.include(command);
   });
 
-  it('names the test command that .ci/run calls', () => {
-    expect(readme).to.include('make test');
-    expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).to.match(/^make test$/m);
-  });
-});
-
-describe('README figures', () => {
-  it('gives the real range of probe sizes', async () => {
-    const { probeElf, probeRecord } = await import('../../src/probe/probe-elf.js');
-    const sizes = PLATFORMS.filter((p) => probeRecord(p)).map((p) => probeElf(p, probeRecord(p)!).length);
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    expect(readme).to.include(`${Math.min(...sizes)} to ${Math.max(...sizes)} bytes`);
+  it('each ends with the exit code it says (0 unless the README says otherwise)', async () => {
+    for (const { script, exitCode } of await recipes()) {
+      // Entering the mount namespace starts at its root: the script starts in the directory with the program.
+      const r = await execa(instance.prefix[0]!, [...instance.prefix.slice(1), 'sh', '-ex', '-c', `cd ${dir}\n${script}`], {
+        env: { PATH: `${dir}:${process.env.PATH ?? ''}`, QEMU_BINFMT_DIR: '' },
+        reject: false,
+        all: true,
+      });
+      expect(r.exitCode, `${script}\n${r.all}`).to.equal(exitCode);
+    }
   });
 });
