@@ -28,13 +28,30 @@ const LAZY = [
     file: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/,
     edits: [['yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();', '/* help is rendered when shown */']],
   },
+  {
+    // Every new yargs instance guesses its version from the nearest package.json, reading each
+    // directory up from node_modules' parent (to / when there is none); the CLI sets its own.
+    file: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/,
+    edits: [['yargs.version();', '/* the CLI sets its version */']],
+  },
+  {
+    // yargs' platform shim opens standard output as a stream (about 2 ms) for the terminal's
+    // width as it loads; only help text needs it.
+    file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
+    edits: [
+      [
+        "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+        "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }",
+      ],
+    ],
+  },
 ];
 
 const applied = new Set();
 const lazyStartup = {
   name: 'lazy-startup',
   setup(b) {
-    b.onLoad({ filter: /[\\/](string-width[\\/]index|yargs[\\/]build[\\/]lib[\\/]command)\.js$/ }, (args) => {
+    b.onLoad({ filter: new RegExp(LAZY.map((l) => l.file.source).join('|')) }, (args) => {
       let text = readFileSync(args.path, 'utf8');
       for (const { edits } of LAZY.filter((l) => l.file.test(args.path))) {
         for (const [from, to] of edits) {
