@@ -1,5 +1,7 @@
 // Bundles the CLI into dist/cli.js (execa split out, loaded only when a subprocess is needed)
-// and the library into dist/index.js; tsc writes the type declarations.
+// and the library into dist/index.js; tsc writes the type declarations. The installed command is
+// dist/bin.cjs: it runs dist/cli.cjs, the same CLI as one CommonJS file (no ES module loader at
+// start-up), with the V8 code cache that npm's postinstall makes (dist/code-cache.cjs).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
@@ -81,8 +83,28 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+const commonjs = {
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+};
+await build({
+  ...commonjs,
+  entryPoints: { cli: 'src/cli.ts' },
+  plugins: [lazyStartup],
+  // import.meta.url as an ES module would see it (the mount-rootfs program is found beside it); strict, as a module is.
+  define: { 'import.meta.url': '__importMetaUrl' },
+  banner: { js: "'use strict'; var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
+await build({ ...commonjs, entryPoints: { bin: 'src/startup/bin.ts', 'code-cache': 'src/startup/code-cache.ts' }, logLevel: 'warning' });
 for (const [from] of LAZY.flatMap((l) => l.edits)) {
   if (!applied.has(from)) console.warn(`build: a start-up edit no longer applies (a dependency changed): ${from}`);
 }
 execFileSync('npx', ['tsc', '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
 chmodSync('dist/cli.js', 0o755);
+chmodSync('dist/bin.cjs', 0o755);
