@@ -102,6 +102,9 @@ await build({
   logLevel: 'warning',
 });
 await build({ ...commonjs, entryPoints: { bin: 'src/startup/bin.ts', 'code-cache': 'src/startup/code-cache.ts' }, logLevel: 'warning' });
+// bin.cjs compiles the bundle as a vm.Script, which has no import(): a built-in is loaded with process.getBuiltinModule.
+if (/\bimport\(/.test(readFileSync('dist/cli.cjs', 'utf8')))
+  throw new Error('build: dist/cli.cjs has an import() that esbuild left (of a built-in?)');
 for (const [from] of LAZY.flatMap((l) => l.edits)) {
   if (!applied.has(from)) console.warn(`build: a start-up edit no longer applies (a dependency changed): ${from}`);
 }

@@ -112,7 +112,7 @@ const FROM_TERMINAL: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
  * Its fd 3 is a pipe: a line there says it is set up; fds are passed on as its 4, 5, ...
  */
 export async function runAttached(file: string, args: readonly string[], fds: readonly number[] = []): Promise<AttachedResult> {
-  const { spawn } = await import('node:child_process');
+  const { spawn } = childProcess();
   const child = spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...fds] });
   let ready = false;
   child.stdio[3]?.on('data', () => (ready = true));
