@@ -1,5 +1,7 @@
 // Bundles the CLI into dist/cli.js (execa split out, loaded only when a subprocess is needed)
-// and the library into dist/index.js; tsc writes the type declarations.
+// and the library into dist/index.js; tsc writes the type declarations. The installed command is
+// dist/bin.cjs: it runs dist/cli.cjs, the same CLI as one CommonJS file (no ES module loader at
+// start-up), with the V8 code cache that its first run makes (dist/code-cache.cjs).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,13 +34,30 @@ const LAZY = [
     file: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/,
     edits: [['yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();', '/* help is rendered when shown */']],
   },
+  {
+    // Every new yargs instance guesses its version from the nearest package.json, reading each
+    // directory up from node_modules' parent (to / when there is none); the CLI sets its own.
+    file: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/,
+    edits: [['yargs.version();', '/* the CLI sets its version */']],
+  },
+  {
+    // yargs' platform shim opens standard output as a stream (about 2 ms) for the terminal's
+    // width as it loads; only help text needs it.
+    file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
+    edits: [
+      [
+        "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+        "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }",
+      ],
+    ],
+  },
 ];
 
 const applied = new Set();
 const lazyStartup = {
   name: 'lazy-startup',
   setup(b) {
-    b.onLoad({ filter: /[\\/](string-width[\\/]index|yargs[\\/]build[\\/]lib[\\/]command)\.js$/ }, (args) => {
+    b.onLoad({ filter: new RegExp(LAZY.map((l) => l.file.source).join('|')) }, (args) => {
       let text = readFileSync(args.path, 'utf8');
       for (const { edits } of LAZY.filter((l) => l.file.test(args.path))) {
         for (const [from, to] of edits) {
@@ -68,6 +87,28 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+const commonjs = {
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+};
+await build({
+  ...commonjs,
+  entryPoints: { cli: 'src/cli.ts' },
+  plugins: [lazyStartup],
+  // import.meta.url as an ES module would see it (the mount-rootfs program is found beside it); strict, as a module is.
+  define: { 'import.meta.url': '__importMetaUrl' },
+  banner: { js: "'use strict'; var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
+await build({ ...commonjs, entryPoints: { bin: 'src/startup/bin.ts', 'code-cache': 'src/startup/code-cache.ts' }, logLevel: 'warning' });
+// bin.cjs compiles the bundle as a vm.Script, which has no import(): a built-in is loaded with process.getBuiltinModule.
+if (/\bimport\(/.test(readFileSync('dist/cli.cjs', 'utf8')))
+  throw new Error('build: dist/cli.cjs has an import() that esbuild left (of a built-in?)');
 for (const [from] of LAZY.flatMap((l) => l.edits)) {
   if (!applied.has(from)) console.warn(`build: a start-up edit no longer applies (a dependency changed): ${from}`);
 }
@@ -101,3 +142,4 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 chmodSync('dist/cli.js', 0o755);
+chmodSync('dist/bin.cjs', 0o755);

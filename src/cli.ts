@@ -41,6 +41,8 @@ export async function main(args: readonly string[], io: Io = processIo, options:
         .alias('h', 'help')
         .usage(`$0 <command> [options]\n\n${TAGLINE}`),
     );
+    // The terminal's width matters to --help alone; asking opens standard output as a stream (a few ms).
+    if (optionWords(args).some((w) => w.name === 'help')) cli.wrap(Math.min(110, process.stdout.columns ?? 100));
     for (const command of COMMANDS) cli.command(command({ io, words: args, cwdGone, ...options, done: (code) => (exitCode = code) }));
     await cli
       .demandCommand(1, 'name a command')
@@ -53,7 +55,6 @@ export async function main(args: readonly string[], io: Io = processIo, options:
         if (err) throw err;
         throw (message.startsWith('Unknown argument') && unknownArgument(COMMANDS, args)) || usageError(message, 'see qemu-binfmt --help');
       })
-      .wrap(Math.min(110, process.stdout.columns ?? 100))
       // With a callback yargs hands over --help and --version text instead of printing it.
       .parseAsync([...args], {}, (_err, _argv, output) => void (shown = output));
     if (shown) io.stdout(`${shown}\n`);
@@ -112,4 +113,8 @@ function isProgram(): boolean {
   return script !== undefined && [script, `${script}.js`].some((p) => existsSync(p) && realpathSync(p) === self);
 }
 
-if (isProgram()) process.exitCode = await main(process.argv.slice(2));
+// Without a top-level await, so that this module also bundles as CommonJS (dist/cli.cjs, for bin.ts).
+if (isProgram())
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });

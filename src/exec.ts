@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { isatty } from 'node:tty';
 /** The one door to subprocesses; execa is loaded only when a command actually needs one. */
 export interface RunResult {
   exitCode: number | undefined;
@@ -11,6 +9,9 @@ export interface RunResult {
   /** Why it could not be started at all (ENOENT, EACCES, ...). */
   errno?: string;
 }
+
+/** child_process is loaded on first use (as execa is): loading it costs every start-up a few ms. */
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 /** How long after the kill to wait for pipes that a process outside the group still holds. */
 const PIPE_GRACE_MS = 500;
@@ -70,7 +71,7 @@ function killGroup(pid: number | undefined): void {
  * /proc/self/fd/3 in it is exactly what fds[0] holds.
  */
 export function runWithFds(file: string, args: readonly string[], fds: readonly number[], timeoutMs = 10_000): RunResult {
-  const result = spawnSync(file, args, { stdio: ['ignore', 'pipe', 'pipe', ...fds], timeout: timeoutMs, encoding: 'utf8' });
+  const result = childProcess().spawnSync(file, args, { stdio: ['ignore', 'pipe', 'pipe', ...fds], timeout: timeoutMs, encoding: 'utf8' });
   const errno = result.error && 'code' in result.error ? String(result.error.code) : undefined;
   return {
     exitCode: result.status ?? undefined,
@@ -84,7 +85,7 @@ export function runWithFds(file: string, args: readonly string[], fds: readonly 
 
 /** Runs a small program to its end, synchronously (the host self-test): undefined when it exits 0, else why not. */
 export function runsCleanly(file: string, args: readonly string[], timeoutMs = 5_000): string | undefined {
-  const result = spawnSync(file, args, { stdio: 'ignore', timeout: timeoutMs });
+  const result = childProcess().spawnSync(file, args, { stdio: 'ignore', timeout: timeoutMs });
   const errno = result.error && 'code' in result.error ? String(result.error.code) : undefined;
   if (errno) return errno;
   if (result.signal) return `killed by ${result.signal}`;
@@ -111,13 +112,13 @@ const FROM_TERMINAL: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
  * Its fd 3 is a pipe: a line there says it is set up; fds are passed on as its 4, 5, ...
  */
 export async function runAttached(file: string, args: readonly string[], fds: readonly number[] = []): Promise<AttachedResult> {
-  const { spawn } = await import('node:child_process');
+  const { spawn } = childProcess();
   const child = spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...fds] });
   let ready = false;
   child.stdio[3]?.on('data', () => (ready = true));
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const signal of PASSED_ON) handlers.set(signal, () => child.kill(signal));
-  const terminal = isatty(0);
+  const terminal = process.getBuiltinModule('node:tty').isatty(0);
   for (const signal of FROM_TERMINAL) handlers.set(signal, terminal ? () => undefined : () => child.kill(signal));
   for (const [signal, handler] of handlers) process.on(signal, handler);
   try {

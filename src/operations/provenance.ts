@@ -1,6 +1,5 @@
 import { CONDITIONS } from '../conditions.js';
 import { onPlatform, type CheckProblem } from './report.js';
-import { createHash } from 'node:crypto';
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { tryReadElfInfo } from '../elf/header.js';
@@ -33,7 +32,8 @@ export interface Lock {
 
 /** The SHA-256 of a file, read in 1 MiB pieces. */
 function sha256(path: string): string {
-  const hash = createHash('sha256');
+  // crypto is loaded here, on first use: loading it costs every start-up a few ms.
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256');
   const fd = openSync(path, 'r');
   try {
     const buffer = Buffer.allocUnsafe(1 << 20);
