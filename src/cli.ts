@@ -41,8 +41,10 @@ export async function main(args: readonly string[], io: Io = processIo, options:
         .alias('h', 'help')
         .usage(`$0 <command> [options]\n\n${TAGLINE}`),
     );
-    // The terminal's width matters to --help alone; asking opens standard output as a stream (a few ms).
-    if (optionWords(args).some((w) => w.name === 'help')) cli.wrap(Math.min(110, process.stdout.columns ?? 100));
+    // The terminal's width matters to --help (-h) alone; asking opens standard output as a stream (a few ms).
+    const end = args.indexOf('--');
+    if (optionWords(args).some((w) => w.name === 'help') || (end < 0 ? args : args.slice(0, end)).includes('-h'))
+      cli.wrap(Math.min(110, process.stdout.columns ?? 100));
     for (const command of COMMANDS) cli.command(command({ io, words: args, cwdGone, ...options, done: (code) => (exitCode = code) }));
     await cli
       .demandCommand(1, 'name a command')
