@@ -13,8 +13,12 @@ mkdir -p "$out"
 
 # What is missing: host programs (each with its Debian package), then files for .cache/.
 packages=
-need() { # command package
-	command -v "$1" >/dev/null 2>&1 || case " $packages " in *" $2 "*) ;; *) packages="$packages $2" ;; esac
+need() { # command-or-absolute-path package
+	case $1 in
+	/*) [ -e "$1" ] && return 0 ;;
+	*) command -v "$1" >/dev/null 2>&1 && return 0 ;;
+	esac
+	case " $packages " in *" $2 "*) ;; *) packages="$packages $2" ;; esac
 }
 need qemu-aarch64-static qemu-user-static
 need unshare util-linux
@@ -34,13 +38,16 @@ if [ "$mode" = test ]; then
 	need zsh zsh
 	need fish fish
 	need man man-db
+	need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+	need /usr/aarch64-linux-gnu/include/stdio.h libc6-dev-arm64-cross
 	need xz xz-utils
 fi
 
 # Foreign programs: busybox for these architectures; small root filesystems of Debian packages
 # (the C library and dynamically linked programs: explain, run --rootfs); binfmt-support's
 # update-binfmts, unpacked rather than installed (its postinst would register formats in the
-# host's table); Debian 13's own binfmt.d files (distribution-table tests).
+# host's table); Debian 13's QEMU 10 emulators and its own binfmt.d files (the emulators the
+# tests use by default; distribution-table tests).
 BUSYBOX=arm64
 ROOTFS=
 [ "$mode" = test ] && BUSYBOX="arm64 armhf s390x mipsel" && ROOTFS="arm64 armhf i386"
@@ -54,7 +61,7 @@ bs=.cache/binfmt-support
 d13=.cache/debian13
 if [ "$mode" = test ]; then
 	[ -x "$bs/usr/sbin/update-binfmts" ] || fetch="$fetch binfmt-support"
-	[ -e "$d13/.complete" ] || fetch="$fetch debian13-binfmt.d"
+	[ -e "$d13/.emulators" ] || fetch="$fetch debian13-qemu-user"
 fi
 add_user=
 if [ "$mode" = test ] && ! { id qemu-binfmt-test >/dev/null 2>&1 && grep -q '^qemu-binfmt-test:' /etc/subuid 2>/dev/null; }; then
@@ -128,14 +135,19 @@ if [ -n "$BUSYBOX$ROOTFS" ] && [ -n "$(echo "$fetch" | tr ' ' '\n' | grep -e '^b
 	fi
 fi
 
-# Debian 13's binfmt.d files: qemu-user-binfmt's links into qemu-user's /usr/share/qemu/binfmt.d.
-if [ "$mode" = test ] && [ ! -e "$d13/.complete" ]; then
+# Debian 13's QEMU 10: qemu-user's static-pie emulators (/usr/bin/qemu-<arch>), qemu-user-static's
+# -static links to them, and qemu-user-binfmt's links into qemu-user's /usr/share/qemu/binfmt.d.
+if [ "$mode" = test ] && [ ! -e "$d13/.emulators" ]; then
 	private_apt "$tmp/trixie" trixie amd64
-	download "$tmp/trixie/debs" qemu-user qemu-user-binfmt
+	download "$tmp/trixie/debs" qemu-user qemu-user-static qemu-user-binfmt
 	rm -rf "$d13" && mkdir -p "$d13"
-	dpkg-deb --fsys-tarfile "$tmp"/trixie/debs/qemu-user_*.deb | tar -x -C "$d13" ./usr/share/qemu/binfmt.d
-	dpkg-deb -x "$tmp"/trixie/debs/qemu-user-binfmt_*.deb "$d13"
-	touch "$d13/.complete"
+	for deb in "$tmp"/trixie/debs/*.deb; do dpkg-deb -x "$deb" "$d13"; done
+	touch "$d13/.emulators"
+fi
+
+# A static arm64 program that calls openat2 (which QEMU 7.2 lacks), from Debian's cross compiler.
+if [ "$mode" = test ] && [ ! -x "$out/openat2-arm64" ]; then
+	aarch64-linux-gnu-gcc -static -O2 -o "$out/openat2-arm64" test/fixtures/openat2.c
 fi
 
 # Two tiny MIPS executables from the real cross linker: o32 big-endian and n32 little-endian.

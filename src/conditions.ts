@@ -7,6 +7,8 @@
  * does not work now; a warning (the exit code is unchanged) works now but carries a risk or a
  * limit; a notice is worth knowing and needs nothing.
  */
+import type { QemuFact } from './plan/qemu-facts.js';
+
 export type Severity = 'problem' | 'warning' | 'notice';
 
 export interface Condition {
@@ -14,6 +16,8 @@ export interface Condition {
   severity: Severity;
   problem: string;
   fix?: string;
+  /** QEMU_KNOWN_PROBLEM: the code of the fact in platforms/qemu-facts.json. */
+  fact?: string;
 }
 
 export type ConditionCode = keyof typeof CONDITIONS;
@@ -88,6 +92,15 @@ export const CONDITIONS = {
         '(a root-owned file anywhere, other libraries loaded)',
       'register without --credentials, unless every user of this machine is trusted',
     ),
+  /** Said of one emulator; said alike of every emulator of one version, so that a list of entries can share it. */
+  QEMU_KNOWN_PROBLEM: (version: string | null | undefined, fact: QemuFact) => ({
+    ...warning(
+      'QEMU_KNOWN_PROBLEM',
+      `${fact.build === 'static-non-pie' ? 'a static build without PIE' : `QEMU ${version?.split(' ')[0] ?? '(version unknown)'}`}: ${fact.symptom} (${fact.code})`,
+      `${fact.fix}: a newer package, one named with enable --force --interpreter-dir DIR, or the container image`,
+    ),
+    fact: fact.code,
+  }),
   CACHE_UNUSED: (why: string, env: string) =>
     warning(
       'CACHE_UNUSED',
@@ -158,4 +171,15 @@ export const CONDITIONS = {
 /** One line: the problem, then what to do. */
 export function conditionText(condition: Said): string {
   return condition.fix ? `${condition.problem}; ${condition.fix}` : condition.problem;
+}
+
+/** Conditions said alike of several entries (an emulator's known problem), as one each that names the entries. */
+export function shared<C extends Condition>(said: ReadonlyArray<readonly [string, C]>): C[] {
+  const byText = new Map<string, { entries: string[]; condition: C }>();
+  for (const [entry, condition] of said) {
+    const group = byText.get(conditionText(condition)) ?? { entries: [], condition };
+    group.entries.push(entry);
+    byText.set(conditionText(condition), group);
+  }
+  return [...byText.values()].map(({ entries, condition }) => ({ ...condition, problem: `${entries.join(' ')}: ${condition.problem}` }));
 }

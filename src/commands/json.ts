@@ -20,6 +20,8 @@ export interface Finding {
   severity: Severity;
   problem: string;
   fix?: string;
+  /** QEMU_KNOWN_PROBLEM: the known problem's own code (platforms/qemu-facts.json). */
+  fact?: string;
   /** Where it was found, when it is about one platform, entry, file or path. */
   platform?: string;
   entry?: string;
@@ -42,11 +44,12 @@ export interface Envelope<R = unknown, D extends object = object> {
 
 type Where = Pick<Finding, 'platform' | 'entry' | 'file' | 'path'>;
 
-export const finding = ({ code, severity, problem, fix }: Condition, where: Where = {}): Finding => ({
+export const finding = ({ code, severity, problem, fix, fact }: Condition, where: Where = {}): Finding => ({
   code,
   severity,
   problem,
   ...(fix ? { fix } : {}),
+  ...(fact ? { fact } : {}),
   ...where,
 });
 
@@ -124,11 +127,14 @@ export function statusEnvelope({
 }
 
 /** status --check: each platform checked and whether it is as enable leaves it; a problem of the whole table has no platform. */
-export function checkEnvelope({ checked, problems }: CheckReport) {
+export function checkEnvelope({ checked, problems, warnings }: CheckReport) {
   return envelope(
     'status --check',
     checked.map((platform) => ({ platform, ok: !problems.some((p) => p.platform === platform) })),
-    problems.map(({ platform, ...problem }) => (platform === '*' ? problem : { ...problem, platform })),
+    [
+      ...problems.map(({ platform, ...problem }) => (platform === '*' ? problem : { ...problem, platform })),
+      ...warnings.map(({ platform, entry, ...w }) => finding(w, { platform, entry })),
+    ],
     {},
   );
 }
@@ -159,5 +165,10 @@ export function explainEnvelope(explanations: Explanation[]) {
       file,
       ...(platform ? { platform } : {}),
     }));
-  return envelope('explain', explanations, problems, {});
+  // The known problems of the emulator a file runs through: warnings, and their codes in its result.
+  const known = explanations.flatMap(({ file, platform, entry, known: said = [] }) =>
+    said.map((w) => finding(w, { file, ...(platform ? { platform } : {}), ...(entry ? { entry } : {}) })),
+  );
+  const results = explanations.map(({ known: said, ...e }) => ({ ...e, ...(said ? { known: said.map((w) => w.fact!) } : {}) }));
+  return envelope('explain', results, [...problems, ...known], {});
 }

@@ -1,4 +1,4 @@
-import type { Provenance } from '../operations/provenance.js';
+import type { EmulatorsRecord, Provenance } from '../operations/provenance.js';
 import type { Platform } from '../table/platforms.js';
 import { aliasesOf, PLATFORMS } from '../table/platforms.js';
 import type { Explanation } from '../operations/explain.js';
@@ -6,7 +6,7 @@ import type { ProbeReport } from '../operations/test.js';
 import { probeFailed } from '../probe/run-probe.js';
 import type { Outcome, Report } from '../operations/report.js';
 import type { PlatformStatus, StatusReport } from '../operations/status.js';
-import { CONDITIONS, conditionText, type Said } from '../conditions.js';
+import { CONDITIONS, conditionText, shared, type Said } from '../conditions.js';
 
 export interface Output {
   stdout: string[];
@@ -44,8 +44,11 @@ export function formatReport(report: Report): Output {
     else if (r.detail && r.outcome !== 'unchanged') out.stdout.push(`  ${r.detail}`);
     if (r.note) out.stdout.push(`  note: ${r.note}`);
     if (report.dryRun && r.line) out.stdout.push(`  line: ${r.line.trimEnd()}`, `  checks: ${r.checks?.join('; ')}`);
-    out.stderr.push(...r.warnings.map(conditionLine));
+    out.stderr.push(...r.warnings.filter((w) => w.code !== 'QEMU_KNOWN_PROBLEM').map(conditionLine));
   }
+  // An emulator's known problem, said once for every entry it concerns.
+  const known = report.results.flatMap((r) => r.warnings.filter((w) => w.code === 'QEMU_KNOWN_PROBLEM').map((w) => [r.entry, w] as const));
+  out.stderr.push(...shared(known).map(conditionLine));
   // A platform's further rule (microblaze's em189) is named by its entry, so that a pair half there reads right.
   const absent = report.results.filter((r) => r.outcome === 'absent').map((r) => (r.entry === `qemu-${r.platform}` ? r.platform : r.entry));
   if (absent.length) out.stdout.push(`not registered (nothing to remove): ${absent.join(' ')}`);
@@ -191,8 +194,11 @@ export function formatExplanations(explanations: readonly Explanation[]): Output
   return { stdout, stderr: [] };
 }
 
-export function formatProvenance(facts: readonly Provenance[]): Output {
-  if (!facts.length) return { stdout: ['no qemu-<platform> entry is registered'], stderr: [] };
+export function formatProvenance(facts: readonly Provenance[], emulators?: EmulatorsRecord): Output {
+  const image = emulators
+    ? [`this image's emulators: ${emulators.package} ${emulators.version} (${emulators.release}) in ${emulators.dir}`]
+    : [];
+  if (!facts.length) return { stdout: [...image, 'no qemu-<platform> entry is registered'], stderr: [] };
   const rows = facts.map((f) => [
     f.entry,
     f.version ?? '-',
@@ -202,5 +208,8 @@ export function formatProvenance(facts: readonly Provenance[]): Output {
     f.package ?? '-',
     f.interpreter,
   ]);
-  return { stdout: table([['ENTRY', 'VERSION', 'LINKED', 'SIZE', 'SHA256', 'PACKAGE', 'INTERPRETER'], ...rows]), stderr: [] };
+  return {
+    stdout: [...image, ...table([['ENTRY', 'VERSION', 'LINKED', 'SIZE', 'SHA256', 'PACKAGE', 'INTERPRETER'], ...rows])],
+    stderr: [],
+  };
 }

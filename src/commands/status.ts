@@ -1,13 +1,14 @@
 import { checkRegistered, type CheckOptions } from '../operations/check.js';
-import { provenance } from '../operations/provenance.js';
+import { emulatorsRecord, provenance } from '../operations/provenance.js';
 import { status, type StatusOptions } from '../operations/status.js';
+import { shared } from '../conditions.js';
 import { usageError } from '../errors.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
 import { checkEnvelope, envelope, statusEnvelope } from './json.js';
 import { write, writeJson } from './output.js';
-import { formatProvenance, formatStatus } from './render.js';
+import { conditionLine, formatProvenance, formatStatus } from './render.js';
 
 export const statusCommand = defineCommand({
   name: 'status',
@@ -27,9 +28,11 @@ export const statusCommand = defineCommand({
     const dir = { ...(binfmtDir !== undefined ? { binfmtDir } : {}), ...(table ? { table } : {}) };
     if ((probe || lock !== undefined) && !check) throw usageError(`--${probe ? 'probe' : 'lock'} is for status --check`, 'add --check');
     if (withProvenance) {
-      const facts = await provenance(platforms, dir);
-      if (json) writeJson(io, envelope('status --provenance', facts, [], {}));
-      else write(io, formatProvenance(facts));
+      const facts = await provenance(platforms, { ...dir, ...installerOptions(true) });
+      // The container image says which package its emulators came from, whether or not any is registered.
+      const emulators = emulatorsRecord();
+      if (json) writeJson(io, envelope('status --provenance', facts, [], emulators ? { emulators } : {}));
+      else write(io, formatProvenance(facts, emulators));
       return 0;
     }
     if (check) {
@@ -43,7 +46,7 @@ export const statusCommand = defineCommand({
           stdout: report.ok
             ? [`ok: ${report.checked.join(' ') || 'nothing to check'}`]
             : report.problems.map((p) => `${p.platform}: ${p.problem}`),
-          stderr: [],
+          stderr: shared(report.warnings.map((w) => [w.entry, w] as const)).map(conditionLine),
         });
       return report.ok ? 0 : 1;
     }

@@ -1,4 +1,6 @@
-import { CONDITIONS } from '../conditions.js';
+import { CONDITIONS, type Condition } from '../conditions.js';
+import { emulatorBuild } from '../plan/interpreter.js';
+import { knownProblems } from '../plan/qemu-facts.js';
 import { onPlatform, type CheckProblem } from './report.js';
 import { differences } from '../codec/compare.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
@@ -19,6 +21,8 @@ export interface CheckReport {
   ok: boolean;
   /** One per platform that is not as enable would leave it ('*': the table as a whole), with its code. */
   problems: CheckProblem[];
+  /** What works but carries a risk (the exit code does not change): a registered emulator's known problems. */
+  warnings: Array<Condition & { platform: string; entry: string }>;
   checked: string[];
 }
 
@@ -35,9 +39,10 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
   );
   const { table, mounted } = await accessTable({ ...options, mount: false }, false, false);
   const checked = [...new Set(plan.targets.map((t) => t.platform.name))];
-  if (!mounted) return { ok: false, problems: [...problems, onPlatform('*', CONDITIONS.NOT_MOUNTED(table.dir))], checked };
+  const warnings: CheckReport['warnings'] = [];
+  if (!mounted) return { ok: false, problems: [...problems, onPlatform('*', CONDITIONS.NOT_MOUNTED(table.dir))], warnings, checked };
   if (!table.kernelEnabled()) problems.push(onPlatform('*', CONDITIONS.SWITCHED_OFF(table.dir)));
-  for (const { platform, registration } of plan.targets) {
+  for (const { platform, registration, interpreter } of plan.targets) {
     const entry = table.read(registration.name);
     // The distribution's registration that serves the platform is kept by enable: not a problem here either.
     const kept =
@@ -54,6 +59,10 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
           ? CONDITIONS.ENTRY_DISABLED(registration.name, platform.name)
           : undefined;
     if (found) problems.push(onPlatform(platform.name, found));
+    else if (entry) {
+      const build = entry.interpreter === registration.interpreter ? interpreter : emulatorBuild(entry.interpreter);
+      if (build) warnings.push(...knownProblems(platform, build).map((w) => ({ ...w, platform: platform.name, entry: entry.name })));
+    }
   }
   if (options.probe && problems.length === 0 && checked.length) {
     const probes = await testPlatforms(checked, options);
@@ -61,5 +70,5 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
       if (probeFailed(r)) problems.push(onPlatform(r.platform, CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform)));
   }
   if (lock) problems.push(...lockDifferences(lock, await provenance(names, options), names));
-  return { ok: problems.length === 0, problems, checked };
+  return { ok: problems.length === 0, problems, warnings, checked };
 }

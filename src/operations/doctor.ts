@@ -3,16 +3,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { detectVia } from '../boot/locations.js';
 import { binfmtInKernel } from '../kernel/binfmt-dir.js';
-import { CONDITIONS, type Condition } from '../conditions.js';
+import { CONDITIONS, shared, type Condition } from '../conditions.js';
 import { Tree } from '../fs/tree.js';
 import { accessTable } from '../kernel/access.js';
 import { is64BitMachine, kernelFacts } from '../plan/host-kernel.js';
-import { knownQemuVersion, majorOf } from '../plan/interpreter.js';
+import { emulatorBuild, majorOf } from '../plan/interpreter.js';
+import { knownProblems } from '../plan/qemu-facts.js';
 import { VersionCache } from '../plan/version-cache.js';
 import { decideWinner } from '../explain/winner.js';
 import { probeElf, probeRecord } from '../probe/probe-elf.js';
 import { probeFailed } from '../probe/run-probe.js';
-import { PLATFORMS } from '../table/platforms.js';
+import { findPlatform, PLATFORMS } from '../table/platforms.js';
 import { shellQuote } from '../boot/quote.js';
 import { matches, overlaps } from '../table/rule.js';
 import { hasPrivateInstances } from '../run/checks.js';
@@ -85,8 +86,12 @@ function kernelChecks({ facts, problems }: Found): void {
 function entryChecks({ facts, problems, warnings }: Found, registered: readonly PlatformStatus[]): void {
   facts.push(registered.length ? `registered: ${registered.map((p) => p.platform).join(' ')}` : 'no qemu-<platform> entry is registered');
   const cache = new VersionCache();
+  const known: Array<[string, Condition]> = [];
   for (const p of registered) {
-    const version = p.interpreter && p.interpreterPresent ? knownQemuVersion(p.interpreter, cache) : null;
+    const build = p.interpreter && p.interpreterPresent ? emulatorBuild(p.interpreter, cache) : undefined;
+    const version = build?.version ?? null;
+    const platform = findPlatform(p.platform);
+    if (build && platform && p.enabled) known.push(...knownProblems(platform, build).map((w) => [p.entry, w] as [string, Condition]));
     facts.push(
       `${p.entry}: ${p.interpreter} (${p.interpreterPresent === false ? 'missing' : p.interpreterStatic ? 'static' : 'dynamic'}${version !== null ? `, QEMU ${majorOf(version)}` : ''}), flags ${p.flags || 'none'}${p.enabled ? '' : ', disabled'}`,
     );
@@ -105,6 +110,7 @@ function entryChecks({ facts, problems, warnings }: Found, registered: readonly 
     else if (p.drift === 'differs')
       problems.push(CONDITIONS.DIFFERS_FROM_PERSISTED(p.entry, p.persisted ?? '', p.driftDetail ?? '', p.platform));
   }
+  warnings.push(...shared(known));
   cache.save();
   if (cache.condition) warnings.push(cache.condition);
 }

@@ -1,4 +1,6 @@
 import { statSync } from 'node:fs';
+import { emulatorBuild } from '../plan/interpreter.js';
+import { knownProblems } from '../plan/qemu-facts.js';
 import { differences, overlapping } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
 import { flagString } from '../codec/flags.js';
@@ -126,9 +128,16 @@ function enableOne(
   const current = existing.find((e) => e.name === reg.name);
   const o = outcomes(table, target, current, existing, wrote);
   try {
-    if (current) return overCurrent(o, current, options, host);
-    if (options.dryRun) return o.done('would-enable');
-    return o.written(registerEntry(table, reg, line), 'enabled');
+    const result = current
+      ? overCurrent(o, current, options, host)
+      : options.dryRun
+        ? o.done('would-enable')
+        : o.written(registerEntry(table, reg, line), 'enabled');
+    if (result.outcome !== 'failed' && result.interpreter) {
+      const build = result.interpreter === target.interpreter.path ? target.interpreter : emulatorBuild(result.interpreter);
+      if (build) result.warnings.push(...knownProblems(target.platform, build));
+    }
+    return result;
   } catch (err) {
     return failed(o.base, asQemuBinfmtError(err), o.warnings);
   }

@@ -3,7 +3,9 @@ import { basename, resolve } from 'node:path';
 import { Tree, type HeldFile } from '../fs/tree.js';
 import type { Entry } from '../codec/entry.js';
 import { asQemuBinfmtError } from '../errors.js';
-import { CONDITIONS, type ConditionCode } from '../conditions.js';
+import { CONDITIONS, conditionText, type Condition, type ConditionCode } from '../conditions.js';
+import { emulatorBuild } from '../plan/interpreter.js';
+import { knownProblems } from '../plan/qemu-facts.js';
 import { tryReadElfInfo } from '../elf/header.js';
 import { ET_DYN, ET_EXEC } from '../elf/layout.js';
 import { identify, type Identity } from '../explain/identify.js';
@@ -38,6 +40,8 @@ export interface Explanation {
   /** The entry the kernel hands the file to, when one is known. */
   entry?: string;
   interpreter?: string;
+  /** The known problems of that entry's emulator (platforms/qemu-facts.json): it may start, and still meet them. */
+  known?: Condition[];
 }
 
 export interface ExplainOptions extends TableOptions {
@@ -307,7 +311,14 @@ function throughEntry(u: Under, platform: Platform, entry: Entry): Explanation {
   } finally {
     held?.close();
   }
-  return withNeeds(u, `runs through ${entry.interpreter} (entry ${entry.name})`, found);
+  // With F the kernel holds the host's file; without, the file in this root runs.
+  const build = entry.flags.fixBinary || u.ctx.tree.isHost ? emulatorBuild(entry.interpreter) : undefined;
+  const known = build ? knownProblems(platform, build) : [];
+  for (const w of known) u.reasons.push(`its emulator is known for this: ${conditionText(w)}`);
+  return withNeeds(u, `runs through ${entry.interpreter} (entry ${entry.name})`, {
+    ...found,
+    ...(known.length ? { known } : {}),
+  });
 }
 
 /** What a dynamically linked interpreter without F lacks in the root; says how it is linked. */

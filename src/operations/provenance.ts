@@ -1,7 +1,7 @@
 import { CONDITIONS } from '../conditions.js';
 import { onPlatform, type CheckProblem } from './report.js';
-import { openSync, readSync, closeSync, statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { openSync, readFileSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
 import { tryReadElfInfo } from '../elf/header.js';
 import { usageError } from '../errors.js';
 import { run } from '../exec.js';
@@ -64,8 +64,44 @@ async function owners(paths: readonly string[]): Promise<Map<string, string>> {
       const m = / is owned by (\S+)/.exec(r.stdout);
       if (m) found.set(path, m[1]!);
     }
+  } else {
+    // An image without a package manager (the container image) records where its emulators came from.
+    const record = recordedPackage();
+    for (const path of paths) if (record && dirname(realPath(path)) === record.dir) found.set(path, record.text);
   }
   return found;
+}
+
+/** The emulators' package as an image records it (Dockerfile): name, version, release, and their directory. */
+const EMULATORS_RECORD = '/usr/share/qemu-binfmt/emulators.json';
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** What the container image records of its emulators (EMULATORS_RECORD); undefined elsewhere. */
+export interface EmulatorsRecord {
+  package: string;
+  version: string;
+  release: string;
+  dir: string;
+}
+
+export function emulatorsRecord(): EmulatorsRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(EMULATORS_RECORD, 'utf8')) as EmulatorsRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function recordedPackage(): { dir: string; text: string } | undefined {
+  const r = emulatorsRecord();
+  return r && { dir: r.dir, text: `${r.package} ${r.version} (${r.release})` };
 }
 
 /**
@@ -75,7 +111,8 @@ async function owners(paths: readonly string[]): Promise<Map<string, string>> {
  */
 export async function provenance(names: readonly string[], options: TableOptions = {}): Promise<Provenance[]> {
   const platforms = names.length === 0 || isAll(names) ? PLATFORMS : resolvePlatforms(names);
-  const { table } = await accessTable({ ...options, mount: false }, false);
+  // Read-only: binfmt_misc is mounted only when asked (the container image's installer mode).
+  const { table } = await accessTable({ mount: false, ...options });
   const entries = platforms.flatMap((p) => {
     const entry = table.read(p.entryName);
     return entry ? [{ platform: p.name, entry }] : [];

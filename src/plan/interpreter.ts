@@ -7,7 +7,11 @@ import { QemuBinfmtError } from '../errors.js';
 import { readQemuVersion } from '../elf/qemu-version.js';
 import { Tree } from '../fs/tree.js';
 import { VersionCache } from './version-cache.js';
+import type { EmulatorBuild } from './qemu-facts.js';
 import type { Platform } from '../table/platforms.js';
+
+/** ELF e_type of a position-dependent executable. */
+const ET_EXEC = 2;
 
 /** Debian's argv[0]-preserving wrappers: <dir>/<arch>-binfmt-P. */
 const BINFMT_P_DIR = '/usr/libexec/qemu-binfmt';
@@ -95,6 +99,10 @@ export interface InterpreterInfo {
   isStatic: boolean;
   /** Understands the P flag: a -binfmt-P wrapper, or QEMU >= 6. */
   supportsPreserveArgv0: boolean;
+  /** The QEMU version it carries (null: none); undefined when not read (a file of an image tree, P not asked). */
+  version?: string | null;
+  /** A static ELF of type ET_EXEC: built without PIE. */
+  staticNonPie: boolean;
 }
 
 /**
@@ -123,9 +131,17 @@ export function inspectInterpreter(path: string, askP = true, tree = Tree.host()
   let fd: number | undefined;
   try {
     fd = openSync(held.path, 'r');
-    const isStatic = readElfInfo(fd).isStatic;
-    const supportsPreserveArgv0 = askP && supportsP(path, tree, fd, cache);
-    return { path, isStatic, supportsPreserveArgv0 };
+    const elf = readElfInfo(fd);
+    // The host's emulators' versions are remembered, so the known problems of each are told cheaply.
+    const version = tree.isHost ? knownQemuVersion(path, cache, fd) : askP ? (readQemuVersion(fd) ?? null) : undefined;
+    const supportsPreserveArgv0 = askP && supportsP(path, tree, version);
+    return {
+      path,
+      isStatic: elf.isStatic,
+      supportsPreserveArgv0,
+      staticNonPie: elf.isStatic && elf.header?.type === ET_EXEC,
+      ...(version !== undefined ? { version } : {}),
+    };
   } catch (err) {
     throw cannot(err);
   } finally {
@@ -134,7 +150,7 @@ export function inspectInterpreter(path: string, askP = true, tree = Tree.host()
   }
 }
 
-function supportsP(path: string, tree: Tree, fd: number, cache: VersionCache): boolean {
+function supportsP(path: string, tree: Tree, version: string | null | undefined): boolean {
   if (basename(path).endsWith('-binfmt-P')) return true;
   // Debian ships <arch>-binfmt-P as a link to the same emulator when that emulator handles P.
   const wrapper = join(
@@ -145,14 +161,21 @@ function supportsP(path: string, tree: Tree, fd: number, cache: VersionCache): b
   );
   const real = tree.realpath(path);
   if (real !== undefined && tree.realpath(wrapper) === real) return true;
-  // A file of a tree is not remembered: the cache knows the host's files.
-  const version = tree.isHost ? knownQemuVersion(path, cache, fd) : readQemuVersion(fd);
   const major = majorOf(version);
   return major !== undefined && major >= 6;
 }
 
+/** How an emulator of the host was built (its version, PIE or not), for its known problems; undefined when it cannot be read. */
+export function emulatorBuild(path: string, cache = new VersionCache()): EmulatorBuild | undefined {
+  try {
+    return inspectInterpreter(path, false, Tree.host(), cache);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The QEMU version an emulator of the host carries (read from the file once, then remembered); null when it carries none. */
-export function knownQemuVersion(file: string, cache: VersionCache, fd?: number): string | null {
+function knownQemuVersion(file: string, cache: VersionCache, fd?: number): string | null {
   let version = cache.get(file);
   if (version === undefined) {
     try {

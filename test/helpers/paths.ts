@@ -5,6 +5,14 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (tests run from build/test/...). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CLI = join(ROOT, 'dist/cli.js');
+/** Debian 13's QEMU 10 emulators, unpacked by scripts/setup.sh: the ones the tests find first on PATH. */
+export const QEMU_10 = join(ROOT, '.cache/debian13/usr/bin');
+/** Where the CLI finds its emulators first in the tests (host-guard.ts puts it first on PATH): Debian 13's QEMU 10, else the host's. */
+export const EMULATORS = existsSync(join(QEMU_10, 'qemu-aarch64')) ? QEMU_10 : '/usr/bin';
+/** The emulator the CLI finds first for a QEMU binary (qemu-aarch64). */
+export const emulator = (binary: string) => `${EMULATORS}/${binary}-static`;
+/** Text as a regular expression that matches it literally. */
+export const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** Real foreign executables fetched by scripts/setup.sh. */
 const FOREIGN = join(ROOT, '.cache/foreign');
 

@@ -28,7 +28,12 @@ describe('operations/watch and check, on the in-memory table', () => {
   it('check: ok when as enable leaves it; each other state is a problem with its code', async () => {
     expect(await codes(['aarch64'])).to.deep.equal([['aarch64', 'NOT_REGISTERED']]);
     await enable(['aarch64', 'arm'], options);
-    expect(await checkRegistered(['aarch64', 'arm'], options)).to.deep.equal({ ok: true, problems: [], checked: ['arm', 'aarch64'] });
+    expect(await checkRegistered(['aarch64', 'arm'], options)).to.deep.equal({
+      ok: true,
+      problems: [],
+      warnings: [],
+      checked: ['arm', 'aarch64'],
+    });
     table.control('qemu-arm', '0');
     expect(await codes(['aarch64', 'arm'])).to.deep.equal([['arm', 'ENTRY_DISABLED']]);
     table.control('qemu-arm', '-1');

@@ -62,7 +62,7 @@ describe('interpreters', () => {
   });
 
   it('defaults F on for a static interpreter only, and refuses F with a dynamic one unless allowed', () => {
-    const dynamic = { path: join(dir, 'qemu-aarch64'), isStatic: false, supportsPreserveArgv0: true };
+    const dynamic = { path: join(dir, 'qemu-aarch64'), isStatic: false, supportsPreserveArgv0: true, staticNonPie: false };
     const stat = { ...dynamic, isStatic: true };
     expect(chooseFlags(aarch64, stat, {})).to.deep.equal({ preserveArgv0: true, openBinary: false, credentials: false, fixBinary: true });
     expect(chooseFlags(aarch64, dynamic, {}).fixBinary).to.equal(false);
@@ -80,6 +80,12 @@ describe('interpreters', () => {
     }
     await chmod(join(dir, 'qemu-aarch64-static'), 0o755);
     const info = inspectInterpreter(findInterpreter(aarch64, { interpreterDir: dir })!);
-    expect(info).to.deep.equal({ path: join(dir, 'qemu-aarch64-static'), isStatic: true, supportsPreserveArgv0: true });
+    expect(info).to.deep.include({
+      path: join(dir, 'qemu-aarch64-static'),
+      isStatic: true,
+      supportsPreserveArgv0: true,
+      staticNonPie: false,
+    });
+    expect(info.version, 'the version it carries, read from the file').to.match(/^\d+\.\d+\.\d+ /);
   });
 });

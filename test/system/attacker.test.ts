@@ -18,6 +18,7 @@ import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
  * and no mount, whatever the attacker did.
  */
 const NOBODY = 65534;
+// The host's own emulator: the attacks below are laid along its path, /usr/bin.
 const QEMU = '/usr/bin/qemu-aarch64-static';
 
 describe('an attacker who owns the tree: root is never turned against the host', function () {
@@ -245,7 +246,7 @@ describe('an attacker who owns the tree: root is never turned against the host',
   });
 
   it('3d. sandbox nix --write keeps a nix.conf private (mode and owner), and refuses a link', async () => {
-    expect((await instance.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
+    expect((await instance.cli(['enable', 'aarch64', '--interpreter', QEMU])).exitCode).to.equal(0);
     const dir = await attackerDir('nix');
     const conf = join(dir, 'nix.conf');
     await writeFile(conf, 'access-tokens = github.com=ghp_attackers_own\n', { mode: 0o600 });
@@ -274,7 +275,7 @@ describe('an attacker who owns the tree: root is never turned against the host',
     const tree = await attackerDir('chroot-link', ['usr']);
     await symlink(vault, join(tree, 'usr/bin'));
     await asAttacker(tree);
-    const r = await instance.cli(['enable', 'aarch64', '--chroot', tree]);
+    const r = await instance.cli(['enable', 'aarch64', '--interpreter', QEMU, '--chroot', tree]);
     expect(r.exitCode, r.stderr).to.equal(0);
     expect(r.stdout).to.include(`bound ${vault}/qemu-aarch64-static`);
     expect(await mountsUnder(vault)).to.deep.equal([]);
@@ -290,7 +291,7 @@ describe('an attacker who owns the tree: root is never turned against the host',
     for (let i = 0; i < 5; i++) {
       const tree = await attackerDir(`chroot-race-${i}`, ['usr/bin']);
       const swap = await attack('swap-dir', join(tree, 'usr/bin'), join(tree, 'usr'), 'bin', vault);
-      const r = await instance.cli(['enable', 'aarch64', '--chroot', tree]);
+      const r = await instance.cli(['enable', 'aarch64', '--interpreter', QEMU, '--chroot', tree]);
       await stop(swap);
       expect(r.stderr).to.not.match(/\n\s+at /);
       if (r.exitCode !== 0) {
@@ -447,13 +448,13 @@ describe('an attacker who owns the tree: root is never turned against the host',
       [['sandbox', 'nix', 'aarch64', '--write', join(link, 'newdir/nix.conf')], 1],
       [['sandbox', 'nix', 'aarch64', '--write', join(link, 'nix.conf')], 1],
       [['export', 'aarch64', '--format', 'binfmt.d', '--output', join(link, 'exp')], 1],
-      [['enable', 'aarch64', '--chroot', link], 1],
+      [['enable', 'aarch64', '--interpreter', QEMU, '--chroot', link], 1],
       [['persist', '--root', link, 'aarch64'], 1],
       [['status', '--check', 'aarch64', '--lock', join(link, 'secret')], 2],
       [['watch', '--platforms-file', join(link, 'secret')], 2],
       [['explain', join(link, 'secret')], 1],
     ];
-    expect((await instance.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
+    expect((await instance.cli(['enable', 'aarch64', '--interpreter', QEMU])).exitCode).to.equal(0);
     for (const [args, code] of cases) {
       const r = await instance.cli(args);
       expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).to.equal(code);

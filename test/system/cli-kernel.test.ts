@@ -4,10 +4,10 @@ import { chmod, copyFile, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONDITIONS, conditionText } from '../../src/conditions.js';
-import { CLI, foreign, skipOrFail } from '../helpers/paths.js';
+import { CLI, emulator, foreign, skipOrFail } from '../helpers/paths.js';
 import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
 
-const QEMU = '/usr/bin/qemu-aarch64-static';
+const QEMU = emulator('qemu-aarch64');
 const AARCH64_MAGIC = '\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00';
 const AARCH64_MASK = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
 const PYTHON_LINE = ':python3.11:M::\\xa7\\x0d\\x0d\\x0a::/usr/bin/python3.11:';

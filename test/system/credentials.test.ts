@@ -6,7 +6,7 @@ import { CONDITIONS, conditionText } from '../../src/conditions.js';
 
 const RISK = CONDITIONS.CREDENTIALS();
 import { lineFor } from '../helpers/memory.js';
-import { foreign } from '../helpers/paths.js';
+import { emulator, foreign } from '../helpers/paths.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
 /**
@@ -31,7 +31,7 @@ describe('the C flag, said where it is chosen or found (private binfmt_misc inst
   it('enable --credentials: one warning line with the QEMU_* fact, in text and in JSON', async () => {
     const r = await instance.cli(['enable', 'aarch64', '--credentials']);
     expect(r.exitCode, r.stderr).to.equal(0);
-    expect(r.stdout).to.equal('qemu-aarch64: enabled: /usr/bin/qemu-aarch64-static flags=POCF');
+    expect(r.stdout).to.equal(`qemu-aarch64: enabled: ${emulator('qemu-aarch64')} flags=POCF`);
     const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: ') && !l.includes('user namespace of its own'));
     expect(warnings).to.deep.equal([`warning: ${conditionText(RISK)}`]);
     expect(RISK.problem).to.include('QEMU_LOG_FILENAME').and.include('AT_SECURE');
@@ -52,7 +52,7 @@ describe('the C flag, said where it is chosen or found (private binfmt_misc inst
     const r = await instance.cli(['doctor']);
     expect(r.exitCode, r.stdout).to.equal(plain.exitCode);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('WARNING: '))).to.deep.equal([
-      `WARNING: ${conditionText(CONDITIONS.CREDENTIALS('qemu-aarch64 (/usr/bin/qemu-aarch64-static, flags POCF)'))}`,
+      `WARNING: ${conditionText(CONDITIONS.CREDENTIALS(`qemu-aarch64 (${emulator('qemu-aarch64')}, flags POCF)`))}`,
       `WARNING: ${conditionText(CONDITIONS.CREDENTIALS('rosetta-like (/usr/bin/qemu-s390x-static, flags OCF)'))}`,
     ]);
     const json = JSON.parse((await instance.cli(['doctor', '--json'])).stdout) as { warnings: Array<{ code: string }> };

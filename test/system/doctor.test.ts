@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { PrivateInstance } from '../helpers/private-instance.js';
 import { lineFor } from '../helpers/memory.js';
+import { emulator, literally } from '../helpers/paths.js';
 
 describe('doctor on the real kernel (private binfmt_misc instance)', function () {
   this.timeout(60_000);
@@ -11,7 +12,9 @@ describe('doctor on the real kernel (private binfmt_misc instance)', function ()
       expect((await instance.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
       const healthy = await instance.cli(['doctor']);
       expect(healthy.exitCode, healthy.stdout).to.equal(0);
-      expect(healthy.stdout).to.match(/^- qemu-aarch64: \/usr\/bin\/qemu-aarch64-static \(static, QEMU \d+\), flags PF$/m);
+      expect(healthy.stdout).to.match(
+        new RegExp(`^- qemu-aarch64: ${literally(emulator('qemu-aarch64'))} \\(static, QEMU \\d+\\), flags PF$`, 'm'),
+      );
       expect(healthy.stdout.split('\n').at(-1)).to.equal('no problem found');
       await instance.sh('echo 0 > /proc/sys/fs/binfmt_misc/qemu-aarch64');
       const sick = await instance.cli(['doctor', '--json']);

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { foreign } from '../helpers/paths.js';
+import { emulator, foreign, literally } from '../helpers/paths.js';
 import { lineFor } from '../helpers/memory.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
@@ -115,7 +115,7 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
       'No such file or directory: /lib/ld-linux.so.2 is missing',
       'runs natively',
     ]);
-    expect(verdicts[join(arm64Root, 'bin/bash')]!.at(-1)).to.equal('runs through /usr/bin/qemu-aarch64-static (entry qemu-aarch64)');
+    expect(verdicts[join(arm64Root, 'bin/bash')]!.at(-1)).to.equal(`runs through ${emulator('qemu-aarch64')} (entry qemu-aarch64)`);
   });
 
   it('a dynamically linked arm64 program: its missing loader here, and it runs in its own root', async function () {
@@ -132,7 +132,7 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
     const inRoot = await instance!.cli(['explain', hello, '--root', rootfs]);
     expect([inRoot.exitCode, inRoot.stdout.split('\n')[0]]).to.deep.equal([
       0,
-      `${hello}: runs through /usr/bin/qemu-aarch64-static (entry qemu-aarch64)`,
+      `${hello}: runs through ${emulator('qemu-aarch64')} (entry qemu-aarch64)`,
     ]);
     expect((await instance!.sh(`chroot ${rootfs} /usr/bin/hello`)).stdout).to.equal('Hello, world!');
   });
@@ -147,9 +147,9 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
     const ours = (
       JSON.parse((await instance!.cli(['explain', busybox, '--json'])).stdout) as { results: Array<{ verdict: string; reasons: string[] }> }
     ).results;
-    expect(ours[0]!.verdict).to.equal('runs through /usr/bin/qemu-aarch64-static (entry qemu-aarch64)');
+    expect(ours[0]!.verdict).to.equal(`runs through ${emulator('qemu-aarch64')} (entry qemu-aarch64)`);
     expect(ours[0]!.reasons.join('\n')).to.match(
-      /entries .*qemu-aarch64.* all match; .*the banner of \/usr\/bin\/qemu-aarch64-static alone/,
+      new RegExp(`entries .*qemu-aarch64.* all match; .*the banner of ${literally(emulator('qemu-aarch64'))} alone`),
     );
     expect((await instance!.sh(`${busybox} echo hi`)).stdout).to.equal('hi');
 

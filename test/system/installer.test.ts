@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { CONDITIONS, conditionText } from '../../src/conditions.js';
-import { CLI, foreign, skipOrFail } from '../helpers/paths.js';
+import { CLI, emulator, foreign, skipOrFail } from '../helpers/paths.js';
 
 const BINFMT = '/proc/sys/fs/binfmt_misc';
-const QEMU = '/usr/bin/qemu-aarch64-static';
+const QEMU = emulator('qemu-aarch64');
 
 /**
  * A container, simulated with the real kernel: new user, mount and pid namespaces with a fresh

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { writeFakeQemu } from '../helpers/fake-qemu.js';
-import { CLI, foreign, ROOT, skipOrFail } from '../helpers/paths.js';
+import { CLI, emulator, foreign, ROOT, skipOrFail } from '../helpers/paths.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
 /** Every path under dir with its type, mode and content or link target. */
@@ -238,7 +238,7 @@ describe('persist on a live system (private binfmt_misc instance, /etc on a priv
       const persisted = await instance.cli(['persist', 'aarch64'], env);
       expect(persisted.exitCode, persisted.stderr).to.equal(0);
       expect(persisted.stdout).to.equal(
-        'wrote /etc/binfmt.d/qemu-aarch64.conf\nqemu-aarch64: enabled: /usr/bin/qemu-aarch64-static flags=PF',
+        `wrote /etc/binfmt.d/qemu-aarch64.conf\nqemu-aarch64: enabled: ${emulator('qemu-aarch64')} flags=PF`,
       );
       expect((await instance.sh(`${busybox} uname -m`)).stdout).to.equal('aarch64');
 
@@ -259,7 +259,7 @@ describe('persist on a live system (private binfmt_misc instance, /etc on a priv
 
       const un = await instance.cli(['unpersist', 'aarch64'], env);
       expect(un.exitCode).to.equal(0);
-      expect(un.stdout).to.equal('removed /etc/binfmt.d/qemu-aarch64.conf\nqemu-aarch64: removed: /usr/bin/qemu-aarch64-static');
+      expect(un.stdout).to.equal(`removed /etc/binfmt.d/qemu-aarch64.conf\nqemu-aarch64: removed: ${emulator('qemu-aarch64')}`);
       expect(await instance.entryNames()).to.deep.equal([]);
       expect((await instance.sh('ls -A /etc')).stdout).to.equal('');
     } finally {

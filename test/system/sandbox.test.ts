@@ -1,13 +1,15 @@
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeClosure } from '../../src/elf/closure.js';
-import { foreign, skipOrFail } from '../helpers/paths.js';
+import { emulator, foreign, literally, skipOrFail } from '../helpers/paths.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
 const DYNAMIC_QEMU = '/usr/bin/qemu-aarch64'; // Debian's qemu-user: dynamically linked
+/** A path as extra-sandbox-paths names it: a link as link=real-file, which Nix binds. */
+const sandboxPath = (path: string) => (realpathSync(path) === path ? path : `${path}=${realpathSync(path)}`);
 
 describe('build chroots and daemon sandboxes, in private binfmt_misc instances', function () {
   this.timeout(120_000);
@@ -171,7 +173,7 @@ describe('build chroots and daemon sandboxes, in private binfmt_misc instances',
       [
         '# qemu-binfmt: begin (written by qemu-binfmt sandbox nix; restart nix-daemon after a change)',
         'extra-platforms = aarch64-linux',
-        'extra-sandbox-paths = /usr/bin/qemu-aarch64-static',
+        `extra-sandbox-paths = ${sandboxPath(emulator('qemu-aarch64'))}`,
         '# qemu-binfmt: end',
         '',
       ].join('\n'),
@@ -182,7 +184,7 @@ describe('build chroots and daemon sandboxes, in private binfmt_misc instances',
     // A change of registration updates the block in place.
     await instance.cli(['enable', 'aarch64', '--force']);
     await instance.cli(['sandbox', 'nix', 'arm64', '--write', conf]);
-    expect(await readFile(conf, 'utf8')).to.equal(text.replace('extra-sandbox-paths = /usr/bin/qemu-aarch64-static\n', ''));
+    expect(await readFile(conf, 'utf8')).to.equal(text.replace(`extra-sandbox-paths = ${sandboxPath(emulator('qemu-aarch64'))}\n`, ''));
   });
 
   it('sandbox guix gives --chroot-directory options and a drop-in; status says who sees what', async () => {
@@ -190,11 +192,10 @@ describe('build chroots and daemon sandboxes, in private binfmt_misc instances',
     await instance.cli(['enable', 'riscv64']);
     const guix = await instance.cli(['sandbox', 'guix', 'all']);
     expect(guix.exitCode).to.equal(0);
-    expect(guix.stdout.split('\n').slice(0, 2)).to.deep.equal([
-      '# guix-daemon options:',
-      '--chroot-directory=/usr/bin/qemu-aarch64-static',
-    ]);
-    expect(guix.stdout).to.match(/\nExecStart=\nExecStart=\S*guix-daemon .* --chroot-directory=\/usr\/bin\/qemu-aarch64-static$/);
+    expect(guix.stdout.split('\n').slice(0, 2)).to.deep.equal(['# guix-daemon options:', `--chroot-directory=${emulator('qemu-aarch64')}`]);
+    expect(guix.stdout).to.match(
+      new RegExp(`\\nExecStart=\\nExecStart=\\S*guix-daemon .* --chroot-directory=${literally(emulator('qemu-aarch64'))}$`),
+    );
     const status = JSON.parse((await instance.cli(['status', 'aarch64', 'riscv64', '--json'])).stdout);
     expect(status.results.map((p: { sandboxVisible: string }) => p.sandboxVisible)).to.deep.equal(['if-bound-or-listed', 'yes']);
     const missing = await instance.cli(['sandbox', 'nix', 'arm']);

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { BINFMT, hostTable, mountHostTable, PrivateInstance } from '../helpers/private-instance.js';
 import { lineFor, PYTHON_LINE } from '../helpers/memory.js';
 import { within } from '../helpers/wait.js';
+import { emulator, literally, EMULATORS } from '../helpers/paths.js';
 
 const ENTRIES = ['qemu-aarch64', 'qemu-arm'];
 /** Another tool's same-named entry: the same rule, another interpreter, no flags. */
@@ -25,7 +26,9 @@ describe('watch repairs drift, and status --check tells it (real kernel, private
         const names = await instance.entryNames();
         if (!ENTRIES.every((e) => names.includes(e))) return false;
         const texts = await Promise.all(ENTRIES.map((e) => instance.readEntry(e)));
-        return texts.every((t) => t?.startsWith('enabled\n') && /^interpreter \/usr\/bin\/qemu-[a-z0-9]+-static$/m.test(t));
+        return texts.every(
+          (t) => t?.startsWith('enabled\n') && new RegExp(`^interpreter ${literally(EMULATORS)}/qemu-[a-z0-9]+-static$`, 'm').test(t),
+        );
       };
       await within(10_000, 'the first registration', ours);
       const start = Date.now();
@@ -50,14 +53,14 @@ describe('watch repairs drift, and status --check tells it (real kernel, private
         .map((l) => JSON.parse(l) as { entry?: string; found: string; did: string });
       const about = (entry: string) => events.filter((e) => e.entry === entry).map((e) => `${e.found} -> ${e.did}`);
       expect(about('qemu-arm')).to.deep.equal([
-        'missing -> registered it (/usr/bin/qemu-arm-static)',
-        'missing -> registered it (/usr/bin/qemu-arm-static)',
-        'missing -> registered it (/usr/bin/qemu-arm-static)',
+        `missing -> registered it (${emulator('qemu-arm')})`,
+        `missing -> registered it (${emulator('qemu-arm')})`,
+        `missing -> registered it (${emulator('qemu-arm')})`,
       ]);
       const aarch64 = about('qemu-aarch64');
       expect(aarch64.slice(0, 3)).to.deep.equal([
-        'missing -> registered it (/usr/bin/qemu-aarch64-static)',
-        'missing -> registered it (/usr/bin/qemu-aarch64-static)',
+        `missing -> registered it (${emulator('qemu-aarch64')})`,
+        `missing -> registered it (${emulator('qemu-aarch64')})`,
         'disabled -> enabled it',
       ]);
       // The differing entry is reported once, not at every check.
@@ -80,7 +83,7 @@ describe('watch repairs drift, and status --check tells it (real kernel, private
       );
       watch.kill('SIGINT');
       expect((await watch).exitCode).to.equal(0);
-      expect(await instance.readEntry('qemu-aarch64')).to.match(/^interpreter \/usr\/bin\/qemu-aarch64-static$/m);
+      expect(await instance.readEntry('qemu-aarch64')).to.match(new RegExp(`^interpreter ${literally(emulator('qemu-aarch64'))}$`, 'm'));
     } finally {
       await instance.stop();
     }
