@@ -27,6 +27,7 @@ RUN set -e; mkdir -p /tmp/apt/lists/partial /tmp/apt/cache/archives/partial /tmp
  && dpkg-deb -f qemu-user_*.deb Package Version > /tmp/qemu/package
 COPY dist/cli.js /out/opt/qemu-binfmt/dist/cli.js
 COPY dist/chunks/ /out/opt/qemu-binfmt/dist/chunks/
+COPY platforms/deep/ /out/opt/qemu-binfmt/platforms/deep/
 COPY platforms/platforms.json /tmp/platforms.json
 # The emulators this table uses (each once), Debian's -binfmt-P links to them, the package they
 # came from (status --provenance shows it), node (stripped) with the libraries it loads, busybox as

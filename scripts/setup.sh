@@ -38,8 +38,11 @@ if [ "$mode" = test ]; then
 	need zsh zsh
 	need fish fish
 	need man man-db
-	need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
-	need /usr/aarch64-linux-gnu/include/stdio.h libc6-dev-arm64-cross
+	# Debian's cross compilers: the openat2 test program, and the deep probes rebuilt and compared.
+	for pair in aarch64-linux-gnu:arm64 arm-linux-gnueabihf:armhf riscv64-linux-gnu:riscv64 s390x-linux-gnu:s390x powerpc64le-linux-gnu:ppc64el; do
+		need "${pair%%:*}-gcc" "gcc-${pair%%:*}"
+		need "/usr/${pair%%:*}/include/stdio.h" "libc6-dev-${pair#*:}-cross"
+	done
 	need xz xz-utils
 fi
 

@@ -142,12 +142,28 @@ export function checkEnvelope({ checked, problems, warnings }: CheckReport) {
 /** test: each failing probe is a problem of its platform. */
 export function probeEnvelope({ results, conditions }: ProbeReport) {
   const failing = results.filter(probeFailed);
+  // test --deep: a code per call that did not work (OPENAT2_ENOSYS); a problem when it fails the platform.
+  const calls = results.flatMap(({ platform, entry, deep }) =>
+    (deep?.calls ?? [])
+      .filter((c) => c.result !== 'ok')
+      .map((c): Finding => ({
+        code: `${c.call}_${c.result}`.toUpperCase().replace(/[^A-Z0-9]+/g, '_'),
+        severity: c.fails ? 'problem' : 'notice',
+        problem: `${c.call}: ${c.result}: ${c.consequence ?? ''}`,
+        ...(c.fact ? { fix: c.fact.fix, fact: c.fact.code } : {}),
+        platform,
+        entry,
+      })),
+  );
   return envelope(
     'test',
     results,
     [
       ...conditions.map((c) => finding(c)),
-      ...failing.map((r) => finding(CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform), { platform: r.platform, entry: r.entry })),
+      ...failing
+        .filter((r) => r.outcome !== 'system-calls-fail')
+        .map((r) => finding(CONDITIONS.PROBE_FAILS(r.entry, r.detail, r.platform), { platform: r.platform, entry: r.entry })),
+      ...calls,
     ],
     {},
   );

@@ -176,7 +176,13 @@ export function platformsMarkdown(platforms: readonly Platform[]): string[] {
 
 export function formatProbeReport(report: ProbeReport): Output {
   const label = (o: string) => (o === 'pass' ? 'ok' : o === 'no-probe' ? 'untested' : 'FAILED');
-  const stdout = report.results.map((r) => `${r.entry}: ${label(r.outcome)}: ${r.detail}`);
+  const stdout = report.results.flatMap((r) => [
+    `${r.entry}: ${label(r.outcome)}: ${r.detail}`,
+    // test --deep: what each failing call means, and the known problem that explains it.
+    ...(r.deep?.calls ?? [])
+      .filter((c) => c.fails)
+      .map((c) => `  ${c.call}: ${c.result}: ${c.consequence ?? ''}${c.fact ? ` (${c.fact.code}; fix: ${c.fact.fix})` : ''}`),
+  ]);
   if (!report.results.length) stdout.push('nothing to test: no qemu-binfmt entry is registered');
   const failed = report.results.filter(probeFailed).length;
   const stderr = [

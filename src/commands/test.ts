@@ -1,5 +1,4 @@
-import type { TableOptions } from '../kernel/access.js';
-import { testPlatforms } from '../operations/test.js';
+import { testPlatforms, type TestOptions } from '../operations/test.js';
 import { defineCommand, exactly } from './command.js';
 import { probeEnvelope } from './json.js';
 import { write, writeJson } from './output.js';
@@ -7,11 +6,12 @@ import { formatProbeReport } from './render.js';
 
 export const testCommand = defineCommand({
   name: 'test',
-  describe: 'Prove registrations work: run a tiny probe executable per platform through the kernel',
+  describe:
+    'Prove registrations work: run a tiny probe executable per platform through the kernel; --deep: the system calls current userlands need',
   positionals: [{ name: 'platforms', variadic: true, describe: 'platforms or aliases (default: all registered)' }],
-  options: ['binfmt-dir', ['json', 'print a JSON report']],
+  options: ['binfmt-dir', 'deep', ['json', 'print a JSON report']],
   run: async ({ platforms, options: { json, ...options } }, io) => {
-    const report = await testPlatforms(platforms, exactly<TableOptions>()(options));
+    const report = await testPlatforms(platforms, exactly<TestOptions>()(options));
     if (json) writeJson(io, probeEnvelope(report));
     else write(io, formatProbeReport(report));
     return report.ok ? 0 : 1;

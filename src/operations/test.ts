@@ -30,16 +30,22 @@ function probeDir(): string {
   }
 }
 
-export async function testPlatforms(names: readonly string[], options: TableOptions = {}): Promise<ProbeReport> {
+export interface TestOptions extends TableOptions {
+  /** Also run the deep probe: the system calls current userlands need (platforms/deep). */
+  deep?: boolean;
+}
+
+export async function testPlatforms(names: readonly string[], options: TestOptions = {}): Promise<ProbeReport> {
   const all = names.length === 0 || isAll(names);
   const platforms = all ? [...PLATFORMS] : resolvePlatforms(names);
-  const access = await accessTable(options, false);
+  const { deep: _deep, ...table } = options;
+  const access = await accessTable(table, false);
   const entries = access.table.list();
   const kernelOn = access.table.kernelEnabled();
   const chosen = all ? platforms.filter((p) => entries.some((e) => e.name === p.entryName)) : platforms;
   const dir = probeDir();
   try {
-    const results = await Promise.all(chosen.map((p) => probeOne(p, entries, kernelOn, dir)));
+    const results = await Promise.all(chosen.map((p) => probeOne(p, entries, kernelOn, dir, options.deep)));
     // A platform without a probe is untested, not failed.
     return { ok: !results.some(probeFailed), results, conditions: access.conditions };
   } finally {

@@ -157,6 +157,12 @@ export const OPTIONS = {
     describe: 'exit 0 only if every named platform is registered, enabled and identical to what enable would write',
   },
   probe: { kind: 'boolean', key: 'probe', describe: "with --check: also run each platform's probe through the kernel" },
+  deep: {
+    kind: 'boolean',
+    key: 'deep',
+    describe:
+      'also run the deep probe (aarch64, arm, riscv64, s390x, ppc64le): openat2, statx, clone3, a thread, getrandom and faccessat2, each judged by what a user would see; a call that breaks programs fails the platform',
+  },
   lock: {
     kind: 'string',
     key: 'lock',

@@ -6,6 +6,7 @@ import { run } from '../exec.js';
 import { isExecutableFile } from '../fs/files.js';
 import type { Platform } from '../table/platforms.js';
 import { matches, sameRule } from '../table/rule.js';
+import { deepProbe, hasDeepProbe, type DeepResult } from './deep-probe.js';
 import { probeElf, probeRecord, PROBES } from './probe-elf.js';
 
 type ProbeOutcome =
@@ -17,6 +18,7 @@ type ProbeOutcome =
   | 'claimed-by-other'
   | 'crashed'
   | 'wrong-output'
+  | 'system-calls-fail'
   | 'no-probe';
 
 /** A probe that ran and did not pass (one without a probe is untested, not failed). */
@@ -32,13 +34,41 @@ export interface ProbeResult {
   claimedBy?: string[];
   /** The probe's size in bytes. */
   size?: number;
+  /** test --deep: each system call of the deep probe, as the emulator answered it. */
+  deep?: DeepResult;
 }
 
 /**
  * Runs one platform's probe through the kernel: written to a file in dir and executed, so the
  * registered entry, its mask and its interpreter are all exercised; the outcome says why not.
  */
-export async function probeOne(platform: Platform, entries: readonly Entry[], kernelOn: boolean, dir: string): Promise<ProbeResult> {
+export async function probeOne(
+  platform: Platform,
+  entries: readonly Entry[],
+  kernelOn: boolean,
+  dir: string,
+  deep = false,
+): Promise<ProbeResult> {
+  const result = await probeStart(platform, entries, kernelOn, dir);
+  if (!deep || result.outcome !== 'pass') return result;
+  if (!hasDeepProbe(platform)) return { ...result, detail: `${result.detail}; no deep probe for ${platform.name}` };
+  const found = await deepProbe(platform, dir);
+  const failing = found.calls.filter((c) => c.fails);
+  const lacking = found.calls.filter((c) => !c.fails && c.result !== 'ok');
+  if (failing.length || found.died)
+    return {
+      ...result,
+      outcome: 'system-calls-fail',
+      detail: `${[...failing.map((c) => `${c.call} ${c.result}`), ...(found.died ? [`the deep probe ended: ${found.died}`] : [])].join(', ')}`,
+      deep: found,
+    };
+  const working = found.calls.filter((c) => c.result === 'ok').map((c) => c.call);
+  const detail = [`passed; ${working.join(', ')} work`, ...lacking.map((c) => `${c.call} ${c.result}: ${c.consequence ?? ''}`)].join('; ');
+  return { ...result, detail, deep: found };
+}
+
+/** The start of a program: the small probe, written and executed through the kernel. */
+async function probeStart(platform: Platform, entries: readonly Entry[], kernelOn: boolean, dir: string): Promise<ProbeResult> {
   const base = { platform: platform.name, entry: platform.entryName };
   const say = (outcome: ProbeOutcome, detail: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
     ...base,

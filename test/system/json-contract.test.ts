@@ -63,6 +63,7 @@ describe('the JSON contract: every command, one envelope, valid against docs/jso
     { args: ['unpersist', '--root', `${T}/image`], command: 'unpersist', code: 0, codes: ['NOTHING_PERSISTED'] },
     { args: ['sandbox', 'nix', 'aarch64', 'arm'], command: 'sandbox', code: 0 },
     { args: ['test', 'aarch64', 'arm'], command: 'test', code: 0 },
+    { args: ['test', '--deep', 'aarch64', 'mips'], command: 'test', code: 0 },
     { args: ['explain', '/bin/true', `${T}/nothing`], command: 'explain', code: 1, codes: ['ENOENT'] },
     { args: ['doctor'], command: 'doctor', code: 0, codes: ['CREDENTIALS'] },
     { args: ['disable', 'riscv64', 'ppc'], command: 'disable', code: 0 },
