@@ -101,6 +101,18 @@ export const CONDITIONS = {
     ),
     fact: fact.code,
   }),
+  SERVED_BY_OTHER: (entry: string, interpreter: string, platform: string) =>
+    warning(
+      'SERVED_BY_OTHER',
+      `${platform} is served by ${entry} (${interpreter}), another tool's: qemu-binfmt left ${platform} to it and registered nothing`,
+      `qemu-binfmt enable ${platform} --take-over registers QEMU so that it wins over ${entry}`,
+    ),
+  EMULATOR_CAVEAT: (entry: string, emulator: string, text: string) => warning('EMULATOR_CAVEAT', `${entry} is ${emulator}'s: ${text}`),
+  SHADOWS: (ours: string, entry: string, interpreter: string) =>
+    warning(
+      'SHADOWS',
+      `${ours} was registered last, so it takes these programs from ${entry} (${interpreter}), which stays registered and is used again when ${ours} is removed`,
+    ),
   CACHE_UNUSED: (why: string, env: string) =>
     warning(
       'CACHE_UNUSED',

@@ -8,7 +8,7 @@ export const enableCommand = defineCommand({
   name: 'enable',
   describe: 'Register QEMU for platforms (names, aliases, or all)',
   positionals: [{ name: 'platforms', variadic: true, demand: true, describe: 'platforms or aliases, or all' }],
-  options: [...PLAN_OPTIONS, 'binfmt-dir', 'mount', 'force', 'dry-run', 'chroot', 'verify', 'allow-private', 'json'],
+  options: [...PLAN_OPTIONS, 'binfmt-dir', 'mount', 'force', 'take-over', 'dry-run', 'chroot', 'verify', 'allow-private', 'json'],
   run: async ({ platforms, options: { allowPrivate, json, ...options } }, io) =>
     finish(io, await enable(platforms, exactly<EnableOptions>()({ ...options, ...installerOptions(allowPrivate) })), json),
 });

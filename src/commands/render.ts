@@ -23,6 +23,7 @@ const LABELS: Record<Outcome, string> = {
   'would-remove': 'would remove',
   absent: 'not registered',
   kept: 'kept',
+  yielded: 'left to another emulator',
   failed: 'failed',
 };
 
@@ -38,7 +39,9 @@ export function formatReport(report: Report): Output {
     const what =
       r.outcome === 'failed'
         ? r.error?.message
-        : [r.interpreter, r.flags !== undefined ? `flags=${r.flags}` : ''].filter(Boolean).join(' ');
+        : r.outcome === 'yielded'
+          ? undefined
+          : [r.interpreter, r.flags !== undefined ? `flags=${r.flags}` : ''].filter(Boolean).join(' ');
     out.stdout.push(`${r.entry}: ${LABELS[r.outcome]}${what ? `: ${what}` : ''}`);
     if (r.outcome === 'failed' && r.error?.hint) out.stdout.push(`  hint: ${r.error.hint}`);
     else if (r.detail && r.outcome !== 'unchanged') out.stdout.push(`  ${r.detail}`);
@@ -91,6 +94,7 @@ function notes(p: PlatformStatus): string {
   if (p.sandboxVisible === 'no') notes.push('chroots cannot run it (F with a dynamic interpreter)');
   if (p.drift === 'not-registered') notes.push(`persisted in ${p.persisted}, but not registered now`);
   if (p.drift === 'differs') notes.push(`differs from ${p.persisted}: ${p.driftDetail}`);
+  if (p.servedBy && !p.servedBy.ours) notes.push(`served by ${p.servedBy.entry} (${p.servedBy.interpreter})`);
   return notes.join(', ');
 }
 

@@ -9,6 +9,7 @@ import { accessTable } from '../kernel/access.js';
 import { is64BitMachine, kernelFacts } from '../plan/host-kernel.js';
 import { emulatorBuild, majorOf } from '../plan/interpreter.js';
 import { knownProblems } from '../plan/qemu-facts.js';
+import { caveatsOf } from '../plan/emulators.js';
 import { VersionCache } from '../plan/version-cache.js';
 import { decideWinner } from '../explain/winner.js';
 import { probeElf, probeRecord } from '../probe/probe-elf.js';
@@ -136,6 +137,8 @@ async function rivalChecks(
   // C, whoever registered it (Rosetta registers CF): what it means in practice.
   for (const e of entries.filter((x) => x.flags.credentials))
     warnings.push(CONDITIONS.CREDENTIALS(`${e.name} (${e.interpreter}, flags ${e.flagText})`));
+  // Other emulators' entries (platforms/emulators.json): the limits their users hit.
+  for (const e of entries) for (const c of caveatsOf(e)) warnings.push(CONDITIONS.EMULATOR_CAVEAT(e.name, c.emulator, c.text));
   for (const p of registered) {
     const ours = entries.find((e) => e.name === p.entry);
     const rivals = entries.filter((e) => e !== ours && e.enabled && e.rule && ours?.rule && overlaps(e.rule, ours.rule));

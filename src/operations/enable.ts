@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { emulatorBuild } from '../plan/interpreter.js';
 import { knownProblems } from '../plan/qemu-facts.js';
+import { otherServers } from '../plan/served.js';
 import { differences, overlapping } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
 import { flagString } from '../codec/flags.js';
@@ -25,6 +26,8 @@ import { probeFailed } from '../probe/run-probe.js';
 export interface EnableOptions extends TableOptions, PlanOptions {
   /** Replace a same-named entry that differs. */
   force?: boolean;
+  /** Register even where another tool's entry serves the platform, so that ours wins (default: leave the platform to it). */
+  takeOver?: boolean;
   /** Print the lines and checks; write nothing. */
   dryRun?: boolean;
   /** Chroot directories to bind each registered interpreter (and its runtime closure) into. */
@@ -126,10 +129,30 @@ function enableOne(
 ): TargetResult {
   const { registration: reg, line } = target;
   const current = existing.find((e) => e.name === reg.name);
-  const o = outcomes(table, target, current, existing, wrote);
+  // Another tool's emulator (Rosetta, FEX, box64) serves the platform: left to it, unless asked to take over.
+  const others = otherServers(target.platform, existing);
+  // Those are said as served-by or shadowed, not as mere overlaps.
+  const o = outcomes(
+    table,
+    target,
+    current,
+    existing.filter((e) => !others.includes(e)),
+    wrote,
+  );
+  if (others.length && !options.takeOver) {
+    o.warnings.push(...others.map((e) => CONDITIONS.SERVED_BY_OTHER(e.name, e.interpreter, target.platform.name)));
+    return o.done('yielded', `served by ${others.map((e) => `${e.name} (${e.interpreter})`).join(', ')}`, {
+      servedBy: others[0]!.name,
+    });
+  }
+  if (others.length) o.warnings.push(...others.map((e) => CONDITIONS.SHADOWS(reg.name, e.name, e.interpreter)));
   try {
     const result = current
-      ? overCurrent(o, current, options, host)
+      ? others.length && !differences(current, reg).length && current.enabled
+        ? options.dryRun
+          ? o.done('would-replace', 'would register it again, the newest, so that it wins')
+          : o.written(replaceEntry(table, reg, line, current, o.stillThere), 'replaced', 'registered again, the newest, so that it wins')
+        : overCurrent(o, current, options, host)
       : options.dryRun
         ? o.done('would-enable')
         : o.written(registerEntry(table, reg, line), 'enabled');

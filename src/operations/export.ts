@@ -17,6 +17,8 @@ export interface ExportOptions extends PlanOptions {
   createdDirs?: readonly string[];
   /** The qemu-binfmt command and its own options that regenerate the files (default: this export). */
   regenerateWith?: readonly string[];
+  /** Platforms left out (another tool's emulator serves them). */
+  leaveOut?: readonly string[];
 }
 
 export interface ExportResult {
@@ -31,7 +33,8 @@ export interface ExportResult {
 
 /** Renders (and with output, writes) the files for a format, from the same plan enable makes. */
 export function exportFiles(names: readonly string[], options: ExportOptions): ExportResult {
-  const plan = planEnable(names, options);
+  const planned = planEnable(names, options);
+  const plan = { ...planned, targets: planned.targets.filter((t) => !options.leaveOut?.includes(t.platform.name)) };
   const enableArgs = planArgs(options);
   const command = options.regenerateWith ?? [
     'export',

@@ -9,7 +9,10 @@ import { exportFiles } from './export.js';
 import { createdDirsOf, readIfOurs } from '../boot/file-mark.js';
 import { imageHost, thisKernel } from '../plan/host.js';
 import { registrationsIn } from '../boot/persisted-registrations.js';
-import { PLATFORMS, resolvePlatforms } from '../table/platforms.js';
+import { isAll, PLATFORMS, resolvePlatforms, type Platform } from '../table/platforms.js';
+import type { Entry } from '../codec/entry.js';
+import { accessTable } from '../kernel/access.js';
+import { otherServers } from '../plan/served.js';
 import type { Report } from './report.js';
 import { assertNoLinks, missingDirs } from '../boot/image-tree.js';
 
@@ -87,6 +90,18 @@ function oursIn(tree: Tree, dir: string): Map<string, string> {
   );
 }
 
+/** The named platforms (all: every one) that another tool's entry in the live table serves now, each with that entry. */
+async function servedByOthers(names: readonly string[], options: PersistOptions): Promise<Array<{ platform: Platform; entry: Entry }>> {
+  const { table, mounted } = await accessTable({ ...options, mount: false }, false, false);
+  if (!mounted) return [];
+  const entries = table.list();
+  return (isAll(names) ? PLATFORMS : resolvePlatforms(names)).flatMap((platform) =>
+    otherServers(platform, entries)
+      .slice(0, 1)
+      .map((entry) => ({ platform, entry })),
+  );
+}
+
 /** Writes the boot-time registrations for this system (or an image tree), then registers now. */
 export async function persist(names: readonly string[], options: PersistOptions): Promise<PersistReport> {
   // Bad names are bad input whatever the root holds.
@@ -97,6 +112,22 @@ export async function persist(names: readonly string[], options: PersistOptions)
   } finally {
     tree.close();
   }
+}
+
+/** Writes the files where the boot system reads them (an administrator's mask kept unless forced), and the unit's link. */
+function writeBootFiles(tree: Tree, loc: (typeof LOCATIONS)[Via], exported: ReturnType<typeof exportFiles>['files'], force: boolean) {
+  const every = exported.map((f) => ({ ...f, inside: join(loc.dir, f.name) }));
+  const masked = force ? [] : every.filter((f) => isMask(tree, f.inside));
+  const files = every.filter((f) => !masked.includes(f));
+  const link = loc.link && files.length > 0 && { inside: join(loc.link.dir, loc.link.name), target: loc.link.target };
+  checkBeforeWriting(tree, files, link && { ...link, dir: loc.link!.dir });
+  for (const f of files) tree.writeFile(f.inside, f.content, f.mode);
+  const linked: string[] = [];
+  if (link && !tree.stat(link.inside, false)) {
+    tree.symlink(link.target, link.inside);
+    linked.push(tree.show(link.inside));
+  }
+  return { files, masked, linked };
 }
 
 async function persistIn(tree: Tree, names: readonly string[], options: PersistOptions): Promise<PersistReport> {
@@ -114,6 +145,8 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
   // A unit or script covers a set of platforms: persisting more adds to it, as binfmt.d files do.
   const covered = loc.link ? registrationsIn(earlier.get(loc.link.name) ?? '').map((r) => r.name) : [];
   const all = [...names, ...PLATFORMS.filter((p) => covered.includes(p.entryName)).map((p) => p.name)];
+  // Here, not in an image: a platform another tool's emulator serves now is left to it, in the files too.
+  const served = inImage ? [] : await servedByOthers(names, options);
   // Directories this persist creates, and those an earlier one created (its files record them).
   const createdDirs = [
     ...new Set([...[...earlier.values()].flatMap(createdDirsOf), ...missingDirs(tree, [loc.dir, ...(loc.link ? [loc.link.dir] : [])])]),
@@ -124,23 +157,13 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
     // As run where the files are: inside an image that is its own /, so no path of this machine is written into it.
     regenerateWith: ['persist', '--via', via],
     createdDirs,
-    // In an image: its own executables decide what is native, and units run its qemu-binfmt.
+    leaveOut: served.map((s) => s.platform.name),
     // In an image its own executables decide what is native (the family rule: it may boot anywhere); here, this kernel.
     ...(inImage ? { host: options.host ?? imageHost(tree), command: ['qemu-binfmt'] } : { host: thisKernel(options.host) }),
   });
   if (result.failed[0]) throw result.failed[0].error;
 
-  const every = result.files.map((f) => ({ ...f, inside: join(loc.dir, f.name) }));
-  const masked = options.force ? [] : every.filter((f) => isMask(tree, f.inside));
-  const files = every.filter((f) => !masked.includes(f));
-  const link = loc.link && files.length > 0 && { inside: join(loc.link.dir, loc.link.name), target: loc.link.target };
-  checkBeforeWriting(tree, files, link && { ...link, dir: loc.link!.dir });
-  for (const f of files) tree.writeFile(f.inside, f.content, f.mode);
-  const linked: string[] = [];
-  if (link && !tree.stat(link.inside, false)) {
-    tree.symlink(link.target, link.inside);
-    linked.push(tree.show(link.inside));
-  }
+  const { files, masked, linked } = writeBootFiles(tree, loc, result.files, options.force ?? false);
   const report: PersistReport = {
     via,
     root,
@@ -149,6 +172,7 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
     masked: masked.map((f) => tree.show(f.inside)),
     conditions: [
       ...result.plan.conditions,
+      ...served.map((s) => CONDITIONS.SERVED_BY_OTHER(s.entry.name, s.entry.interpreter, s.platform.name)),
       ...masked.map((f) => CONDITIONS.BOOT_FILE_MASKED(tree.show(f.inside))),
       // Here, not in an image: where it will boot cannot be told from a tree.
       ...(via === 'binfmt.d' && !inImage && mountedReadOnly('/proc/sys') ? [CONDITIONS.BINFMT_D_SKIPPED(names.join(' '))] : []),

@@ -4,7 +4,17 @@ import { errorInfo, type ErrorInfo, type QemuBinfmtError } from '../errors.js';
 import type { Condition } from '../conditions.js';
 
 export type Outcome =
-  'enabled' | 'replaced' | 'unchanged' | 'would-enable' | 'would-replace' | 'removed' | 'would-remove' | 'absent' | 'kept' | 'failed';
+  | 'enabled'
+  | 'replaced'
+  | 'unchanged'
+  | 'would-enable'
+  | 'would-replace'
+  | 'removed'
+  | 'would-remove'
+  | 'absent'
+  | 'kept'
+  | 'yielded'
+  | 'failed';
 
 /** What happened to one platform. */
 export interface TargetResult {
@@ -25,6 +35,8 @@ export interface TargetResult {
   differences?: string[];
   /** Something worth knowing about a target that needs nothing done (printed as a note). */
   note?: string;
+  /** yielded: the other tool's entry that serves the platform. */
+  servedBy?: string;
   error?: ErrorInfo;
   /** What works but carries a risk, for this target (an overlap, another process's change). */
   warnings: Condition[];

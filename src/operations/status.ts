@@ -6,6 +6,9 @@ import { PLATFORMS, resolvePlatforms, type Platform } from '../table/platforms.j
 import { differences } from '../codec/compare.js';
 import { readPersisted, type Persisted } from '../boot/persisted-registrations.js';
 import { sameRule } from '../table/rule.js';
+import { decideWinner } from '../explain/winner.js';
+import type { BinfmtTable } from '../kernel/binfmt-table.js';
+import { programHeads, serves } from '../plan/served.js';
 import { interpreterVisibility, type Visibility } from '../sandbox/visibility.js';
 import { accessTable, binfmtDirOf, type TableOptions } from '../kernel/access.js';
 import { CONDITIONS, type Condition } from '../conditions.js';
@@ -35,6 +38,16 @@ export interface PlatformStatus {
   drift: 'not-registered' | 'differs' | null;
   /** The differences, field by field, when drift is 'differs'. */
   driftDetail: string | null;
+  /** The entry that takes the platform's programs now (the newest of those that match), its interpreter, and whether it is qemu-binfmt's; null when none does. */
+  servedBy: ServedBy | null;
+}
+
+interface ServedBy {
+  entry: string;
+  interpreter: string;
+  ours: boolean;
+  /** Several entries match and which one the kernel uses could not be told (the table is not this process's): the first named. */
+  undecided?: true;
 }
 
 interface ForeignEntry {
@@ -68,6 +81,26 @@ export interface StatusOptions extends TableOptions {
 }
 
 /** Reads the table; writes nothing. */
+/**
+ * Which entry takes the platform's programs: the one enabled entry whose rule matches their
+ * header, read from the table; where several match, the kernel uses the newest, which the table
+ * does not show, so a copy of a header alone is executed to tell (explain/winner.ts): the only
+ * process status starts.
+ */
+async function servedBy(platform: Platform, entries: readonly Entry[], table: BinfmtTable): Promise<ServedBy | null> {
+  const serving = entries.filter((e) => serves(e, platform));
+  const as = (e: Entry, undecided = false): ServedBy => ({
+    entry: e.name,
+    interpreter: e.interpreter,
+    ours: e.name === platform.entryName,
+    ...(undecided ? { undecided: true as const } : {}),
+  });
+  if (serving.length <= 1) return serving[0] ? as(serving[0]) : null;
+  if (!table.handlesExecs()) return as(serving[0]!, true);
+  const winner = await decideWinner(`${platform.name}-program`, programHeads(platform)[0]!, serving);
+  return winner.entry ? as(winner.entry) : as(serving[0]!, true);
+}
+
 export async function status(names: readonly string[], options: StatusOptions = {}): Promise<StatusReport> {
   const platforms = names.length === 0 ? [...PLATFORMS] : resolvePlatforms(names);
   const access = await accessTable(options, true, false);
@@ -88,14 +121,17 @@ export async function status(names: readonly string[], options: StatusOptions = 
     mounted,
     kernelEnabled,
     privateNamespace: access.privateNamespace,
-    platforms: platforms.map((p) =>
-      platformStatus(
-        p,
-        entries.find((e) => e.name === p.entryName),
-        { reason: nativeReason(p, host)?.reason, detail: nativeDetail(p, host) },
-        persisted.get(p.entryName),
-        describe,
-      ),
+    platforms: await Promise.all(
+      platforms.map(async (p) => ({
+        ...platformStatus(
+          p,
+          entries.find((e) => e.name === p.entryName),
+          { reason: nativeReason(p, host)?.reason, detail: nativeDetail(p, host) },
+          persisted.get(p.entryName),
+          describe,
+        ),
+        servedBy: await servedBy(p, entries, table),
+      })),
     ),
     foreign: entries
       .filter((e) => !ourNames.has(e.name))
@@ -117,7 +153,7 @@ function platformStatus(
   { reason: native, detail }: { reason: PlatformStatus['nativeReason'] | undefined; detail: string | null },
   persisted: Persisted | undefined,
   describe: (path: string) => ReturnType<typeof describeInterpreter>,
-): PlatformStatus {
+): Omit<PlatformStatus, 'servedBy'> {
   const interpreter = entry ? describe(entry.interpreter) : { present: null, isStatic: null };
   const diffs = persisted && entry ? [...(entry.enabled ? [] : ['disabled']), ...differences(entry, persisted.registration)] : [];
   return {

@@ -72,6 +72,15 @@ function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
   // Nothing to repair: ours is there, or the distribution's serves the platform.
   if (r.outcome === 'unchanged' || r.outcome === 'kept') return undefined;
   const repair = { event: 'repair', entry: r.entry } as const;
+  // Another tool's emulator serves the platform: said once, and left to it.
+  if (r.outcome === 'yielded')
+    return {
+      event: 'condition',
+      entry: r.entry,
+      code: 'SERVED_BY_OTHER',
+      found: r.detail ?? 'served by another tool',
+      did: 'left it to that tool',
+    };
   if (r.outcome === 'enabled' && r.was === 'disabled') return { ...repair, code: 'ENTRY_DISABLED', found: 'disabled', did: 'enabled it' };
   if (r.outcome === 'enabled') return { ...repair, code: 'NOT_REGISTERED', found: 'missing', did: `registered it (${r.interpreter})` };
   if (r.outcome === 'replaced')
@@ -119,7 +128,7 @@ function newsOf(): { fromReport(report: Report): News[]; fromError(err: unknown)
       for (const r of report.results) {
         const event = eventOf(r);
         if (!event) last.delete(r.entry);
-        else if (r.outcome === 'failed') events.push(...once(r.entry, event));
+        else if (r.outcome === 'failed' || r.outcome === 'yielded') events.push(...once(r.entry, event));
         else {
           last.delete(r.entry);
           events.push(event);

@@ -93,6 +93,12 @@ export const OPTIONS = {
   },
   mount: { kind: 'boolean', key: 'mount', describe: 'mount binfmt_misc if it is not mounted (it is never unmounted)' },
   force: { kind: 'boolean', key: 'force', describe: 'replace a same-named entry that differs' },
+  'take-over': {
+    kind: 'boolean',
+    key: 'takeOver',
+    describe:
+      "register QEMU even where another tool's entry serves the platform (Rosetta, FEX, box64): ours, registered last, wins; the other stays [default: leave the platform to it]",
+  },
   'dry-run': { kind: 'boolean', key: 'dryRun', describe: 'print the exact lines and checks; write nothing' },
   chroot: {
     kind: 'strings',

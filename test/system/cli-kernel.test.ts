@@ -149,11 +149,21 @@ describe('CLI on the real kernel, in a private binfmt_misc instance', function (
     }
   });
 
-  it('warns about an entry of another name whose rule overlaps ours', async () => {
+  it("leaves a platform that another tool's entry serves to it, and warns about one that only overlaps ours", async () => {
     await instance.registerRaw(`:other-arm64:M::${AARCH64_MAGIC}:${AARCH64_MASK}:/usr/bin/true:`);
     const r = await instance.cli(['enable', 'aarch64']);
     expect(r.exitCode).to.equal(0);
+    expect(r.stdout).to.equal('qemu-aarch64: left to another emulator\n  served by other-arm64 (/usr/bin/true)');
     expect(r.stderr).to.equal(
+      `${NOTICE}\nwarning: aarch64 is served by other-arm64 (/usr/bin/true), another tool's: qemu-binfmt left aarch64 to it and registered nothing; qemu-binfmt enable aarch64 --take-over registers QEMU so that it wins over other-arm64`,
+    );
+    // One that claims only some aarch64 files (those marked for GNU/Linux, OSABI 3) serves not the plain ones: an overlap.
+    await instance.sh(`echo -1 > ${BINFMT}/other-arm64`);
+    const gnuOnly = AARCH64_MAGIC.replace('\\x01\\x01\\x00', '\\x01\\x01\\x03');
+    await instance.registerRaw(`:other-arm64:M::${gnuOnly}::/usr/bin/true:`);
+    const overlap = await instance.cli(['enable', 'aarch64']);
+    expect(overlap.exitCode).to.equal(0);
+    expect(overlap.stderr).to.equal(
       `${NOTICE}\nwarning: qemu-aarch64 overlaps entry other-arm64 (/usr/bin/true): both claim some files: the entry registered last wins`,
     );
   });

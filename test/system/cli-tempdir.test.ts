@@ -96,6 +96,8 @@ describe('CLI on a temp directory', () => {
       persistedBy: null,
       drift: null,
       driftDetail: null,
+      // qemu-arm's loose rule claims aarch64 programs too; this plain directory runs nothing to tell which wins.
+      servedBy: { entry: 'qemu-aarch64', interpreter: '/opt/missing/qemu-aarch64-static', ours: true, undecided: true },
     });
     expect(report.details.foreign).to.deep.equal([
       { name: 'python3.11', enabled: true, interpreter: '/usr/bin/python3.11', flags: '', type: 'magic' },

@@ -143,7 +143,7 @@ describe('explain agrees with the real kernel (private binfmt_misc instance)', f
     // Another tool's entry with the same rule, whose interpreter is an emulator of another platform.
     const shadow = lineFor('aarch64', 'shadow', '/usr/bin/qemu-arm-static', 'F').trimEnd();
     await instance!.registerRaw(shadow);
-    expect((await instance!.cli(['enable', 'aarch64'])).exitCode).to.equal(0);
+    expect((await instance!.cli(['enable', 'aarch64', '--take-over'])).exitCode).to.equal(0);
     const ours = (
       JSON.parse((await instance!.cli(['explain', busybox, '--json'])).stdout) as { results: Array<{ verdict: string; reasons: string[] }> }
     ).results;

@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { lineFor } from '../helpers/memory.js';
+import { foreign, QEMU_10, ROOT, skipOrFail } from '../helpers/paths.js';
+import { PrivateInstance } from '../helpers/private-instance.js';
+
+/** Debian 12's QEMU 7.2: ours in these tests, so that the version tells which emulator ran a program. */
+const QEMU_7 = '/usr/bin';
+
+/**
+ * Other emulators' entries, as Rosetta, FEX and box64 register them (their names and flags), but
+ * with a foreign platform's magic and mask (their x86_64 rules would take this host's own
+ * programs) and Debian 13's QEMU 10 as their interpreter. Which emulator ran a program is told
+ * by running it with QEMU_VERSION=1: the serving QEMU prints its version and exits.
+ */
+const OTHERS = [
+  { name: 'rosetta', platform: 'riscv64', flags: 'CF' },
+  { name: 'FEX-x86_64', platform: 's390x', flags: 'POCF' },
+  { name: 'x86_64', platform: 'ppc64le', flags: '' },
+] as const;
+
+interface Json {
+  ok: boolean;
+  results: Array<{ platform: string; outcome?: string; servedBy?: { entry: string; ours: boolean } | null }>;
+  warnings: Array<{ code: string; platform?: string; problem: string }>;
+}
+
+describe("other emulators' entries: left alone by default, taken over when asked, served-by told", function () {
+  this.timeout(120_000);
+  let instance: PrivateInstance;
+  let others = '';
+  const programs: Record<string, string> = {};
+
+  before(async function () {
+    if (!existsSync(join(QEMU_10, 'qemu-riscv64'))) skipOrFail(this, `${QEMU_10} is missing: run scripts/setup.sh`);
+    // Static programs of each platform: the deep probes, and busybox for s390x.
+    programs.riscv64 = join(ROOT, 'platforms/deep/riscv64');
+    programs.ppc64le = join(ROOT, 'platforms/deep/ppc64le');
+    programs.s390x = foreign(this, 'busybox-s390x');
+    instance = await PrivateInstance.start(this);
+    for (const o of OTHERS) await instance.registerRaw(lineFor(o.platform, o.name, join(QEMU_10, `qemu-${o.platform}`), o.flags).trimEnd());
+    others = await snapshot();
+  });
+  after(() => instance?.stop());
+
+  const snapshot = async () => (await Promise.all(OTHERS.map(async (o) => `${o.name}:\n${await instance.readEntry(o.name)}`))).join('\n');
+  const json = async (args: string[]) => {
+    const r = await instance.cli([...args, '--json']);
+    return { exitCode: r.exitCode, out: JSON.parse(r.stdout) as Json };
+  };
+  /** The QEMU release that serves the platform's programs now, as the program run with QEMU_VERSION=1 says. */
+  const servingVersion = async (platform: string) => {
+    const r = await execa(instance.prefix[0]!, [...instance.prefix.slice(1), 'env', 'QEMU_VERSION=1', programs[platform]!], {
+      reject: false,
+    });
+    return /version (\d+)\./.exec(r.stdout)?.[1];
+  };
+  const servedBy = async () =>
+    Object.fromEntries(
+      (await json(['status', ...OTHERS.map((o) => o.platform), 'aarch64'])).out.results.map((r) => [r.platform, r.servedBy?.entry ?? null]),
+    );
+
+  it('enable yields where another emulator serves the platform: a warning naming it, exit 0, nothing of ours', async () => {
+    const { exitCode, out } = await json(['enable', 'riscv64', 's390x', 'ppc64le', 'aarch64', '--interpreter-dir', QEMU_7]);
+    expect(exitCode).to.equal(0);
+    expect(out.results.map((r) => [r.platform, r.outcome])).to.have.deep.members([
+      ['s390x', 'yielded'],
+      ['aarch64', 'enabled'],
+      ['riscv64', 'yielded'],
+      ['ppc64le', 'yielded'],
+    ]);
+    expect(out.warnings.filter((w) => w.code === 'SERVED_BY_OTHER').map((w) => w.platform)).to.have.members([
+      'riscv64',
+      's390x',
+      'ppc64le',
+    ]);
+    expect(await instance.entryNames()).to.have.members([...OTHERS.map((o) => o.name), 'qemu-aarch64']);
+    expect(await servedBy()).to.deep.equal({ riscv64: 'rosetta', s390x: 'FEX-x86_64', ppc64le: 'x86_64', aarch64: 'qemu-aarch64' });
+    for (const platform of ['riscv64', 's390x', 'ppc64le']) expect(await servingVersion(platform), platform).to.equal('10');
+    // enable all too, and the text says so.
+    const all = await instance.cli(['enable', 'all', '--interpreter-dir', QEMU_7]);
+    expect(all.exitCode).to.equal(0);
+    expect(all.stdout).to.match(/^qemu-riscv64: left to another emulator$/m);
+    expect(all.stderr).to.include('riscv64 is served by rosetta');
+    expect(await instance.entryNames()).not.to.include('qemu-riscv64');
+  });
+
+  it('--take-over registers ours so that it wins, saying which entry it shadows; status tells by executing a header', async () => {
+    const { exitCode, out } = await json(['enable', 'riscv64', '--take-over', '--interpreter-dir', QEMU_7]);
+    expect(exitCode).to.equal(0);
+    expect(out.results.map((r) => r.outcome)).to.deep.equal(['enabled']);
+    expect(out.warnings.map((w) => w.code)).to.include('SHADOWS');
+    expect((await servedBy()).riscv64).to.equal('qemu-riscv64');
+    expect(await servingVersion('riscv64')).to.equal('7');
+    const text = await instance.cli(['status', 'riscv64', 'ppc64le']);
+    expect(text.stdout).to.match(/served by x86_64 \(/);
+  });
+
+  it('disable removes only ours: the other emulator serves again, its entry byte for byte as it was', async () => {
+    expect((await instance.cli(['disable', 'all'])).exitCode).to.equal(0);
+    expect(await snapshot()).to.equal(others);
+    expect(await instance.entryNames()).to.have.members(OTHERS.map((o) => o.name));
+    expect((await servedBy()).riscv64).to.equal('rosetta');
+    expect(await servingVersion('riscv64')).to.equal('10');
+  });
+
+  it('persist leaves a served platform out of its files as well (a private /etc)', async function () {
+    const tmpfs = await instance.sh('mount -t tmpfs tmpfs /etc');
+    if (tmpfs.exitCode !== 0) skipOrFail(this, `cannot mount a private /etc: ${tmpfs.stderr}`);
+    const env = { NODE_EXTRA_CA_CERTS: '' };
+    const r = await instance.cli(['persist', 'riscv64', 'aarch64', '--interpreter-dir', QEMU_7], env);
+    expect(r.exitCode, r.stderr).to.equal(0);
+    expect(r.stdout.split('\n')[0]).to.equal('wrote /etc/binfmt.d/qemu-aarch64.conf');
+    expect(r.stderr).to.include('riscv64 is served by rosetta');
+    expect((await instance.sh('ls /etc/binfmt.d')).stdout).to.equal('qemu-aarch64.conf');
+    expect(await instance.entryNames()).to.have.members([...OTHERS.map((o) => o.name), 'qemu-aarch64']);
+    expect((await instance.cli(['unpersist'], env)).exitCode).to.equal(0);
+    expect(await snapshot()).to.equal(others);
+  });
+
+  it('doctor names the caveats of the emulators present', async () => {
+    const r = await instance.cli(['doctor', '--json']);
+    const caveats = (JSON.parse(r.stdout) as Json).warnings.filter((w) => w.code === 'EMULATOR_CAVEAT').map((w) => w.problem);
+    expect(caveats.some((c) => c.startsWith("rosetta is Apple Rosetta's: registered with F"))).to.equal(true);
+    expect(caveats.filter((c) => c.startsWith("FEX-x86_64 is FEX-Emu's"))).to.have.length(2);
+    expect(caveats.some((c) => c.startsWith("x86_64 is box64's: registered without F"))).to.equal(true);
+  });
+});
