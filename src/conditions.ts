@@ -108,6 +108,12 @@ export const CONDITIONS = {
       `qemu-binfmt enable ${platform} --take-over registers QEMU so that it wins over ${entry}`,
     ),
   EMULATOR_CAVEAT: (entry: string, emulator: string, text: string) => warning('EMULATOR_CAVEAT', `${entry} is ${emulator}'s: ${text}`),
+  NO_PREFERRED: (platform: string) =>
+    warning(
+      'NO_PREFERRED',
+      `none of the emulators the preferences name for ${platform} is registered, and they do not name qemu: nothing serves ${platform} programs`,
+      `add qemu to the line for ${platform} to fall back on QEMU`,
+    ),
   SHADOWS: (ours: string, entry: string, interpreter: string) =>
     warning(
       'SHADOWS',

@@ -1,5 +1,6 @@
 import { enable, type EnableOptions } from '../operations/enable.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
+import { readPreferences } from '../plan/preferences.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
 import { finish } from './output.js';
@@ -8,7 +9,26 @@ export const enableCommand = defineCommand({
   name: 'enable',
   describe: 'Register QEMU for platforms (names, aliases, or all)',
   positionals: [{ name: 'platforms', variadic: true, demand: true, describe: 'platforms or aliases, or all' }],
-  options: [...PLAN_OPTIONS, 'binfmt-dir', 'mount', 'force', 'take-over', 'dry-run', 'chroot', 'verify', 'allow-private', 'json'],
-  run: async ({ platforms, options: { allowPrivate, json, ...options } }, io) =>
-    finish(io, await enable(platforms, exactly<EnableOptions>()({ ...options, ...installerOptions(allowPrivate) })), json),
+  options: [
+    ...PLAN_OPTIONS,
+    'binfmt-dir',
+    'mount',
+    'force',
+    'take-over',
+    'preferences',
+    'dry-run',
+    'chroot',
+    'verify',
+    'allow-private',
+    'json',
+  ],
+  run: async ({ platforms, options: { allowPrivate, json, preferencesFile, ...options } }, io) =>
+    finish(
+      io,
+      await enable(
+        platforms,
+        exactly<EnableOptions>()({ ...options, preferences: readPreferences(preferencesFile), ...installerOptions(allowPrivate) }),
+      ),
+      json,
+    ),
 });

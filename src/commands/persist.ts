@@ -3,6 +3,7 @@ import type { Report } from '../operations/report.js';
 import { unpersist, type UnpersistOptions } from '../operations/unpersist.js';
 import { CONDITIONS } from '../conditions.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
+import { readPreferences } from '../plan/preferences.js';
 import { defineCommand, exactly } from './command.js';
 import { selfCommand } from './export.js';
 import { envelope, finding, jsonTargets, reportFindings, type Finding } from './json.js';
@@ -52,13 +53,19 @@ export const persistCommand = defineCommand({
     'root',
     'via',
     'now',
+    'preferences',
     ['force', 'when registering now, replace a same-named entry that differs; replace an empty (masking) boot file'],
     ['json', 'print a JSON report'],
   ],
-  run: async ({ platforms, options: { json, ...options } }, io) => {
+  run: async ({ platforms, options: { json, preferencesFile, ...options } }, io) => {
     const { enabled, written, linked, masked, conditions, ...details } = await persist(
       platforms,
-      exactly<PersistOptions>()({ ...options, mount: true, command: selfCommand() }),
+      exactly<PersistOptions>()({
+        ...options,
+        preferences: readPreferences(preferencesFile, options.root),
+        mount: true,
+        command: selfCommand(),
+      }),
     );
     const files: FileResult[] = [
       ...written.map((path) => ({ path, action: 'written' as const })),

@@ -4,6 +4,7 @@ import { status, type StatusOptions } from '../operations/status.js';
 import { shared } from '../conditions.js';
 import { usageError } from '../errors.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
+import { readPreferences } from '../plan/preferences.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
 import { checkEnvelope, envelope, statusEnvelope } from './json.js';
@@ -22,11 +23,19 @@ export const statusCommand = defineCommand({
     'probe',
     'lock',
     'provenance',
+    [
+      'preferences',
+      'with --check: the emulator each platform should have (a platform left to another is fine) [default: /etc/qemu-binfmt/preferences, when there is one]',
+    ],
     ...PLAN_OPTIONS,
   ],
-  run: async ({ platforms, options: { json, check, probe, lock, provenance: withProvenance, root, binfmtDir, table, ...plan } }, io) => {
+  run: async (
+    { platforms, options: { json, check, probe, lock, provenance: withProvenance, root, binfmtDir, table, preferencesFile, ...plan } },
+    io,
+  ) => {
     const dir = { ...(binfmtDir !== undefined ? { binfmtDir } : {}), ...(table ? { table } : {}) };
-    if ((probe || lock !== undefined) && !check) throw usageError(`--${probe ? 'probe' : 'lock'} is for status --check`, 'add --check');
+    if ((probe || lock !== undefined || preferencesFile !== undefined) && !check)
+      throw usageError(`--${probe ? 'probe' : lock !== undefined ? 'lock' : 'preferences'} is for status --check`, 'add --check');
     if (withProvenance) {
       const facts = await provenance(platforms, { ...dir, ...installerOptions(true) });
       // The container image says which package its emulators came from, whether or not any is registered.
@@ -38,7 +47,13 @@ export const statusCommand = defineCommand({
     if (check) {
       const report = await checkRegistered(
         platforms,
-        exactly<CheckOptions>()({ ...plan, ...dir, ...(probe ? { probe } : {}), ...(lock !== undefined ? { lock } : {}) }),
+        exactly<CheckOptions>()({
+          ...plan,
+          ...dir,
+          preferences: readPreferences(preferencesFile),
+          ...(probe ? { probe } : {}),
+          ...(lock !== undefined ? { lock } : {}),
+        }),
       );
       if (json) writeJson(io, checkEnvelope(report));
       else

@@ -1,6 +1,7 @@
 import { parseInterval, watch, type Watcher, type WatchOptions } from '../operations/watch.js';
 import { usageError } from '../errors.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
+import { readPreferences } from '../plan/preferences.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
 import { printable } from './output.js';
@@ -14,6 +15,8 @@ export const watchCommand = defineCommand({
     'binfmt-dir',
     'mount',
     'force',
+    'take-over',
+    'preferences',
     'chroot',
     'verify',
     'allow-private',
@@ -21,7 +24,7 @@ export const watchCommand = defineCommand({
     'platforms-file',
     ['json', 'one JSON line per event'],
   ],
-  run: async ({ platforms, options: { allowPrivate, json, interval, ...options } }, io) => {
+  run: async ({ platforms, options: { allowPrivate, json, interval, preferencesFile, ...options } }, io) => {
     if (!platforms.length && !options.platformsFile)
       throw usageError('watch needs platforms, or --platforms-file FILE', 'qemu-binfmt watch all');
     // The signals are taken before the first write, so that a SIGTERM during it still ends the watch cleanly.
@@ -38,6 +41,8 @@ export const watchCommand = defineCommand({
         platforms,
         exactly<WatchOptions>()({
           ...options,
+          preferences: readPreferences(preferencesFile),
+          readPreferences: () => readPreferences(preferencesFile),
           ...installerOptions(allowPrivate),
           ...(interval !== undefined ? { intervalSeconds: parseInterval(interval) } : {}),
         }),

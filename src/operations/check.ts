@@ -9,8 +9,11 @@ import { askedOtherwise, isDistributionEntry, unusable } from '../plan/distribut
 import { lockDifferences, provenance, readLock } from './provenance.js';
 import { testPlatforms } from './test.js';
 import { probeFailed } from '../probe/run-probe.js';
+import { chosen } from '../plan/preferences.js';
+import { otherServers } from '../plan/served.js';
+import type { EnableOptions } from './enable.js';
 
-export interface CheckOptions extends TableOptions, PlanOptions {
+export interface CheckOptions extends TableOptions, PlanOptions, Pick<EnableOptions, 'preferences' | 'takeOver'> {
   /** Also run each platform's probe through the kernel. */
   probe?: boolean;
   /** A lock file (qemu-binfmt lock): every registered interpreter must match it. */
@@ -42,8 +45,20 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
   const warnings: CheckReport['warnings'] = [];
   if (!mounted) return { ok: false, problems: [...problems, onPlatform('*', CONDITIONS.NOT_MOUNTED(table.dir))], warnings, checked };
   if (!table.kernelEnabled()) problems.push(onPlatform('*', CONDITIONS.SWITCHED_OFF(table.dir)));
+  const entries = table.list();
   for (const { platform, registration, interpreter } of plan.targets) {
     const entry = table.read(registration.name);
+    // Left to another tool's emulator (by the preferences, or because it serves the platform): fine, as enable leaves it.
+    const choice = chosen(options.preferences, platform, entries);
+    const other = choice ? (choice.ours ? undefined : choice.entry) : options.takeOver ? undefined : otherServers(platform, entries)[0];
+    if (other) {
+      warnings.push({
+        ...CONDITIONS.SERVED_BY_OTHER(other.name, other.interpreter, platform.name),
+        platform: platform.name,
+        entry: registration.name,
+      });
+      continue;
+    }
     // The distribution's registration that serves the platform is kept by enable: not a problem here either.
     const kept =
       entry !== undefined &&

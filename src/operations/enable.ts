@@ -2,6 +2,8 @@ import { statSync } from 'node:fs';
 import { emulatorBuild } from '../plan/interpreter.js';
 import { knownProblems } from '../plan/qemu-facts.js';
 import { otherServers } from '../plan/served.js';
+import { chosen, type Choice, type Preferences } from '../plan/preferences.js';
+import { sameRule } from '../table/rule.js';
 import { differences, overlapping } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
 import { flagString } from '../codec/flags.js';
@@ -13,7 +15,6 @@ import type { BinfmtTable } from '../kernel/binfmt-table.js';
 import { existsDifferent } from '../kernel/errors.js';
 import { enableEntry, registerEntry, removeEntry, replaceEntry, type Written } from '../kernel/register.js';
 import { isExecutableFile } from '../fs/files.js';
-import { sameRule } from '../table/rule.js';
 import { onThisKernel, planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
 import { applyToChroots, checkChrootDir } from '../chroot/bind.js';
 import { PLATFORMS } from '../table/platforms.js';
@@ -28,6 +29,10 @@ export interface EnableOptions extends TableOptions, PlanOptions {
   force?: boolean;
   /** Register even where another tool's entry serves the platform, so that ours wins (default: leave the platform to it). */
   takeOver?: boolean;
+  /** The emulator wanted per platform (qemu-binfmt's own or another tool's), first to last (plan/preferences.ts). */
+  preferences?: Preferences;
+  /** Entries of ours registered again after those they shadow, and what those were (watch keeps it across checks). */
+  shadowing?: Map<string, string>;
   /** Print the lines and checks; write nothing. */
   dryRun?: boolean;
   /** Chroot directories to bind each registered interpreter (and its runtime closure) into. */
@@ -139,19 +144,20 @@ function enableOne(
     existing.filter((e) => !others.includes(e)),
     wrote,
   );
-  if (others.length && !options.takeOver) {
-    o.warnings.push(...others.map((e) => CONDITIONS.SERVED_BY_OTHER(e.name, e.interpreter, target.platform.name)));
-    return o.done('yielded', `served by ${others.map((e) => `${e.name} (${e.interpreter})`).join(', ')}`, {
-      servedBy: others[0]!.name,
-    });
-  }
+  const yielded = stepAside(o, current, others, chosen(options.preferences, target.platform, existing), options);
+  if (yielded) return yielded;
   if (others.length) o.warnings.push(...others.map((e) => CONDITIONS.SHADOWS(reg.name, e.name, e.interpreter)));
+  // Registered after those it shadows: once, as long as they stay as they are (watch remembers; enable registers again).
+  const shadowed = others.map((e) => `${e.name} ${e.interpreter}`).join('|');
   try {
     const result = current
       ? others.length && !differences(current, reg).length && current.enabled
-        ? options.dryRun
-          ? o.done('would-replace', 'would register it again, the newest, so that it wins')
-          : o.written(replaceEntry(table, reg, line, current, o.stillThere), 'replaced', 'registered again, the newest, so that it wins')
+        ? options.shadowing?.get(reg.name) === shadowed
+          ? o.done('unchanged', `already enabled, and registered after ${others.map((e) => e.name).join(', ')}`)
+          : options.dryRun
+            ? o.done('would-replace', 'would register it again, the newest, so that it wins')
+            : (options.shadowing?.set(reg.name, shadowed),
+              o.written(replaceEntry(table, reg, line, current, o.stillThere), 'replaced', 'registered again, the newest, so that it wins'))
         : overCurrent(o, current, options, host)
       : options.dryRun
         ? o.done('would-enable')
@@ -167,6 +173,27 @@ function enableOne(
 }
 
 type Outcomes = ReturnType<typeof outcomes>;
+
+/**
+ * Another tool's emulator that is to serve the platform: the preferences' choice where they name
+ * the platform, else any that serves it unless asked to take over. Then ours is not registered,
+ * and one of ours there steps aside for the preferred emulator (watch: when it comes back).
+ */
+function stepAside(o: Outcomes, current: Entry | undefined, others: Entry[], choice: Choice | undefined, options: EnableOptions) {
+  if (choice ? choice.ours : !others.length || options.takeOver) return undefined;
+  const { reg, target, table } = o;
+  const to = choice && !choice.ours ? choice.entry : others[0];
+  o.warnings.push(
+    to ? CONDITIONS.SERVED_BY_OTHER(to.name, to.interpreter, target.platform.name) : CONDITIONS.NO_PREFERRED(target.platform.name),
+  );
+  const ours = choice && current?.rule && sameRule(current.rule, reg.rule);
+  if (ours && !options.dryRun) removeEntry(table, reg.name, (e) => e.rule !== undefined && sameRule(e.rule, reg.rule));
+  const removed = ours ? `; removed ${reg.name}` : '';
+  return o.done('yielded', to ? `served by ${to.name} (${to.interpreter})${removed}` : `no preferred emulator is registered${removed}`, {
+    ...(to ? { servedBy: to.name } : {}),
+    ...(ours ? { was: 'removed' as const } : {}),
+  });
+}
 
 /** How one target's result is made: its fields, its warnings, and what a write did. */
 function outcomes(table: BinfmtTable, target: PlannedTarget, current: Entry | undefined, existing: Entry[], wrote: WrittenEntry[]) {

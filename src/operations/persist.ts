@@ -13,6 +13,7 @@ import { isAll, PLATFORMS, resolvePlatforms, type Platform } from '../table/plat
 import type { Entry } from '../codec/entry.js';
 import { accessTable } from '../kernel/access.js';
 import { otherServers } from '../plan/served.js';
+import { chosen } from '../plan/preferences.js';
 import type { Report } from './report.js';
 import { assertNoLinks, missingDirs } from '../boot/image-tree.js';
 
@@ -91,15 +92,20 @@ function oursIn(tree: Tree, dir: string): Map<string, string> {
 }
 
 /** The named platforms (all: every one) that another tool's entry in the live table serves now, each with that entry. */
-async function servedByOthers(names: readonly string[], options: PersistOptions): Promise<Array<{ platform: Platform; entry: Entry }>> {
+async function servedByOthers(
+  names: readonly string[],
+  options: PersistOptions,
+): Promise<Array<{ platform: Platform; entry: Entry | undefined }>> {
   const { table, mounted } = await accessTable({ ...options, mount: false }, false, false);
   if (!mounted) return [];
   const entries = table.list();
-  return (isAll(names) ? PLATFORMS : resolvePlatforms(names)).flatMap((platform) =>
-    otherServers(platform, entries)
-      .slice(0, 1)
-      .map((entry) => ({ platform, entry })),
-  );
+  return (isAll(names) ? PLATFORMS : resolvePlatforms(names)).flatMap((platform) => {
+    // The preferences decide where they name the platform; elsewhere any other tool's entry is left alone.
+    const choice = chosen(options.preferences, platform, entries);
+    if (choice?.ours) return [];
+    const entry = choice ? choice.entry : otherServers(platform, entries)[0];
+    return choice || entry ? [{ platform, entry }] : [];
+  });
 }
 
 /** Writes the boot-time registrations for this system (or an image tree), then registers now. */
@@ -172,7 +178,9 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
     masked: masked.map((f) => tree.show(f.inside)),
     conditions: [
       ...result.plan.conditions,
-      ...served.map((s) => CONDITIONS.SERVED_BY_OTHER(s.entry.name, s.entry.interpreter, s.platform.name)),
+      ...served.map((s) =>
+        s.entry ? CONDITIONS.SERVED_BY_OTHER(s.entry.name, s.entry.interpreter, s.platform.name) : CONDITIONS.NO_PREFERRED(s.platform.name),
+      ),
       ...masked.map((f) => CONDITIONS.BOOT_FILE_MASKED(tree.show(f.inside))),
       // Here, not in an image: where it will boot cannot be told from a tree.
       ...(via === 'binfmt.d' && !inImage && mountedReadOnly('/proc/sys') ? [CONDITIONS.BINFMT_D_SKIPPED(names.join(' '))] : []),

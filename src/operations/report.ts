@@ -29,8 +29,8 @@ export interface TargetResult {
   checks?: string[];
   /** A sentence for the person reading: why unchanged, kept, or failed. */
   detail?: string;
-  /** What the entry was before it was enabled: disabled (enable switched it on) rather than missing. */
-  was?: 'disabled';
+  /** What the entry was: disabled (enable switched it on) rather than missing; removed (yielded: ours stepped aside for the preferred emulator). */
+  was?: 'disabled' | 'removed';
   /** What differed in an entry that was replaced, field by field. */
   differences?: string[];
   /** Something worth knowing about a target that needs nothing done (printed as a note). */

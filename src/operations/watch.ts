@@ -3,6 +3,7 @@ import { readNamed } from '../fs/tree.js';
 import { asQemuBinfmtError, usageError, type QemuBinfmtError } from '../errors.js';
 import { onThisKernel, planEnable, type Plan } from '../plan/plan.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
+import type { Preferences } from '../plan/preferences.js';
 import { tableOf } from '../kernel/access.js';
 import type { BinfmtTable } from '../kernel/binfmt-table.js';
 import type { Report, TargetResult } from './report.js';
@@ -12,6 +13,8 @@ export interface WatchOptions extends EnableOptions {
   intervalSeconds?: number;
   /** A file of platform names (separated by white space; # starts a comment), read again on reload. */
   platformsFile?: string;
+  /** Reads the preferences again (SIGHUP): a mounted ConfigMap changes under a running watch. */
+  readPreferences?: () => Preferences;
 }
 
 /**
@@ -72,6 +75,15 @@ function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
   // Nothing to repair: ours is there, or the distribution's serves the platform.
   if (r.outcome === 'unchanged' || r.outcome === 'kept') return undefined;
   const repair = { event: 'repair', entry: r.entry } as const;
+  // Ours stepped aside for the emulator the preferences name first.
+  if (r.outcome === 'yielded' && r.was === 'removed')
+    return {
+      event: 'repair',
+      entry: r.entry,
+      code: 'SERVED_BY_OTHER',
+      found: r.detail ?? 'the preferred emulator is registered',
+      did: 'removed ours',
+    };
   // Another tool's emulator serves the platform: said once, and left to it.
   if (r.outcome === 'yielded')
     return {
@@ -175,16 +187,26 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
 
   // One table for the whole watch: bound to the instance it finds first, never written through another.
   const table = tableOf(options);
+  // Entries of ours registered again after those they shadow: once, not at every check.
+  const shadowing = new Map<string, string>();
+  let preferences = options.preferences;
   const check = async () => {
-    for (const event of await checkOnce(plan, { ...options, table }, news)) say(event);
+    for (const event of await checkOnce(plan, { ...options, ...(preferences ? { preferences } : {}), table, shadowing }, news)) say(event);
   };
   const reread = () => {
     try {
+      if (options.readPreferences) preferences = options.readPreferences();
       plan = planFor();
       const watching = plan.targets.map((t) => t.platform.name).join(' ') || 'nothing';
-      say({ event: 'reload', found: `reloaded ${options.platformsFile}`, did: `watching ${watching}` });
+      const what = [options.platformsFile, options.readPreferences && 'the preferences'].filter(Boolean).join(' and ');
+      say({ event: 'reload', found: `reloaded ${what}`, did: `watching ${watching}` });
     } catch (err) {
-      say(failureOf(asQemuBinfmtError(err), 'kept the platforms it had'));
+      say(
+        failureOf(
+          asQemuBinfmtError(err),
+          options.readPreferences ? 'kept the platforms and preferences it had' : 'kept the platforms it had',
+        ),
+      );
     }
   };
   const done = (async () => {
@@ -207,7 +229,8 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
       interrupt();
     },
     reload() {
-      if (!options.platformsFile) return say({ event: 'signal', found: 'SIGHUP', did: 'nothing to re-read (no --platforms-file)' });
+      if (!options.platformsFile && !options.readPreferences)
+        return say({ event: 'signal', found: 'SIGHUP', did: 'nothing to re-read (no --platforms-file)' });
       reloading = true;
       interrupt();
     },

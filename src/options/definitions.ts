@@ -93,6 +93,13 @@ export const OPTIONS = {
   },
   mount: { kind: 'boolean', key: 'mount', describe: 'mount binfmt_misc if it is not mounted (it is never unmounted)' },
   force: { kind: 'boolean', key: 'force', describe: 'replace a same-named entry that differs' },
+  preferences: {
+    kind: 'string',
+    key: 'preferencesFile',
+    path: 'file',
+    describe:
+      'which emulator each platform should have, first to last, one line each ("x86_64: rosetta, qemu"; qemu is qemu-binfmt\'s) [default: /etc/qemu-binfmt/preferences, when there is one]',
+  },
   'take-over': {
     kind: 'boolean',
     key: 'takeOver',

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lineFor } from '../helpers/memory.js';
 import { foreign, QEMU_10, ROOT, skipOrFail } from '../helpers/paths.js';
@@ -79,6 +81,12 @@ describe("other emulators' entries: left alone by default, taken over when asked
     expect(await instance.entryNames()).to.have.members([...OTHERS.map((o) => o.name), 'qemu-aarch64']);
     expect(await servedBy()).to.deep.equal({ riscv64: 'rosetta', s390x: 'FEX-x86_64', ppc64le: 'x86_64', aarch64: 'qemu-aarch64' });
     for (const platform of ['riscv64', 's390x', 'ppc64le']) expect(await servingVersion(platform), platform).to.equal('10');
+    // The health check agrees: a platform left to another emulator is fine (the DaemonSet stays Ready).
+    const checked = await json(['status', '--check', 'riscv64', 'aarch64', '--interpreter-dir', QEMU_7]);
+    expect([checked.exitCode, checked.out.warnings.filter((w) => w.code === 'SERVED_BY_OTHER').map((w) => w.platform)]).to.deep.equal([
+      0,
+      ['riscv64'],
+    ]);
     // enable all too, and the text says so.
     const all = await instance.cli(['enable', 'all', '--interpreter-dir', QEMU_7]);
     expect(all.exitCode).to.equal(0);
@@ -117,6 +125,13 @@ describe("other emulators' entries: left alone by default, taken over when asked
     expect((await instance.sh('ls /etc/binfmt.d')).stdout).to.equal('qemu-aarch64.conf');
     expect(await instance.entryNames()).to.have.members([...OTHERS.map((o) => o.name), 'qemu-aarch64']);
     expect((await instance.cli(['unpersist'], env)).exitCode).to.equal(0);
+    // A preference for ours puts it in the files, and registers it over rosetta.
+    await instance.sh(`mkdir -p /etc/qemu-binfmt && echo 'riscv64: qemu, rosetta' > /etc/qemu-binfmt/preferences`);
+    const preferred = await instance.cli(['persist', 'riscv64', '--interpreter-dir', QEMU_7], env);
+    expect(preferred.stdout.split('\n')[0]).to.equal('wrote /etc/binfmt.d/qemu-riscv64.conf');
+    expect(await servingVersion('riscv64')).to.equal('7');
+    expect((await instance.cli(['unpersist'], env)).exitCode).to.equal(0);
+    await instance.sh('rm -r /etc/qemu-binfmt');
     expect(await snapshot()).to.equal(others);
   });
 
@@ -126,5 +141,49 @@ describe("other emulators' entries: left alone by default, taken over when asked
     expect(caveats.some((c) => c.startsWith("rosetta is Apple Rosetta's: registered with F"))).to.equal(true);
     expect(caveats.filter((c) => c.startsWith("FEX-x86_64 is FEX-Emu's"))).to.have.length(2);
     expect(caveats.some((c) => c.startsWith("x86_64 is box64's: registered without F"))).to.equal(true);
+  });
+
+  it('a preference kept by watch: ours while the preferred entry is missing or disabled, removed when it returns, across a flush', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-prefs-'));
+    const prefs = join(dir, 'preferences');
+    await writeFile(prefs, '# rosetta when it is there, else QEMU\nriscv64: rosetta, qemu\n');
+    const rosetta = lineFor('riscv64', 'rosetta', join(QEMU_10, 'qemu-riscv64'), 'CF').trimEnd();
+    const watch = instance.cliInBackground([
+      'watch',
+      'riscv64',
+      '--preferences',
+      prefs,
+      '--interpreter-dir',
+      QEMU_7,
+      '--interval',
+      '0.2',
+      '--json',
+    ]);
+    const ours = async () => (await instance.entryNames()).includes('qemu-riscv64');
+    const until = async (what: string, wanted: boolean) => {
+      for (let i = 0; i < 100 && (await ours()) !== wanted; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await ours(), what).to.equal(wanted);
+    };
+    try {
+      await new Promise((r) => setTimeout(r, 600));
+      await until('rosetta is there: nothing of ours', false);
+      await instance.sh('echo 0 > /proc/sys/fs/binfmt_misc/rosetta');
+      await until('rosetta disabled: ours registered', true);
+      expect(await servingVersion('riscv64')).to.equal('7');
+      await instance.sh('echo 1 > /proc/sys/fs/binfmt_misc/rosetta');
+      await until('rosetta enabled again: ours removed', false);
+      expect(await servingVersion('riscv64')).to.equal('10');
+      // A flush (every entry removed, as systemd-binfmt does), then rosetta's own tool registers it again.
+      await instance.removeEntries();
+      await until('after the flush: ours', true);
+      await instance.registerRaw(rosetta);
+      await until('rosetta back: ours removed', false);
+    } finally {
+      watch.kill('SIGTERM');
+      await watch;
+      await rm(dir, { recursive: true, force: true });
+    }
+    const events = watch.stdout ? String((await watch).stdout) : '';
+    expect(events).to.include('"did":"removed ours"');
   });
 });

@@ -116,7 +116,7 @@ describe('watch repairs drift, and status --check tells it (real kernel, private
         /showed another binfmt_misc instance \(binfmt_misc device \d+:\d+, mount \d+\) than the one this run started with \(binfmt_misc device \d+:\d+\); nothing was written to it/,
       );
       expect(await hostTable(), "the host's table").to.equal(hostBefore);
-      expect(String(ended.stdout), String(ended.stdout)).to.match(new RegExp(`reloaded ${list}: watching arm aarch64`));
+      expect(String(ended.stdout), String(ended.stdout)).to.match(new RegExp(`reloaded ${list} and the preferences: watching arm aarch64`));
     } finally {
       watch.kill('SIGKILL');
       await rm(dirname(list), { recursive: true, force: true });
