@@ -1,5 +1,5 @@
 import { enable, type EnableOptions } from '../operations/enable.js';
-import { PLAN_OPTIONS } from '../options/definitions.js';
+import { REGISTER_OPTIONS } from '../options/definitions.js';
 import { readPreferences } from '../plan/preferences.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
@@ -9,19 +9,7 @@ export const enableCommand = defineCommand({
   name: 'enable',
   describe: 'Register QEMU for platforms (names, aliases, or all)',
   positionals: [{ name: 'platforms', variadic: true, demand: true, describe: 'platforms or aliases, or all' }],
-  options: [
-    ...PLAN_OPTIONS,
-    'binfmt-dir',
-    'mount',
-    'force',
-    'take-over',
-    'preferences',
-    'dry-run',
-    'chroot',
-    'verify',
-    'allow-private',
-    'json',
-  ],
+  options: [...REGISTER_OPTIONS, 'dry-run', 'json'],
   run: async ({ platforms, options: { allowPrivate, json, preferencesFile, ...options } }, io) =>
     finish(
       io,

@@ -1,6 +1,6 @@
 import { parseInterval, watch, type Watcher, type WatchOptions } from '../operations/watch.js';
 import { usageError } from '../errors.js';
-import { PLAN_OPTIONS } from '../options/definitions.js';
+import { REGISTER_OPTIONS } from '../options/definitions.js';
 import { readPreferences } from '../plan/preferences.js';
 import { defineCommand, exactly } from './command.js';
 import { installerOptions } from './installer.js';
@@ -10,20 +10,7 @@ export const watchCommand = defineCommand({
   name: 'watch',
   describe: 'Register like enable, then stay and repair what goes missing or changes (SIGTERM or SIGINT ends it; the entries stay)',
   positionals: [{ name: 'platforms', variadic: true, describe: 'platforms or aliases, or all (or --platforms-file)' }],
-  options: [
-    ...PLAN_OPTIONS,
-    'binfmt-dir',
-    'mount',
-    'force',
-    'take-over',
-    'preferences',
-    'chroot',
-    'verify',
-    'allow-private',
-    'interval',
-    'platforms-file',
-    ['json', 'one JSON line per event'],
-  ],
+  options: [...REGISTER_OPTIONS, 'interval', 'platforms-file', ['json', 'one JSON line per event']],
   run: async ({ platforms, options: { allowPrivate, json, interval, preferencesFile, ...options } }, io) => {
     if (!platforms.length && !options.platformsFile)
       throw usageError('watch needs platforms, or --platforms-file FILE', 'qemu-binfmt watch all');

@@ -75,24 +75,17 @@ function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
   // Nothing to repair: ours is there, or the distribution's serves the platform.
   if (r.outcome === 'unchanged' || r.outcome === 'kept') return undefined;
   const repair = { event: 'repair', entry: r.entry } as const;
-  // Ours stepped aside for the emulator the preferences name first.
-  if (r.outcome === 'yielded' && r.was === 'removed')
+  // Another tool's emulator serves the platform: said once, and left to it; ours stepped aside for the one preferred.
+  if (r.outcome === 'yielded') {
+    const removed = r.was === 'removed';
     return {
-      event: 'repair',
-      entry: r.entry,
-      code: 'SERVED_BY_OTHER',
-      found: r.detail ?? 'the preferred emulator is registered',
-      did: 'removed ours',
-    };
-  // Another tool's emulator serves the platform: said once, and left to it.
-  if (r.outcome === 'yielded')
-    return {
-      event: 'condition',
+      event: removed ? 'repair' : 'condition',
       entry: r.entry,
       code: 'SERVED_BY_OTHER',
       found: r.detail ?? 'served by another tool',
-      did: 'left it to that tool',
+      did: removed ? 'removed ours' : 'left it to that tool',
     };
+  }
   if (r.outcome === 'enabled' && r.was === 'disabled') return { ...repair, code: 'ENTRY_DISABLED', found: 'disabled', did: 'enabled it' };
   if (r.outcome === 'enabled') return { ...repair, code: 'NOT_REGISTERED', found: 'missing', did: `registered it (${r.interpreter})` };
   if (r.outcome === 'replaced')
@@ -107,6 +100,10 @@ function eventOf(r: TargetResult): Omit<WatchEvent, 'time'> | undefined {
 }
 
 type News = Omit<WatchEvent, 'time'>;
+
+/** What SIGHUP reads again: the platforms file, the preferences, both, or nothing (''). */
+const reloadedWhat = (options: WatchOptions) =>
+  [options.platformsFile, options.readPreferences && 'the preferences'].filter(Boolean).join(' and ');
 
 /** A failure as an event: its code, what it was (in full unless said otherwise), what watch did. */
 const failureOf = (error: QemuBinfmtError, did: string, found = error.describe()): News => ({
@@ -166,6 +163,13 @@ async function checkOnce(plan: Plan, options: WatchOptions & { table: BinfmtTabl
   }
 }
 
+/** The plan of a watch, made again on SIGHUP: the platforms named, or those of --platforms-file (not both). */
+function plannerOf(names: readonly string[], options: WatchOptions): () => Plan {
+  if (options.platformsFile && names.length)
+    throw usageError('platforms are named both on the command line and in --platforms-file', 'give one of them');
+  return () => planEnable(options.platformsFile ? readPlatformsFile(options.platformsFile) : names, onThisKernel(options));
+}
+
 /**
  * Registers like enable, then checks every interval that each entry is present, enabled and
  * identical, and registers again what is missing or changed (a differing same-named entry is
@@ -174,9 +178,7 @@ async function checkOnce(plan: Plan, options: WatchOptions & { table: BinfmtTabl
  */
 export function watch(names: readonly string[], options: WatchOptions, log: (event: WatchEvent) => void): Watcher {
   const interval = checkedInterval(options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000;
-  if (options.platformsFile && names.length)
-    throw usageError('platforms are named both on the command line and in --platforms-file', 'give one of them');
-  const planFor = (): Plan => planEnable(options.platformsFile ? readPlatformsFile(options.platformsFile) : names, onThisKernel(options));
+  const planFor = plannerOf(names, options);
   let plan = planFor();
   const say = (event: Omit<WatchEvent, 'time'>) => log({ time: new Date().toISOString(), ...event });
   const news = newsOf();
@@ -184,7 +186,6 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
   let reloading = false;
   let wake: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
-
   // One table for the whole watch: bound to the instance it finds first, never written through another.
   const table = tableOf(options);
   // Entries of ours registered again after those they shadow: once, not at every check.
@@ -198,8 +199,7 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
       if (options.readPreferences) preferences = options.readPreferences();
       plan = planFor();
       const watching = plan.targets.map((t) => t.platform.name).join(' ') || 'nothing';
-      const what = [options.platformsFile, options.readPreferences && 'the preferences'].filter(Boolean).join(' and ');
-      say({ event: 'reload', found: `reloaded ${what}`, did: `watching ${watching}` });
+      say({ event: 'reload', found: `reloaded ${reloadedWhat(options)}`, did: `watching ${watching}` });
     } catch (err) {
       say(
         failureOf(
@@ -229,8 +229,7 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
       interrupt();
     },
     reload() {
-      if (!options.platformsFile && !options.readPreferences)
-        return say({ event: 'signal', found: 'SIGHUP', did: 'nothing to re-read (no --platforms-file)' });
+      if (!reloadedWhat(options)) return say({ event: 'signal', found: 'SIGHUP', did: 'nothing to re-read (no --platforms-file)' });
       reloading = true;
       interrupt();
     },

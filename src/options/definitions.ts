@@ -227,3 +227,16 @@ export const PLAN_OPTIONS = [
 ] as const satisfies readonly OptionName[];
 
 export type PlanOptionValues = OptionValues<(typeof PLAN_OPTIONS)[number]>;
+
+/** The options enable and watch share: the plan's, and how and where to register. */
+export const REGISTER_OPTIONS = [
+  ...PLAN_OPTIONS,
+  'binfmt-dir',
+  'mount',
+  'force',
+  'take-over',
+  'preferences',
+  'chroot',
+  'verify',
+  'allow-private',
+] as const satisfies readonly OptionName[];
