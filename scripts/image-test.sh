@@ -51,6 +51,8 @@ out=$(unshare --mount sh -c "[ -e '$interp' ] && mount --bind /dev/null '$interp
 # The image's QEMU is current: a program that opens files with openat2 (which QEMU 7.2 lacks) runs.
 out=$(.cache/foreign/openat2-arm64) || fail "the openat2 program failed through the image's entry: $out"
 [ "$out" = 'openat2: ok' ] || fail "openat2 said $out"
+deep=$($engine run --rm $opts "$image" test --deep aarch64) || fail "test --deep aarch64 through the image: $deep"
+printf '%s\n' "$deep"
 provenance=$($engine run --rm $opts "$image" status --provenance aarch64) || fail "status --provenance"
 printf '%s\n' "$provenance"
 case "$provenance" in *"this image's emulators: qemu-user "*) ;; *) fail "status --provenance does not name the image's QEMU package" ;; esac
@@ -71,4 +73,4 @@ $engine stop "$cid" >/dev/null || fail "$engine stop"
 $engine rm "$cid" >/dev/null
 $engine run --rm $opts "$image" disable aarch64 >/dev/null || fail "disable aarch64"
 [ "$(snapshot)" = "$before" ] || fail "the host's table is not as before"
-echo "image-test: ok ($engine): registered from the image with F, ran arm64 (and openat2) with $interp hidden, removed again; watch repaired a removed entry and left it when stopped"
+echo "image-test: ok ($engine): registered from the image with F, ran arm64 (openat2, and test --deep) with $interp hidden, removed again; watch repaired a removed entry and left it when stopped"

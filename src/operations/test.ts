@@ -39,7 +39,8 @@ export async function testPlatforms(names: readonly string[], options: TestOptio
   const all = names.length === 0 || isAll(names);
   const platforms = all ? [...PLATFORMS] : resolvePlatforms(names);
   const { deep: _deep, ...table } = options;
-  const access = await accessTable(table, false);
+  // Read-only: binfmt_misc is mounted only when asked (the container image's installer mode).
+  const access = await accessTable({ mount: false, ...table });
   const entries = access.table.list();
   const kernelOn = access.table.kernelEnabled();
   const chosen = all ? platforms.filter((p) => entries.some((e) => e.name === p.entryName)) : platforms;
