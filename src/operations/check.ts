@@ -1,6 +1,5 @@
 import { CONDITIONS, type Condition } from '../conditions.js';
-import { emulatorBuild } from '../plan/interpreter.js';
-import { knownProblems } from '../plan/qemu-facts.js';
+import { knownProblemsAt } from '../plan/qemu-facts.js';
 import { onPlatform, type CheckProblem } from './report.js';
 import { differences } from '../codec/compare.js';
 import { accessTable, type TableOptions } from '../kernel/access.js';
@@ -9,7 +8,7 @@ import { askedOtherwise, isDistributionEntry, unusable } from '../plan/distribut
 import { lockDifferences, provenance, readLock } from './provenance.js';
 import { testPlatforms } from './test.js';
 import { probeFailed } from '../probe/run-probe.js';
-import { chosen } from '../plan/preferences.js';
+import { leftTo } from '../plan/preferences.js';
 import { otherServers } from '../plan/served.js';
 import type { EnableOptions } from './enable.js';
 
@@ -49,8 +48,7 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
   for (const { platform, registration, interpreter } of plan.targets) {
     const entry = table.read(registration.name);
     // Left to another tool's emulator (by the preferences, or because it serves the platform): fine, as enable leaves it.
-    const choice = chosen(options.preferences, platform, entries);
-    const other = choice ? (choice.ours ? undefined : choice.entry) : options.takeOver ? undefined : otherServers(platform, entries)[0];
+    const other = leftTo(platform, otherServers(platform, entries), options.preferences, options.takeOver)?.entry;
     if (other) {
       warnings.push({
         ...CONDITIONS.SERVED_BY_OTHER(other.name, other.interpreter, platform.name),
@@ -74,10 +72,10 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
           ? CONDITIONS.ENTRY_DISABLED(registration.name, platform.name)
           : undefined;
     if (found) problems.push(onPlatform(platform.name, found));
-    else if (entry) {
-      const build = entry.interpreter === registration.interpreter ? interpreter : emulatorBuild(entry.interpreter);
-      if (build) warnings.push(...knownProblems(platform, build).map((w) => ({ ...w, platform: platform.name, entry: entry.name })));
-    }
+    else if (entry)
+      warnings.push(
+        ...knownProblemsAt(platform, entry.interpreter, interpreter).map((w) => ({ ...w, platform: platform.name, entry: entry.name })),
+      );
   }
   if (options.probe && problems.length === 0 && checked.length) {
     const probes = await testPlatforms(checked, options);

@@ -1,8 +1,7 @@
 import { statSync } from 'node:fs';
-import { emulatorBuild } from '../plan/interpreter.js';
-import { knownProblems } from '../plan/qemu-facts.js';
+import { knownProblemsAt } from '../plan/qemu-facts.js';
 import { otherServers } from '../plan/served.js';
-import { chosen, type Choice, type Preferences } from '../plan/preferences.js';
+import { leftTo, type LeftTo, type Preferences } from '../plan/preferences.js';
 import { sameRule } from '../table/rule.js';
 import { differences, overlapping } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
@@ -144,28 +143,17 @@ function enableOne(
     existing.filter((e) => !others.includes(e)),
     wrote,
   );
-  const yielded = stepAside(o, current, others, chosen(options.preferences, target.platform, existing), options);
-  if (yielded) return yielded;
+  const left = leftTo(target.platform, others, options.preferences, options.takeOver);
+  if (left) return stepAside(o, current, left, options);
   if (others.length) o.warnings.push(...others.map((e) => CONDITIONS.SHADOWS(reg.name, e.name, e.interpreter)));
-  // Registered after those it shadows: once, as long as they stay as they are (watch remembers; enable registers again).
-  const shadowed = others.map((e) => `${e.name} ${e.interpreter}`).join('|');
   try {
     const result = current
-      ? others.length && !differences(current, reg).length && current.enabled
-        ? options.shadowing?.get(reg.name) === shadowed
-          ? o.done('unchanged', `already enabled, and registered after ${others.map((e) => e.name).join(', ')}`)
-          : options.dryRun
-            ? o.done('would-replace', 'would register it again, the newest, so that it wins')
-            : (options.shadowing?.set(reg.name, shadowed),
-              o.written(replaceEntry(table, reg, line, current, o.stillThere), 'replaced', 'registered again, the newest, so that it wins'))
-        : overCurrent(o, current, options, host)
+      ? (winOver(o, current, others, options) ?? overCurrent(o, current, options, host))
       : options.dryRun
         ? o.done('would-enable')
         : o.written(registerEntry(table, reg, line), 'enabled');
-    if (result.outcome !== 'failed' && result.interpreter) {
-      const build = result.interpreter === target.interpreter.path ? target.interpreter : emulatorBuild(result.interpreter);
-      if (build) result.warnings.push(...knownProblems(target.platform, build));
-    }
+    if (result.outcome !== 'failed' && result.interpreter)
+      result.warnings.push(...knownProblemsAt(target.platform, result.interpreter, target.interpreter));
     return result;
   } catch (err) {
     return failed(o.base, asQemuBinfmtError(err), o.warnings);
@@ -175,24 +163,41 @@ function enableOne(
 type Outcomes = ReturnType<typeof outcomes>;
 
 /**
- * Another tool's emulator that is to serve the platform: the preferences' choice where they name
- * the platform, else any that serves it unless asked to take over. Then ours is not registered,
+ * The platform is left to another tool's emulator (plan/preferences.ts): ours is not registered,
  * and one of ours there steps aside for the preferred emulator (watch: when it comes back).
  */
-function stepAside(o: Outcomes, current: Entry | undefined, others: Entry[], choice: Choice | undefined, options: EnableOptions) {
-  if (choice ? choice.ours : !others.length || options.takeOver) return undefined;
+function stepAside(o: Outcomes, current: Entry | undefined, { entry: to, preferred }: LeftTo, options: EnableOptions): TargetResult {
   const { reg, target, table } = o;
-  const to = choice && !choice.ours ? choice.entry : others[0];
   o.warnings.push(
     to ? CONDITIONS.SERVED_BY_OTHER(to.name, to.interpreter, target.platform.name) : CONDITIONS.NO_PREFERRED(target.platform.name),
   );
-  const ours = choice && current?.rule && sameRule(current.rule, reg.rule);
+  const ours = preferred && current?.rule && sameRule(current.rule, reg.rule);
   if (ours && !options.dryRun) removeEntry(table, reg.name, (e) => e.rule !== undefined && sameRule(e.rule, reg.rule));
   const removed = ours ? `; removed ${reg.name}` : '';
   return o.done('yielded', to ? `served by ${to.name} (${to.interpreter})${removed}` : `no preferred emulator is registered${removed}`, {
     ...(to ? { servedBy: to.name } : {}),
     ...(ours ? { was: 'removed' as const } : {}),
   });
+}
+
+/**
+ * Ours is there as enable writes it, and other tools' entries serve the platform too: registered
+ * again, the newest, so that it wins; once while they stay as they are (watch remembers in
+ * options.shadowing; enable registers it again). Undefined when that is not the case.
+ */
+function winOver(o: Outcomes, current: Entry, others: readonly Entry[], options: EnableOptions): TargetResult | undefined {
+  if (!others.length || !current.enabled || differences(current, o.reg).length) return undefined;
+  const shadowed = others.map((e) => `${e.name} ${e.interpreter}`).join('|');
+  if (options.shadowing?.get(o.reg.name) === shadowed)
+    return o.done('unchanged', `already enabled, and registered after ${others.map((e) => e.name).join(', ')}`);
+  if (options.dryRun) return o.done('would-replace', 'would register it again, the newest, so that it wins');
+  const result = o.written(
+    replaceEntry(o.table, o.reg, o.line, current, o.stillThere),
+    'replaced',
+    'registered again, the newest, so that it wins',
+  );
+  options.shadowing?.set(o.reg.name, shadowed);
+  return result;
 }
 
 /** How one target's result is made: its fields, its warnings, and what a write did. */

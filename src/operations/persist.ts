@@ -13,7 +13,7 @@ import { isAll, PLATFORMS, resolvePlatforms, type Platform } from '../table/plat
 import type { Entry } from '../codec/entry.js';
 import { accessTable } from '../kernel/access.js';
 import { otherServers } from '../plan/served.js';
-import { chosen } from '../plan/preferences.js';
+import { leftTo } from '../plan/preferences.js';
 import type { Report } from './report.js';
 import { assertNoLinks, missingDirs } from '../boot/image-tree.js';
 
@@ -100,11 +100,8 @@ async function servedByOthers(
   if (!mounted) return [];
   const entries = table.list();
   return (isAll(names) ? PLATFORMS : resolvePlatforms(names)).flatMap((platform) => {
-    // The preferences decide where they name the platform; elsewhere any other tool's entry is left alone.
-    const choice = chosen(options.preferences, platform, entries);
-    if (choice?.ours) return [];
-    const entry = choice ? choice.entry : otherServers(platform, entries)[0];
-    return choice || entry ? [{ platform, entry }] : [];
+    const left = leftTo(platform, otherServers(platform, entries), options.preferences);
+    return left ? [{ platform, entry: left.entry }] : [];
   });
 }
 

@@ -80,7 +80,6 @@ export interface StatusOptions extends TableOptions {
   root?: string;
 }
 
-/** Reads the table; writes nothing. */
 /**
  * Which entry takes the platform's programs: the one enabled entry whose rule matches their
  * header, read from the table; where several match, the kernel uses the newest, which the table
@@ -101,6 +100,7 @@ async function servedBy(platform: Platform, entries: readonly Entry[], table: Bi
   return winner.entry ? as(winner.entry) : as(serving[0]!, true);
 }
 
+/** Reads the table; writes nothing. */
 export async function status(names: readonly string[], options: StatusOptions = {}): Promise<StatusReport> {
   const platforms = names.length === 0 ? [...PLATFORMS] : resolvePlatforms(names);
   const access = await accessTable(options, true, false);

@@ -38,9 +38,8 @@ export interface TestOptions extends TableOptions {
 export async function testPlatforms(names: readonly string[], options: TestOptions = {}): Promise<ProbeReport> {
   const all = names.length === 0 || isAll(names);
   const platforms = all ? [...PLATFORMS] : resolvePlatforms(names);
-  const { deep: _deep, ...table } = options;
   // Read-only: binfmt_misc is mounted only when asked (the container image's installer mode).
-  const access = await accessTable({ mount: false, ...table });
+  const access = await accessTable({ mount: false, ...options });
   const entries = access.table.list();
   const kernelOn = access.table.kernelEnabled();
   const chosen = all ? platforms.filter((p) => entries.some((e) => e.name === p.entryName)) : platforms;

@@ -3,7 +3,6 @@ import type { Entry } from '../codec/entry.js';
 import { errnoOf, usageError } from '../errors.js';
 import { Tree } from '../fs/tree.js';
 import { findPlatform, type Platform } from '../table/platforms.js';
-import { otherServers } from './served.js';
 
 /** Where the preferences are read from, under / or an image tree's root, unless --preferences names a file. */
 const PREFERENCES_FILE = 'etc/qemu-binfmt/preferences';
@@ -54,18 +53,29 @@ export function readPreferences(file: string | undefined, root = '/'): Preferenc
   return preferences;
 }
 
-/** What the preference of a platform asks for, given the table: the other tool's entry that is to serve it, ours, or neither. */
-export type Choice = { ours: true } | { ours: false; entry: Entry | undefined };
+/** A platform left to another emulator: its entry (none when the preferences name none registered, nor qemu), and whether the preferences chose it. */
+export interface LeftTo {
+  entry: Entry | undefined;
+  preferred: boolean;
+}
 
-/** The first of the platform's choices that can serve it now; undefined without a preference for it. */
-export function chosen(preferences: Preferences | undefined, platform: Platform, entries: readonly Entry[]): Choice | undefined {
+/**
+ * Whom the platform is left to, given the other tools' entries that serve it (otherServers): the
+ * first of the preferences' choices registered, where they name the platform; else the first of
+ * those entries, unless asked to take over. Undefined: ours is to serve it.
+ */
+export function leftTo(
+  platform: Pick<Platform, 'name'>,
+  others: readonly Entry[],
+  preferences: Preferences | undefined,
+  takeOver = false,
+): LeftTo | undefined {
   const wanted = preferences?.get(platform.name);
-  if (!wanted) return undefined;
-  const others = otherServers(platform, entries);
+  if (!wanted) return others[0] && !takeOver ? { entry: others[0], preferred: false } : undefined;
   for (const choice of wanted) {
-    if (choice === OURS) return { ours: true };
+    if (choice === OURS) return undefined;
     const entry = others.find((e) => e.name === choice);
-    if (entry) return { ours: false, entry };
+    if (entry) return { entry, preferred: true };
   }
-  return { ours: false, entry: undefined };
+  return { entry: undefined, preferred: true };
 }

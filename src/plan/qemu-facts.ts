@@ -1,5 +1,6 @@
 import data from '../../platforms/qemu-facts.json' with { type: 'json' };
 import { CONDITIONS, type Condition } from '../conditions.js';
+import { emulatorBuild, type InterpreterInfo } from './interpreter.js';
 import type { Platform } from '../table/platforms.js';
 
 /** A known problem of QEMU's user-mode emulators (platforms/qemu-facts.json). */
@@ -62,4 +63,10 @@ function factsFor(platform: Pick<Platform, 'name'>, build: EmulatorBuild): QemuF
 /** A warning for each known problem of an emulator of the platform. */
 export function knownProblems(platform: Pick<Platform, 'name'>, build: EmulatorBuild): Condition[] {
   return factsFor(platform, build).map((fact) => CONDITIONS.QEMU_KNOWN_PROBLEM(build.version, fact));
+}
+
+/** The known problems of the emulator at a path: as the plan read it when it is the planned one, else read now (its version remembered). */
+export function knownProblemsAt(platform: Pick<Platform, 'name'>, path: string, planned: InterpreterInfo): Condition[] {
+  const build = path === planned.path ? planned : emulatorBuild(path);
+  return build ? knownProblems(platform, build) : [];
 }
