@@ -54,15 +54,21 @@ export const persistCommand = defineCommand({
     'via',
     'now',
     'preferences',
+    [
+      'take-over',
+      "ours loads last at boot (binfmt.d: zz-qemu-PLATFORM.conf), also where another tool's entry serves the platform now, and wins now [default: leave such a platform out]",
+    ],
     ['force', 'when registering now, replace a same-named entry that differs; replace an empty (masking) boot file'],
     ['json', 'print a JSON report'],
   ],
   run: async ({ platforms, options: { json, preferencesFile, ...options } }, io) => {
-    const { enabled, written, linked, masked, conditions, ...details } = await persist(
+    const { enabled, written, linked, removed, masked, conditions, ...details } = await persist(
       platforms,
       exactly<PersistOptions>()({
         ...options,
         preferences: readPreferences(preferencesFile, options.root),
+        // Named here, it is read at boot too; in an image, the image's own.
+        ...(preferencesFile !== undefined && options.root === undefined ? { preferencesFile } : {}),
         mount: true,
         command: selfCommand(),
       }),
@@ -70,6 +76,7 @@ export const persistCommand = defineCommand({
     const files: FileResult[] = [
       ...written.map((path) => ({ path, action: 'written' as const })),
       ...linked.map((path) => ({ path, action: 'linked' as const })),
+      ...removed.map((path) => ({ path, action: 'removed' as const })),
       ...masked.map((path) => ({ path, action: 'masked' as const })),
     ];
     // With a registration now, its report says what the plan found; the masked files are persist's own.

@@ -8,7 +8,7 @@ import { askedOtherwise, isDistributionEntry, unusable } from '../plan/distribut
 import { lockDifferences, provenance, readLock } from './provenance.js';
 import { testPlatforms } from './test.js';
 import { probeFailed } from '../probe/run-probe.js';
-import { leftTo } from '../plan/preferences.js';
+import { leftCondition, leftTo } from '../plan/preferences.js';
 import { otherServers } from '../plan/served.js';
 import type { EnableOptions } from './enable.js';
 
@@ -47,14 +47,11 @@ export async function checkRegistered(names: readonly string[], options: CheckOp
   const entries = table.list();
   for (const { platform, registration, interpreter } of plan.targets) {
     const entry = table.read(registration.name);
-    // Left to another tool's emulator (by the preferences, or because it serves the platform): fine, as enable leaves it.
-    const other = leftTo(platform, otherServers(platform, entries), options.preferences, options.takeOver)?.entry;
-    if (other) {
-      warnings.push({
-        ...CONDITIONS.SERVED_BY_OTHER(other.name, other.interpreter, platform.name),
-        platform: platform.name,
-        entry: registration.name,
-      });
+    // Left to another tool's emulator (by the preferences, or because it serves the platform), or to none the preferences
+    // name: a warning, as enable leaves it.
+    const left = leftTo(platform, otherServers(platform, entries), options.preferences, options.takeOver);
+    if (left) {
+      warnings.push({ ...leftCondition(platform.name, left), platform: platform.name, entry: registration.name });
       continue;
     }
     // The distribution's registration that serves the platform is kept by enable: not a problem here either.

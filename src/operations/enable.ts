@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { knownProblemsAt } from '../plan/qemu-facts.js';
 import { otherServers } from '../plan/served.js';
-import { leftTo, type LeftTo, type Preferences } from '../plan/preferences.js';
+import { leftCondition, leftTo, type LeftTo, type Preferences } from '../plan/preferences.js';
 import { sameRule } from '../table/rule.js';
 import { differences, overlapping } from '../codec/compare.js';
 import type { Entry } from '../codec/entry.js';
@@ -168,9 +168,7 @@ type Outcomes = ReturnType<typeof outcomes>;
  */
 function stepAside(o: Outcomes, current: Entry | undefined, { entry: to, preferred }: LeftTo, options: EnableOptions): TargetResult {
   const { reg, target, table } = o;
-  o.warnings.push(
-    to ? CONDITIONS.SERVED_BY_OTHER(to.name, to.interpreter, target.platform.name) : CONDITIONS.NO_PREFERRED(target.platform.name),
-  );
+  o.warnings.push(leftCondition(target.platform.name, { entry: to, preferred }));
   const ours = preferred && current?.rule && sameRule(current.rule, reg.rule);
   if (ours && !options.dryRun) removeEntry(table, reg.name, (e) => e.rule !== undefined && sameRule(e.rule, reg.rule));
   const removed = ours ? `; removed ${reg.name}` : '';

@@ -1,10 +1,15 @@
 import { resolve } from 'node:path';
 import { asQemuBinfmtError, type QemuBinfmtError, usageError } from '../errors.js';
 import { Tree } from '../fs/tree.js';
-import { EXPORTERS, type ExportFormat } from '../boot/exporters/index.js';
+import { DECIDES, EXPORTERS, type ExportFormat } from '../boot/exporters/index.js';
 import type { ExportFile } from '../boot/exporters/types.js';
-import { planArgs } from '../options/args.js';
-import { planEnable, type Plan, type PlanOptions } from '../plan/plan.js';
+import { argsOf, planArgs } from '../options/args.js';
+import { planEnable, type Plan, type PlannedTarget, type PlanOptions } from '../plan/plan.js';
+import { bootChoice, leftCondition, type Preferences } from '../plan/preferences.js';
+import { otherServers } from '../plan/served.js';
+import type { Entry } from '../codec/entry.js';
+import type { Condition } from '../conditions.js';
+import { tableOf, type TableOptions } from '../kernel/access.js';
 import { shellQuote } from '../boot/quote.js';
 
 export interface ExportOptions extends PlanOptions {
@@ -17,8 +22,14 @@ export interface ExportOptions extends PlanOptions {
   createdDirs?: readonly string[];
   /** The qemu-binfmt command and its own options that regenerate the files (default: this export). */
   regenerateWith?: readonly string[];
-  /** Platforms left out (another tool's emulator serves them). */
-  leaveOut?: readonly string[];
+  /** The entries in the live table now, whose other emulators' ones may serve platforms (none: an image, or no table). */
+  entries?: readonly Entry[];
+  /** The emulator wanted per platform (plan/preferences.ts). */
+  preferences?: Preferences;
+  /** Ours wins where another tool's entry serves a platform. */
+  takeOver?: boolean;
+  /** The preferences file named on the command line: boot units read it at boot. */
+  preferencesFile?: string;
 }
 
 export interface ExportResult {
@@ -26,16 +37,43 @@ export interface ExportResult {
   files: ExportFile[];
   /** Absolute paths written (with output). */
   written: string[];
+  /** Planned platforms left to another emulator, so left out of the files, and what is said of each. */
+  leftOut: Array<{ target: PlannedTarget; condition: Condition }>;
   /** Explicitly named platforms whose interpreter was not found. */
   failed: Array<{ platform: string; error: QemuBinfmtError }>;
   plan: Plan;
 }
 
-/** Renders (and with output, writes) the files for a format, from the same plan enable makes. */
+/** The live table's entries, where this namespace's is mounted (none where it is not, or another instance is there). */
+export function liveEntries(options: TableOptions): Entry[] {
+  const table = tableOf(options);
+  return table.mountState() === 'mounted' ? table.list() : [];
+}
+
+/**
+ * Renders (and with output, writes) the files for a format, from the same plan enable makes.
+ * A platform left to another tool's emulator (plan/preferences.ts) is left out of the files, but
+ * where they decide at boot and the preferences fall back on qemu; ours is ordered last where it
+ * must win over another's.
+ */
 export function exportFiles(names: readonly string[], options: ExportOptions): ExportResult {
   const planned = planEnable(names, options);
-  const plan = { ...planned, targets: planned.targets.filter((t) => !options.leaveOut?.includes(t.platform.name)) };
-  const enableArgs = planArgs(options);
+  const decides = DECIDES[options.format];
+  const choices = new Map(
+    decides === 'never'
+      ? []
+      : planned.targets.map((t) => [
+          t.platform.name,
+          bootChoice(t.platform, otherServers(t.platform, options.entries ?? []), options.preferences, options.takeOver),
+        ]),
+  );
+  const leftOut = planned.targets.flatMap((target) => {
+    const { left, yieldTo = [] } = choices.get(target.platform.name) ?? {};
+    return left && !(decides === 'at-boot' && yieldTo.length) ? [{ target, condition: leftCondition(target.platform.name, left) }] : [];
+  });
+  const plan = { ...planned, targets: planned.targets.filter((t) => !leftOut.some((l) => l.target === t)) };
+  // What regenerates the files, and what a unit's enable runs at boot.
+  const enableArgs = [...planArgs(options), ...(decides === 'never' ? [] : argsOf(options, ['take-over', 'preferences']))];
   const command = options.regenerateWith ?? [
     'export',
     '--format',
@@ -48,6 +86,7 @@ export function exportFiles(names: readonly string[], options: ExportOptions): E
     regenerate,
     command: options.command,
     enableArgs,
+    choices,
     ...(options.createdDirs ? { createdDirs: options.createdDirs } : {}),
   });
   const written: string[] = [];
@@ -56,6 +95,7 @@ export function exportFiles(names: readonly string[], options: ExportOptions): E
     format: options.format,
     files,
     written,
+    leftOut,
     failed: plan.missing.map(({ platform, error }) => ({ platform: platform.name, error })),
     plan,
   };

@@ -5,15 +5,13 @@ import { mountedReadOnly } from '../fs/mount.js';
 import { detectVia, LOCATIONS, type Via } from '../boot/locations.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
 import { QemuBinfmtError } from '../errors.js';
-import { exportFiles } from './export.js';
+import { exportFiles, liveEntries } from './export.js';
 import { createdDirsOf, readIfOurs } from '../boot/file-mark.js';
 import { imageHost, thisKernel } from '../plan/host.js';
 import { registrationsIn } from '../boot/persisted-registrations.js';
-import { isAll, PLATFORMS, resolvePlatforms, type Platform } from '../table/platforms.js';
-import type { Entry } from '../codec/entry.js';
-import { accessTable } from '../kernel/access.js';
-import { otherServers } from '../plan/served.js';
-import { leftTo } from '../plan/preferences.js';
+import { PLATFORMS, resolvePlatforms } from '../table/platforms.js';
+import { tableOf } from '../kernel/access.js';
+import { binfmtDNames } from '../boot/exporters/binfmt-d.js';
 import type { Report } from './report.js';
 import { assertNoLinks, missingDirs } from '../boot/image-tree.js';
 
@@ -26,6 +24,8 @@ export interface PersistOptions extends EnableOptions {
   now?: boolean;
   /** How boot units run qemu-binfmt here (absolute node and CLI paths); in an image tree, `qemu-binfmt` on its PATH. */
   command: readonly string[];
+  /** The preferences file named on the command line (here, not in an image): units read it at boot. */
+  preferencesFile?: string;
 }
 
 export interface PersistReport {
@@ -33,6 +33,8 @@ export interface PersistReport {
   root: string;
   written: string[];
   linked: string[];
+  /** Files of ours that no longer apply: a platform now left to another emulator, or now loaded under its other name. */
+  removed: string[];
   /**
    * Boot files left alone because an empty file masks them (systemd's convention: an
    * administrator's "not this"); force replaces them. Their platforms are not registered now either.
@@ -83,26 +85,12 @@ function oursIn(tree: Tree, dir: string): Map<string, string> {
   return new Map(
     tree
       .readdir(dir)
-      .filter((name) => name.startsWith('qemu-'))
+      .filter((name) => /^(zz-)?qemu-/.test(name))
       .flatMap((name) => {
         const content = readIfOurs(tree, join(dir, name));
         return content === undefined ? [] : [[name, content] as const];
       }),
   );
-}
-
-/** The named platforms (all: every one) that another tool's entry in the live table serves now, each with that entry. */
-async function servedByOthers(
-  names: readonly string[],
-  options: PersistOptions,
-): Promise<Array<{ platform: Platform; entry: Entry | undefined }>> {
-  const { table, mounted } = await accessTable({ ...options, mount: false }, false, false);
-  if (!mounted) return [];
-  const entries = table.list();
-  return (isAll(names) ? PLATFORMS : resolvePlatforms(names)).flatMap((platform) => {
-    const left = leftTo(platform, otherServers(platform, entries), options.preferences);
-    return left ? [{ platform, entry: left.entry }] : [];
-  });
 }
 
 /** Writes the boot-time registrations for this system (or an image tree), then registers now. */
@@ -117,11 +105,30 @@ export async function persist(names: readonly string[], options: PersistOptions)
   }
 }
 
-/** Writes the files where the boot system reads them (an administrator's mask kept unless forced), and the unit's link. */
-function writeBootFiles(tree: Tree, loc: (typeof LOCATIONS)[Via], exported: ReturnType<typeof exportFiles>['files'], force: boolean) {
+/** The names a binfmt.d file of an entry has (usual and last), in the directory; a unit or script has its one. */
+function namesOf(loc: (typeof LOCATIONS)[Via], entries: readonly string[], name: string): string[] {
+  if (loc.format !== 'binfmt.d') return [join(loc.dir, name)];
+  return entries.flatMap((e) => Object.values(binfmtDNames(e)).map((n) => join(loc.dir, n)));
+}
+
+/**
+ * Writes the files where the boot system reads them (an administrator's mask, under either of a
+ * file's names, kept unless forced), and the unit's link; removes our binfmt.d files that no
+ * longer apply (staleFiles).
+ */
+function writeBootFiles(
+  tree: Tree,
+  loc: (typeof LOCATIONS)[Via],
+  exported: ReturnType<typeof exportFiles>['files'],
+  leftOut: readonly string[],
+  force: boolean,
+) {
   const every = exported.map((f) => ({ ...f, inside: join(loc.dir, f.name) }));
-  const masked = force ? [] : every.filter((f) => isMask(tree, f.inside));
-  const files = every.filter((f) => !masked.includes(f));
+  const entriesOf = (content: string) => registrationsIn(content).map((r) => r.name);
+  const maskOf = (f: (typeof every)[number]) =>
+    force ? undefined : namesOf(loc, entriesOf(f.content), f.name).find((n) => isMask(tree, n));
+  const files = every.filter((f) => maskOf(f) === undefined);
+  const masked = every.flatMap((f) => maskOf(f) ?? []);
   const link = loc.link && files.length > 0 && { inside: join(loc.link.dir, loc.link.name), target: loc.link.target };
   checkBeforeWriting(tree, files, link && { ...link, dir: loc.link!.dir });
   for (const f of files) tree.writeFile(f.inside, f.content, f.mode);
@@ -130,7 +137,24 @@ function writeBootFiles(tree: Tree, loc: (typeof LOCATIONS)[Via], exported: Retu
     tree.symlink(link.target, link.inside);
     linked.push(tree.show(link.inside));
   }
-  return { files, masked, linked };
+  const stale = loc.format === 'binfmt.d' ? staleFiles(tree, loc, leftOut, files) : [];
+  for (const path of stale) tree.remove(path);
+  return { files, masked, linked, removed: stale.map((path) => tree.show(path)) };
+}
+
+/**
+ * binfmt.d: our files that no longer apply, for platforms left out (any name) or written (the
+ * other name, which they no longer load by).
+ */
+function staleFiles(
+  tree: Tree,
+  loc: (typeof LOCATIONS)[Via],
+  leftOut: readonly string[],
+  files: ReadonlyArray<{ inside: string; content: string }>,
+): string[] {
+  return [...leftOut, ...files.flatMap((f) => registrationsIn(f.content).map((r) => r.name))]
+    .flatMap((entry) => namesOf(loc, [entry], ''))
+    .filter((path) => !files.some((f) => f.inside === path) && readIfOurs(tree, path) !== undefined);
 }
 
 async function persistIn(tree: Tree, names: readonly string[], options: PersistOptions): Promise<PersistReport> {
@@ -148,8 +172,9 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
   // A unit or script covers a set of platforms: persisting more adds to it, as binfmt.d files do.
   const covered = loc.link ? registrationsIn(earlier.get(loc.link.name) ?? '').map((r) => r.name) : [];
   const all = [...names, ...PLATFORMS.filter((p) => covered.includes(p.entryName)).map((p) => p.name)];
-  // Here, not in an image: a platform another tool's emulator serves now is left to it, in the files too.
-  const served = inImage ? [] : await servedByOthers(names, options);
+  // Here, not in an image, one table: its other emulators' entries decide which platforms the files leave out or order last.
+  const table = inImage ? undefined : tableOf(options);
+  const entries = table ? liveEntries({ ...options, table }) : [];
   // Directories this persist creates, and those an earlier one created (its files record them).
   const createdDirs = [
     ...new Set([...[...earlier.values()].flatMap(createdDirsOf), ...missingDirs(tree, [loc.dir, ...(loc.link ? [loc.link.dir] : [])])]),
@@ -160,31 +185,31 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
     // As run where the files are: inside an image that is its own /, so no path of this machine is written into it.
     regenerateWith: ['persist', '--via', via],
     createdDirs,
-    leaveOut: served.map((s) => s.platform.name),
+    entries,
     // In an image its own executables decide what is native (the family rule: it may boot anywhere); here, this kernel.
     ...(inImage ? { host: options.host ?? imageHost(tree), command: ['qemu-binfmt'] } : { host: thisKernel(options.host) }),
   });
   if (result.failed[0]) throw result.failed[0].error;
 
-  const { files, masked, linked } = writeBootFiles(tree, loc, result.files, options.force ?? false);
+  const leftOut = result.leftOut.map((l) => l.target.registration.name);
+  const { files, masked, linked, removed } = writeBootFiles(tree, loc, result.files, leftOut, options.force ?? false);
   const report: PersistReport = {
     via,
     root,
     written: files.map((f) => tree.show(f.inside)),
     linked,
-    masked: masked.map((f) => tree.show(f.inside)),
+    removed,
+    masked: masked.map((path) => tree.show(path)),
     conditions: [
       ...result.plan.conditions,
-      ...served.map((s) =>
-        s.entry ? CONDITIONS.SERVED_BY_OTHER(s.entry.name, s.entry.interpreter, s.platform.name) : CONDITIONS.NO_PREFERRED(s.platform.name),
-      ),
-      ...masked.map((f) => CONDITIONS.BOOT_FILE_MASKED(tree.show(f.inside))),
+      ...result.leftOut.map((l) => l.condition),
+      ...masked.map((path) => CONDITIONS.BOOT_FILE_MASKED(tree.show(path))),
       // Here, not in an image: where it will boot cannot be told from a tree.
       ...(via === 'binfmt.d' && !inImage && mountedReadOnly('/proc/sys') ? [CONDITIONS.BINFMT_D_SKIPPED(names.join(' '))] : []),
     ],
   };
   const unmasked = new Set(files.flatMap((f) => registrationsIn(f.content).map((r) => r.name)));
   const plan = { ...result.plan, targets: result.plan.targets.filter((t) => unmasked.has(t.registration.name)) };
-  if (!inImage && options.now !== false && plan.targets.length) report.enabled = await enablePlanned(plan, options);
+  if (table && options.now !== false && plan.targets.length) report.enabled = await enablePlanned(plan, { ...options, table });
   return report;
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Tree } from '../fs/tree.js';
 import { LOCATIONS } from '../boot/locations.js';
+import { binfmtDNames } from '../boot/exporters/binfmt-d.js';
 import { disable, type DisableOptions } from './disable.js';
 import { createdDirsOf, readIfOurs } from '../boot/file-mark.js';
 import { registrationsIn } from '../boot/persisted-registrations.js';
@@ -49,8 +50,8 @@ function removeFiles(tree: Tree, platforms: readonly Platform[]): { report: Unpe
     for (const r of registrationsIn(content)) unregistered.add(r.name);
   };
 
-  for (const p of platforms) {
-    const path = join(LOCATIONS['binfmt.d'].dir, `${p.entryName}.conf`);
+  for (const name of platforms.flatMap((p) => Object.values(binfmtDNames(p.entryName)))) {
+    const path = join(LOCATIONS['binfmt.d'].dir, name);
     const content = readIfOurs(tree, path);
     if (content !== undefined) remove(path, content);
   }

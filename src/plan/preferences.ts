@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Entry } from '../codec/entry.js';
+import { CONDITIONS, type Condition } from '../conditions.js';
 import { errnoOf, usageError } from '../errors.js';
 import { Tree } from '../fs/tree.js';
 import { findPlatform, type Platform } from '../table/platforms.js';
@@ -78,4 +79,35 @@ export function leftTo(
     if (entry) return { entry, preferred: true };
   }
   return { entry: undefined, preferred: true };
+}
+
+/** What is said of a platform left to another emulator (or to none). */
+export function leftCondition(platform: string, { entry }: LeftTo): Condition {
+  return entry ? CONDITIONS.SERVED_BY_OTHER(entry.name, entry.interpreter, platform) : CONDITIONS.NO_PREFERRED(platform);
+}
+
+/** How boot files treat a platform, from the other tools' entries that serve it now and the preferences. */
+export interface BootChoice {
+  /** Left to another emulator now (leftTo): files decided when written leave the platform out. */
+  left?: LeftTo;
+  /** The emulators the preferences put before qemu: a file that decides at boot registers ours only while none of them is enabled. */
+  yieldTo: readonly string[];
+  /** Ours must win over another tool's entry (asked to take over, one serving now, or one the preferences put after qemu): it loads last. */
+  last: boolean;
+}
+
+export function bootChoice(
+  platform: Pick<Platform, 'name'>,
+  others: readonly Entry[],
+  preferences: Preferences | undefined,
+  takeOver = false,
+): BootChoice {
+  const left = leftTo(platform, others, preferences, takeOver);
+  const wanted = preferences?.get(platform.name) ?? [];
+  const ours = wanted.indexOf(OURS);
+  return {
+    ...(left ? { left } : {}),
+    yieldTo: ours > 0 ? wanted.slice(0, ours) : [],
+    last: !left && (takeOver || others.length > 0 || (ours >= 0 && ours < wanted.length - 1)),
+  };
 }

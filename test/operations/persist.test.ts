@@ -90,4 +90,27 @@ describe('operations/persist and unpersist, on temporary roots', () => {
     expect(await exists('etc/binfmt.d/qemu-aarch64.conf')).to.equal(false);
     expect((await unpersist([], { root })).removed, "unpersist never removes another's file").to.deep.equal([]);
   });
+  it('preferences in an image: ours last where it must win, the usual name where it falls back, left out where not named; the stale file removed', async () => {
+    const prefer = (line: readonly string[]) => options({ via: 'binfmt.d', preferences: new Map([['riscv64', line]]) });
+    const dir = join(root, 'etc/binfmt.d');
+    const last = await persist(['riscv64'], prefer(['qemu', 'rosetta']));
+    expect(last.written, 'after rosetta.conf in name order').to.deep.equal([join(dir, 'zz-qemu-riscv64.conf')]);
+    expect([...readPersisted(root).keys()]).to.deep.equal(['qemu-riscv64']);
+    const fallback = await persist(['riscv64'], prefer(['rosetta', 'qemu']));
+    expect([fallback.written, fallback.removed]).to.deep.equal([[join(dir, 'qemu-riscv64.conf')], [join(dir, 'zz-qemu-riscv64.conf')]]);
+    const none = await persist(['riscv64', 'aarch64'], prefer(['rosetta']));
+    expect([none.written, none.removed]).to.deep.equal([[join(dir, 'qemu-aarch64.conf')], [join(dir, 'qemu-riscv64.conf')]]);
+    expect(none.conditions.map((c) => c.code)).to.include('NO_PREFERRED');
+    // A unit decides at each boot (enable reads the image's preferences then): the platform stays in it.
+    const unit = await persist(['riscv64'], { ...prefer(['rosetta', 'qemu']), via: 'unit' });
+    expect(await readFile(unit.written[0]!, 'utf8')).to.match(/^ExecStart=.* riscv64$/m);
+    // An administrator's mask of the usual name masks ours under the other too.
+    await writeFile(join(dir, 'qemu-riscv64.conf'), '');
+    const masked = await persist(['riscv64'], prefer(['qemu', 'rosetta']));
+    expect([masked.written, masked.masked]).to.deep.equal([[], [join(dir, 'qemu-riscv64.conf')]]);
+    expect(await exists('etc/binfmt.d/zz-qemu-riscv64.conf')).to.equal(false);
+    expect((await unpersist([], { root })).removed.sort()).to.deep.equal(
+      [join(dir, 'qemu-aarch64.conf'), unit.linked[0], unit.written[0]].sort(),
+    );
+  });
 });

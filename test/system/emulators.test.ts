@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lineFor } from '../helpers/memory.js';
@@ -42,11 +42,16 @@ describe("other emulators' entries: left alone by default, taken over when asked
     programs.ppc64le = join(ROOT, 'platforms/deep/ppc64le');
     programs.s390x = foreign(this, 'busybox-s390x');
     instance = await PrivateInstance.start(this);
-    for (const o of OTHERS) await instance.registerRaw(lineFor(o.platform, o.name, join(QEMU_10, `qemu-${o.platform}`), o.flags).trimEnd());
+    await registerOthersAnew();
     others = await snapshot();
   });
   after(() => instance?.stop());
 
+  /** Every entry removed, then the other emulators' registered again, as before the tests. */
+  const registerOthersAnew = async () => {
+    await instance.removeEntries();
+    for (const o of OTHERS) await instance.registerRaw(lineFor(o.platform, o.name, join(QEMU_10, `qemu-${o.platform}`), o.flags).trimEnd());
+  };
   const snapshot = async () => (await Promise.all(OTHERS.map(async (o) => `${o.name}:\n${await instance.readEntry(o.name)}`))).join('\n');
   const json = async (args: string[]) => {
     const r = await instance.cli([...args, '--json']);
@@ -128,7 +133,7 @@ describe("other emulators' entries: left alone by default, taken over when asked
     // A preference for ours puts it in the files, and registers it over rosetta.
     await instance.sh(`mkdir -p /etc/qemu-binfmt && echo 'riscv64: qemu, rosetta' > /etc/qemu-binfmt/preferences`);
     const preferred = await instance.cli(['persist', 'riscv64', '--interpreter-dir', QEMU_7], env);
-    expect(preferred.stdout.split('\n')[0]).to.equal('wrote /etc/binfmt.d/qemu-riscv64.conf');
+    expect(preferred.stdout.split('\n')[0], 'named to load after rosetta.conf').to.equal('wrote /etc/binfmt.d/zz-qemu-riscv64.conf');
     expect(await servingVersion('riscv64')).to.equal('7');
     expect((await instance.cli(['unpersist'], env)).exitCode).to.equal(0);
     await instance.sh('rm -r /etc/qemu-binfmt');
@@ -182,8 +187,115 @@ describe("other emulators' entries: left alone by default, taken over when asked
       watch.kill('SIGTERM');
       await watch;
       await rm(dir, { recursive: true, force: true });
+      await registerOthersAnew();
     }
     const events = watch.stdout ? String((await watch).stdout) : '';
     expect(events).to.include('"did":"removed ours"');
+  });
+  /** A temporary directory, and the preferences file in it (when given lines). */
+  const scratch = async (preferences?: string) => {
+    const dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-boot-'));
+    if (preferences !== undefined) await writeFile(join(dir, 'preferences'), preferences);
+    return dir;
+  };
+  const exportTo = (dir: string, format: string, args: readonly string[]) =>
+    instance.cli(['export', '--format', format, '--output', dir, '--interpreter-dir', QEMU_7, ...args], { NODE_EXTRA_CA_CERTS: '' });
+
+  it('the sh export follows the preferences at each run: ours only while the preferred entry is disabled', async () => {
+    const dir = await scratch('riscv64: rosetta, qemu\n');
+    try {
+      const exported = await exportTo(dir, 'sh', ['riscv64', '--preferences', join(dir, 'preferences')]);
+      expect(exported.exitCode, exported.stderr).to.equal(0);
+      const run = () => instance.sh(`sh ${join(dir, 'qemu-binfmt.sh')} start`);
+      const left = await run();
+      expect([left.exitCode, left.stdout]).to.deep.equal([0, 'qemu-riscv64: left to rosetta, which the preferences put first']);
+      expect(await instance.entryNames()).not.to.include('qemu-riscv64');
+      await instance.sh('echo 0 > /proc/sys/fs/binfmt_misc/rosetta');
+      expect((await run()).stdout).to.equal('qemu-riscv64: enabled');
+      expect(await servingVersion('riscv64')).to.equal('7');
+      await instance.sh('echo 1 > /proc/sys/fs/binfmt_misc/rosetta');
+      expect((await run()).stdout).to.equal('qemu-riscv64: left to rosetta, which the preferences put first');
+      expect(await instance.entryNames(), 'ours stepped aside').not.to.include('qemu-riscv64');
+      expect(await servingVersion('riscv64')).to.equal('10');
+      expect(await snapshot()).to.equal(others);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the systemd unit (and OpenRC script) runs enable at boot with --take-over or the preferences it was written with', async () => {
+    const dir = await scratch('riscv64: rosetta, qemu\n');
+    const execOf = async (file: string, key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(await readFile(join(dir, file), 'utf8'))![1]!;
+    try {
+      expect((await exportTo(dir, 'systemd-unit', ['riscv64', '--take-over'])).exitCode).to.equal(0);
+      const start = await execOf('qemu-binfmt.service', 'ExecStart');
+      expect(start).to.match(/ enable --mount --force --interpreter-dir \S+ --take-over riscv64$/);
+      const taken = await instance.sh(start);
+      expect(taken.exitCode, taken.stderr).to.equal(0);
+      expect(taken.stderr).to.include('takes these programs from rosetta');
+      expect(await servingVersion('riscv64')).to.equal('7');
+      expect((await instance.sh(await execOf('qemu-binfmt.service', 'ExecStop'))).exitCode).to.equal(0);
+      // The preferences: the platform stays in the unit, and enable decides at boot (rosetta is there: left to it).
+      expect((await exportTo(dir, 'openrc', ['riscv64', '--preferences', join(dir, 'preferences')])).exitCode).to.equal(0);
+      const openrc = await readFile(join(dir, 'qemu-binfmt'), 'utf8');
+      const line = /^\t(\S+ \S+ enable .*)$/m.exec(openrc)![1]!;
+      expect(line).to.include(` --preferences ${join(dir, 'preferences')} riscv64`);
+      const yielded = await instance.sh(line);
+      expect([yielded.exitCode, yielded.stdout.split('\n')[0]]).to.deep.equal([0, 'qemu-riscv64: left to another emulator']);
+      expect(await snapshot()).to.equal(others);
+      expect(await instance.entryNames()).to.have.members(OTHERS.map((o) => o.name));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('status --check agrees with enable where the preferences name no registered emulator and not qemu: a warning', async () => {
+    const dir = await scratch('riscv64: felix86\n');
+    try {
+      const enabled = await json(['enable', 'riscv64', '--preferences', join(dir, 'preferences'), '--interpreter-dir', QEMU_7]);
+      expect([enabled.exitCode, enabled.out.results[0]?.outcome]).to.deep.equal([0, 'yielded']);
+      const checked = await json(['status', '--check', 'riscv64', '--preferences', join(dir, 'preferences'), '--interpreter-dir', QEMU_7]);
+      expect([checked.exitCode, checked.out.warnings.map((w) => w.code)]).to.deep.equal([0, ['NO_PREFERRED']]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Last: systemd-binfmt flushes the whole table before it loads the files.
+  it('binfmt.d: a served platform is left out, ours named to load last where it must win, and the real systemd-binfmt agrees', async function () {
+    const systemdBinfmt = ['/lib/systemd/systemd-binfmt', '/usr/lib/systemd/systemd-binfmt'].find((p) => existsSync(p));
+    if (!systemdBinfmt) skipOrFail(this, 'systemd-binfmt is missing: apt-get install systemd');
+    const usual = await scratch();
+    const last = await scratch();
+    try {
+      const left = await exportTo(usual, 'binfmt.d', ['riscv64', 'aarch64']);
+      expect(left.stderr, left.stdout).to.include('riscv64 is served by rosetta');
+      expect(await readdir(usual)).to.deep.equal(['qemu-aarch64.conf']);
+      expect((await exportTo(usual, 'binfmt-support', ['riscv64'])).exitCode, 'nothing left to write').to.equal(0);
+      expect(await readdir(usual)).to.deep.equal(['qemu-aarch64.conf']);
+      expect((await exportTo(last, 'binfmt.d', ['riscv64', '--take-over'])).exitCode).to.equal(0);
+      expect(await readdir(last)).to.deep.equal(['zz-qemu-riscv64.conf']);
+      // Without the order, ours (the usual name) would load before rosetta.conf, and rosetta would win.
+      await writeFile(join(usual, 'qemu-riscv64.conf'), await readFile(join(last, 'zz-qemu-riscv64.conf')));
+      const rosetta = `${lineFor('riscv64', 'rosetta', join(QEMU_10, 'qemu-riscv64'), 'CF')}`;
+      for (const [files, serving] of [
+        [usual, '10'],
+        [last, '7'],
+      ] as const) {
+        const booted = await instance.sh(
+          `mount -t tmpfs tmpfs /etc && mkdir /etc/binfmt.d && cp ${files}/*.conf /etc/binfmt.d && printf '%s' '${rosetta}' > /etc/binfmt.d/rosetta.conf && ${systemdBinfmt}`,
+        );
+        expect(booted.exitCode, booted.stderr).to.equal(0);
+        expect(await servingVersion('riscv64'), files).to.equal(serving);
+        // Ours, not Debian's file of the same entry from /usr/lib/binfmt.d (loaded first, then replaced).
+        expect(await instance.readEntry('qemu-riscv64')).to.include(`interpreter ${QEMU_7}/qemu-riscv64`);
+        await instance.sh('umount /etc');
+      }
+    } finally {
+      await rm(usual, { recursive: true, force: true });
+      await rm(last, { recursive: true, force: true });
+      await registerOthersAnew();
+    }
+    expect(await snapshot()).to.equal(others);
   });
 });

@@ -16,4 +16,18 @@ export const EXPORTERS = {
   unshare,
 } satisfies Record<ExportFormat, Exporter>;
 
+/**
+ * When a format decides whether ours serves a platform another emulator wants: when the files are
+ * written (they leave such platforms out), at each boot (a script or enable then), or never (a
+ * private instance holds no other emulator).
+ */
+export const DECIDES = {
+  'binfmt.d': 'when-written',
+  'binfmt-support': 'when-written',
+  sh: 'at-boot',
+  'systemd-unit': 'at-boot',
+  openrc: 'at-boot',
+  unshare: 'never',
+} as const satisfies Record<ExportFormat, 'when-written' | 'at-boot' | 'never'>;
+
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

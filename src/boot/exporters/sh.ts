@@ -10,7 +10,8 @@ import type { Exporter } from './types.js';
 // removes exactly these entries. After the writes one host program (/bin/sh -c true) must still
 // run; if it does not, the entries just written are removed and put back one at a time, and one
 // after which it fails is removed for good (a replaced entry is not put back: the script does not
-// keep its line). Exit status 1 if anything failed.
+// keep its line). A platform whose preferences put other emulators first is left to the first of
+// them that is enabled. Exit status 1 if anything failed.
 const BODY = `set -u
 dir=\${QEMU_BINFMT_DIR:-/proc/sys/fs/binfmt_misc}
 nl='
@@ -28,7 +29,14 @@ slurp() {
 	while IFS= read -r l; do content="$content$l$nl"; done < "$1"
 }
 
-start_one() { # name line expected-entry
+start_one() { # name line expected-entry preferred-entries
+	for p in \${4-}; do
+		slurp "$dir/$p" && [ "\${content%%"$nl"*}" = enabled ] || continue
+		# The preferences put $p first: ours steps aside (one of ours there is removed).
+		slurp "$dir/$1" && [ "$content" = "$3$nl" ] && printf '%s' -1 > "$dir/$1"
+		say "$1" "left to $p, which the preferences put first"
+		return
+	done
 	if slurp "$dir/$1"; then
 		if [ "$content" = "$3$nl" ]; then say "$1" 'already enabled'; return; fi
 		printf '%s' -1 > "$dir/$1" || { fail "$1" 'could not remove the differing entry'; return; }
@@ -99,7 +107,7 @@ esac
 exit "$failed"
 `;
 
-export const sh: Exporter = ({ targets, regenerate }) => [
+export const sh: Exporter = ({ targets, regenerate, choices }) => [
   {
     name: 'qemu-binfmt.sh',
     content: [
@@ -107,10 +115,12 @@ export const sh: Exporter = ({ targets, regenerate }) => [
       ...header({ regenerate }),
       '# Usage: qemu-binfmt.sh [start|stop]',
       '',
-      '# The registrations: name, register line, and the entry as the kernel shows it afterwards.',
+      '# The registrations: name, register line, the entry as the kernel shows it afterwards, and the',
+      "# emulators the preferences put first (their entries' names).",
       'each() {',
       ...targets.map(
-        ({ registration, line }) => `\t"$1" ${registration.name} ${shellQuote(line.trimEnd())} ${shellQuote(entryText(registration))}`,
+        ({ platform, registration, line }) =>
+          `\t"$1" ${registration.name} ${shellQuote(line.trimEnd())} ${shellQuote(entryText(registration))} ${shellQuote((choices?.get(platform.name)?.yieldTo ?? []).join(' '))}`,
       ),
       '}',
       '',

@@ -1,4 +1,5 @@
 import type { PlannedTarget } from '../../plan/plan.js';
+import type { BootChoice } from '../../plan/preferences.js';
 
 export interface ExportContext {
   /** Validated registrations, one per platform. */
@@ -11,6 +12,8 @@ export interface ExportContext {
   enableArgs: readonly string[];
   /** Directories (relative to the root) that writing these files creates. */
   createdDirs?: readonly string[];
+  /** By platform: whether ours must load last, and the emulators it yields to at boot (plan/preferences.ts). */
+  choices?: ReadonlyMap<string, BootChoice>;
 }
 
 export interface ExportFile {
