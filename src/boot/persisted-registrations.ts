@@ -4,6 +4,7 @@ import { LOCATIONS } from './locations.js';
 import { REGISTERS_PREFIX } from './exporters/types.js';
 import { readIfOurs, writtenByUs } from './file-mark.js';
 import { decodeBytes, parseRegisterLine, type Registration } from '../codec/register-line.js';
+import { entryText, parseEntry, type Entry } from '../codec/entry.js';
 
 /** The registrations a file written by qemu-binfmt makes: its register lines, or its `# registers:` lines. */
 export function registrationsIn(content: string): Registration[] {
@@ -46,13 +47,14 @@ export function readPersisted(root: string): Map<string, Persisted> {
       const content = readIfOurs(tree, file);
       if (content !== undefined) add(file, registrationsIn(content), 'qemu-binfmt');
     }
-    const names = new Set<string>();
-    for (const dir of BINFMT_D_DIRS) {
-      for (const name of tree.readdir(dir).filter((n) => n.endsWith('.conf') && !names.has(n))) {
-        names.add(name);
-        const content = readText(tree, join(dir, name));
-        if (content) add(join(dir, name), registrationsIn(content), writtenByUs(content) ? 'qemu-binfmt' : 'distribution');
-      }
+    // One file per name, from the first directory that has it; loaded in name order, so for one
+    // entry the file loaded last is the one that counts.
+    const files = new Map<string, string>();
+    for (const dir of BINFMT_D_DIRS)
+      for (const name of tree.readdir(dir)) if (name.endsWith('.conf') && !files.has(name)) files.set(name, join(dir, name));
+    for (const name of [...files.keys()].sort().reverse()) {
+      const content = readText(tree, files.get(name)!);
+      if (content) add(files.get(name)!, registrationsIn(content), writtenByUs(content) ? 'qemu-binfmt' : 'distribution');
     }
     for (const dir of BINFMTS_DIRS) {
       for (const name of tree.readdir(dir)) {
@@ -102,4 +104,14 @@ function parseBinfmtsFormat(name: string, text: string): Registration | undefine
       fixBinary: yes('fix_binary'),
     },
   };
+}
+
+/**
+ * The entries other tools' boot files under a root register at boot (binfmt.d, binfmt-support),
+ * as the kernel will show them: what a boot file of ours must yield to or win over.
+ */
+export function bootEntries(root: string): Entry[] {
+  return [...readPersisted(root).values()]
+    .filter((p) => p.by !== 'qemu-binfmt')
+    .flatMap(({ registration }) => parseEntry(registration.name, entryText(registration)) ?? []);
 }

@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
-import { exportFiles, liveEntries, type ExportOptions } from '../operations/export.js';
+import { entriesAtBoot, exportFiles, type ExportOptions } from '../operations/export.js';
+import { DECIDES } from '../boot/exporters/index.js';
 import { readPreferences } from '../plan/preferences.js';
 import { PLAN_OPTIONS } from '../options/definitions.js';
 import { defineCommand, exactly } from './command.js';
@@ -36,8 +37,13 @@ export const exportCommand = defineCommand({
         ...options,
         format: format!,
         command: selfCommand(),
-        entries: liveEntries(binfmtDir !== undefined ? { binfmtDir } : {}),
-        preferences: readPreferences(options.preferencesFile),
+        // A private instance (unshare) holds no other emulator.
+        ...(DECIDES[format!] === 'never'
+          ? {}
+          : {
+              entries: entriesAtBoot('/', binfmtDir !== undefined ? { binfmtDir } : {}),
+              preferences: readPreferences(options.preferencesFile),
+            }),
       }),
     );
     const left = result.leftOut.map(({ target, condition }) => ({ condition, platform: target.platform.name }));

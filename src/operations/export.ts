@@ -11,6 +11,7 @@ import type { Entry } from '../codec/entry.js';
 import type { Condition } from '../conditions.js';
 import { tableOf, type TableOptions } from '../kernel/access.js';
 import { shellQuote } from '../boot/quote.js';
+import { bootEntries } from '../boot/persisted-registrations.js';
 
 export interface ExportOptions extends PlanOptions {
   format: ExportFormat;
@@ -44,10 +45,15 @@ export interface ExportResult {
   plan: Plan;
 }
 
-/** The live table's entries, where this namespace's is mounted (none where it is not, or another instance is there). */
-export function liveEntries(options: TableOptions): Entry[] {
-  const table = tableOf(options);
-  return table.mountState() === 'mounted' ? table.list() : [];
+/**
+ * The entries there will be at boot, as far as can be told: the live table's, where this
+ * namespace's is mounted (not for an image), then those that other tools' boot files under the
+ * root register.
+ */
+export function entriesAtBoot(root: string, live?: TableOptions): Entry[] {
+  const table = live && tableOf(live);
+  const now = table?.mountState() === 'mounted' ? table.list() : [];
+  return [...now, ...bootEntries(root).filter((b) => !now.some((e) => e.name === b.name))];
 }
 
 /**

@@ -5,7 +5,7 @@ import { mountedReadOnly } from '../fs/mount.js';
 import { detectVia, LOCATIONS, type Via } from '../boot/locations.js';
 import { enablePlanned, type EnableOptions } from './enable.js';
 import { QemuBinfmtError } from '../errors.js';
-import { exportFiles, liveEntries } from './export.js';
+import { entriesAtBoot, exportFiles } from './export.js';
 import { createdDirsOf, readIfOurs } from '../boot/file-mark.js';
 import { imageHost, thisKernel } from '../plan/host.js';
 import { registrationsIn } from '../boot/persisted-registrations.js';
@@ -124,35 +124,42 @@ function writeBootFiles(
   force: boolean,
 ) {
   const every = exported.map((f) => ({ ...f, inside: join(loc.dir, f.name) }));
-  const entriesOf = (content: string) => registrationsIn(content).map((r) => r.name);
-  const maskOf = (f: (typeof every)[number]) =>
-    force ? undefined : namesOf(loc, entriesOf(f.content), f.name).find((n) => isMask(tree, n));
+  const entriesOf = (f: { content: string }) => registrationsIn(f.content).map((r) => r.name);
+  const namesOfFile = (f: (typeof every)[number]) => namesOf(loc, entriesOf(f), f.name);
+  const maskOf = (f: (typeof every)[number]) => (force ? undefined : namesOfFile(f).find((n) => isMask(tree, n)));
   const files = every.filter((f) => maskOf(f) === undefined);
-  const masked = every.flatMap((f) => maskOf(f) ?? []);
+  const masked = every.filter((f) => maskOf(f) !== undefined);
   const link = loc.link && files.length > 0 && { inside: join(loc.link.dir, loc.link.name), target: loc.link.target };
-  checkBeforeWriting(tree, files, link && { ...link, dir: loc.link!.dir });
+  // Under any of a file's names: an administrator's own file there would stay in effect, so nothing is written.
+  checkBeforeWriting(
+    tree,
+    files.flatMap((f) => namesOfFile(f).map((inside) => ({ inside }))),
+    link && { ...link, dir: loc.link!.dir },
+  );
   for (const f of files) tree.writeFile(f.inside, f.content, f.mode);
   const linked: string[] = [];
   if (link && !tree.stat(link.inside, false)) {
     tree.symlink(link.target, link.inside);
     linked.push(tree.show(link.inside));
   }
-  const stale = loc.format === 'binfmt.d' ? staleFiles(tree, loc, leftOut, files) : [];
+  // A masked platform's earlier file of ours goes too: the mask says none of ours.
+  const gone = [...leftOut, ...masked.flatMap(entriesOf)];
+  const stale = loc.format === 'binfmt.d' ? staleFiles(tree, loc, gone, files) : [];
   for (const path of stale) tree.remove(path);
-  return { files, masked, linked, removed: stale.map((path) => tree.show(path)) };
+  return { files, masked: masked.map((f) => maskOf(f)!), linked, removed: stale.map((path) => tree.show(path)) };
 }
 
 /**
- * binfmt.d: our files that no longer apply, for platforms left out (any name) or written (the
- * other name, which they no longer load by).
+ * binfmt.d: our files that no longer apply, for entries gone from the files (left out or masked:
+ * any name) or written (the other name, which they no longer load by).
  */
 function staleFiles(
   tree: Tree,
   loc: (typeof LOCATIONS)[Via],
-  leftOut: readonly string[],
+  gone: readonly string[],
   files: ReadonlyArray<{ inside: string; content: string }>,
 ): string[] {
-  return [...leftOut, ...files.flatMap((f) => registrationsIn(f.content).map((r) => r.name))]
+  return [...gone, ...files.flatMap((f) => registrationsIn(f.content).map((r) => r.name))]
     .flatMap((entry) => namesOf(loc, [entry], ''))
     .filter((path) => !files.some((f) => f.inside === path) && readIfOurs(tree, path) !== undefined);
 }
@@ -172,9 +179,9 @@ async function persistIn(tree: Tree, names: readonly string[], options: PersistO
   // A unit or script covers a set of platforms: persisting more adds to it, as binfmt.d files do.
   const covered = loc.link ? registrationsIn(earlier.get(loc.link.name) ?? '').map((r) => r.name) : [];
   const all = [...names, ...PLATFORMS.filter((p) => covered.includes(p.entryName)).map((p) => p.name)];
-  // Here, not in an image, one table: its other emulators' entries decide which platforms the files leave out or order last.
+  // Other emulators' entries (here, the table's too, one table for all) decide which platforms the files leave out or order last.
   const table = inImage ? undefined : tableOf(options);
-  const entries = table ? liveEntries({ ...options, table }) : [];
+  const entries = entriesAtBoot(root, table && { ...options, table });
   // Directories this persist creates, and those an earlier one created (its files record them).
   const createdDirs = [
     ...new Set([...[...earlier.values()].flatMap(createdDirsOf), ...missingDirs(tree, [loc.dir, ...(loc.link ? [loc.link.dir] : [])])]),

@@ -44,7 +44,8 @@ export function readPreferences(file: string | undefined, root = '/'): Preferenc
     const m = /^([^:\s]+)\s*:\s*(\S.*)$/.exec(line);
     const platform = m ? findPlatform(m[1]!) : undefined;
     const choices = m ? m[2]!.split(',').map((c) => c.trim()) : [];
-    if (!m || !platform || choices.some((c) => !/^[\w.+-]+$/.test(c)))
+    // An entry name, which the kernel's own files (register, status) are not.
+    if (!m || !platform || choices.some((c) => !/^[\w.+-]+$/.test(c) || c === 'register' || c === 'status'))
       throw usageError(
         `${where}:${i + 1}: ${JSON.stringify(raw.trim())} is not "PLATFORM: CHOICE, CHOICE..."${m && !platform ? ` (${m[1]} is no platform)` : ''}`,
         `write, say, "x86_64: rosetta, ${OURS}" (entry names of other emulators, and ${OURS} for qemu-binfmt's own)`,

@@ -6,7 +6,7 @@ import { readPersisted } from '../../src/boot/persisted-registrations.js';
 import { persist, type PersistOptions } from '../../src/operations/persist.js';
 import { unpersist } from '../../src/operations/unpersist.js';
 import { caughtAsync } from '../helpers/caught.js';
-import { fakeInterpreterDir } from '../helpers/memory.js';
+import { fakeInterpreterDir, lineFor } from '../helpers/memory.js';
 
 /** persist and unpersist into image trees in temporary directories: files only, nothing registered. */
 describe('operations/persist and unpersist, on temporary roots', () => {
@@ -112,5 +112,36 @@ describe('operations/persist and unpersist, on temporary roots', () => {
     expect((await unpersist([], { root })).removed.sort()).to.deep.equal(
       [join(dir, 'qemu-aarch64.conf'), unit.linked[0], unit.written[0]].sort(),
     );
+  });
+  it("another tool's boot files in the image count: a platform its entry will serve is left out; an administrator's file under either name stays in effect", async () => {
+    const box64 = lineFor('riscv64', 'box64', '/usr/bin/box64');
+    await mkdir(join(root, 'usr/lib/binfmt.d'), { recursive: true });
+    await writeFile(join(root, 'usr/lib/binfmt.d/box64.conf'), box64);
+    const prefer = (line: readonly string[]) => options({ via: 'binfmt.d', preferences: new Map([['riscv64', line]]) });
+    for (const preferences of [undefined, ['box64', 'qemu']]) {
+      const left = await persist(['riscv64', 'aarch64'], preferences ? prefer(preferences) : options({ via: 'binfmt.d' }));
+      expect(left.written, String(preferences)).to.deep.equal([join(root, 'etc/binfmt.d/qemu-aarch64.conf')]);
+      expect(left.conditions.map((c) => c.problem)).to.include(
+        "riscv64 is served by box64 (/usr/bin/box64), another tool's: qemu-binfmt left riscv64 to it and registered nothing",
+      );
+    }
+    // Ours wins: after box64.conf. An administrator's own qemu-riscv64.conf would still load, so nothing is written.
+    const won = await persist(['riscv64'], prefer(['qemu', 'box64']));
+    expect(won.written).to.deep.equal([join(root, 'etc/binfmt.d/zz-qemu-riscv64.conf')]);
+    await writeFile(join(root, 'etc/binfmt.d/qemu-riscv64.conf'), lineFor('riscv64', 'qemu-riscv64', '/opt/qemu-riscv64'));
+    expect((await caughtAsync(() => persist(['riscv64'], prefer(['qemu', 'box64'])))).code).to.equal('EXISTS_DIFFERENT');
+    // What loads last counts: status reads ours, named to load after the administrator's.
+    expect(readPersisted(root).get('qemu-riscv64')).to.deep.include({
+      file: join(root, 'etc/binfmt.d/zz-qemu-riscv64.conf'),
+      by: 'qemu-binfmt',
+    });
+    // A mask of the usual name: our earlier file under the other goes too.
+    await writeFile(join(root, 'etc/binfmt.d/qemu-riscv64.conf'), '');
+    const masked = await persist(['riscv64'], prefer(['qemu', 'box64']));
+    expect([masked.written, masked.masked, masked.removed]).to.deep.equal([
+      [],
+      [join(root, 'etc/binfmt.d/qemu-riscv64.conf')],
+      [join(root, 'etc/binfmt.d/zz-qemu-riscv64.conf')],
+    ]);
   });
 });

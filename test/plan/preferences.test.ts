@@ -38,7 +38,7 @@ describe('plan/preferences: which emulator each platform should have', () => {
   });
 
   it('bad lines are bad input naming the file and line', async () => {
-    for (const text of ['riscv64 rosetta\n', 'bogus: qemu\n', 'riscv64: ros etta\n', 'riscv64:\n']) {
+    for (const text of ['riscv64 rosetta\n', 'bogus: qemu\n', 'riscv64: ros etta\n', 'riscv64:\n', 'riscv64: status, qemu\n']) {
       const path = await file(text);
       const err = caught(() => readPreferences(path));
       expect(err, text).to.include({ code: 'USAGE', exitCode: 2 });

@@ -213,6 +213,9 @@ describe("other emulators' entries: left alone by default, taken over when asked
       await instance.sh('echo 0 > /proc/sys/fs/binfmt_misc/rosetta');
       expect((await run()).stdout).to.equal('qemu-riscv64: enabled');
       expect(await servingVersion('riscv64')).to.equal('7');
+      // Ours as an earlier run with other flags left it: the same rule, so it steps aside too.
+      await instance.removeEntries('qemu-riscv64');
+      await instance.registerRaw(lineFor('riscv64', 'qemu-riscv64', join(QEMU_7, 'qemu-riscv64'), 'P').trimEnd());
       await instance.sh('echo 1 > /proc/sys/fs/binfmt_misc/rosetta');
       expect((await run()).stdout).to.equal('qemu-riscv64: left to rosetta, which the preferences put first');
       expect(await instance.entryNames(), 'ours stepped aside').not.to.include('qemu-riscv64');

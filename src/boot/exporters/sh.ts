@@ -32,8 +32,8 @@ slurp() {
 start_one() { # name line expected-entry preferred-entries
 	for p in \${4-}; do
 		slurp "$dir/$p" && [ "\${content%%"$nl"*}" = enabled ] || continue
-		# The preferences put $p first: ours steps aside (one of ours there is removed).
-		slurp "$dir/$1" && [ "$content" = "$3$nl" ] && printf '%s' -1 > "$dir/$1"
+		# The preferences put $p first: ours steps aside (one of ours there, by its rule, is removed).
+		slurp "$dir/$1" && [ "\${content#*"$nl"offset }" = "\${3#*"$nl"offset }$nl" ] && printf '%s' -1 > "$dir/$1"
 		say "$1" "left to $p, which the preferences put first"
 		return
 	done
