@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { OPTIONS, type OptionDef, type OptionName, type OptionValues } from '../options/definitions.js';
+import { GLOBAL_OPTIONS, OPTIONS, type OptionDef, type OptionName, type OptionValues } from '../options/definitions.js';
 import { optionWords, readOptions } from '../options/read.js';
 import { usageError } from '../errors.js';
 import type { Io } from './output.js';
@@ -104,9 +104,7 @@ function yargsOption(def: OptionDef, describe: string | undefined) {
 
 /** The global options, defined once for every command. */
 export function globalOptions(y: Argv): Argv {
-  for (const [name, def] of Object.entries(OPTIONS) as Array<[OptionName, OptionDef]>) {
-    if (def.global) y.option(name, { ...yargsOption(def, undefined), global: true });
-  }
+  for (const [name, def] of GLOBAL_OPTIONS) y.option(name, { ...yargsOption(def, undefined), global: true });
   return y;
 }
 

@@ -196,6 +196,9 @@ export function placeholder(def: OptionDef): string {
   return def.choices ? def.choices.join('|') : def.path === 'file' || def.path === 'new-file' ? 'FILE' : def.path ? 'DIR' : 'VALUE';
 }
 
+/** The options every command takes (global in the table), by name. */
+export const GLOBAL_OPTIONS = (Object.entries(OPTIONS) as Array<[OptionName, OptionDef]>).filter(([, def]) => def.global);
+
 /** The definition of an option named by a word of the command line, if there is one. */
 export function optionDef(name: string): OptionDef | undefined {
   return Object.hasOwn(OPTIONS, name) ? OPTIONS[name as OptionName] : undefined;

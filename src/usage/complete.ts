@@ -1,5 +1,5 @@
 import type { CommandUsage, Positional } from './command-usage.js';
-import { OPTIONS, optionDef, type OptionDef, type OptionName } from '../options/definitions.js';
+import { GLOBAL_OPTIONS, OPTIONS, optionDef, type OptionDef } from '../options/definitions.js';
 import { aliasesOf, PRIMARY_PLATFORMS } from '../table/platforms.js';
 
 /** What the shell completes besides the words given: file names, directory names, command names, or nothing. */
@@ -86,13 +86,12 @@ function valuesOf(def: OptionDef | undefined, current: string, word: (value: str
 }
 
 function optionsOf(command: CommandUsage | undefined): Array<readonly [string, string]> {
-  const global = (Object.entries(OPTIONS) as Array<[OptionName, OptionDef]>).filter(([, def]) => def.global);
   const own = (command?.spec.options ?? []).map(([name, describe]) => [name, OPTIONS[name] as OptionDef, describe] as const);
   const local = own.filter(([, def]) => !def.global);
   return [
     ...local.map(([name, def, describe]) => [`--${name}`, firstClause(describe ?? def.describe)] as const),
     ...local.flatMap(([name, def]) => (def.default === true ? [[`--no-${name}`, ''] as const] : [])),
-    ...global.map(([name, def]) => [`--${name}`, firstClause(def.describe)] as const),
+    ...GLOBAL_OPTIONS.map(([name, def]) => [`--${name}`, firstClause(def.describe)] as const),
     ...EVERYWHERE.map(([name, describe]) => [`--${name}`, describe] as const),
   ];
 }

@@ -1,7 +1,7 @@
 import { closest } from '../closest.js';
 import type { CommandUsage } from './command-usage.js';
 import { usageError, type QemuBinfmtError } from '../errors.js';
-import { OPTIONS, optionDef, type OptionDef } from '../options/definitions.js';
+import { GLOBAL_OPTIONS, optionDef } from '../options/definitions.js';
 import { optionWords } from '../options/read.js';
 
 /** Options every command takes besides the global ones of the table. */
@@ -24,7 +24,7 @@ export function unknownArgument(commands: readonly CommandUsage[], args: readonl
       guess ? `did you mean ${guess}? (qemu-binfmt --help lists the commands)` : 'qemu-binfmt --help lists the commands',
     );
   }
-  const own = new Set<string>([...chosen.spec.options.map(([name]) => name), ...globalNames(), ...BUILT_IN]);
+  const own = new Set<string>([...chosen.spec.options.map(([name]) => name), ...GLOBAL_OPTIONS.map(([name]) => name), ...BUILT_IN]);
   const unknown = optionWords(args).find((w) => !own.has(w.name));
   if (!unknown) return undefined;
   const written = `--${unknown.negated ? 'no-' : ''}${unknown.name}`;
@@ -52,7 +52,7 @@ export function unknownArgument(commands: readonly CommandUsage[], args: readonl
 
 /** The words of a command line that another command takes too: its positionals and the options it knows, with their values. */
 function carried(args: readonly string[], from: string, to: CommandUsage): string[] {
-  const known = new Set<string>([...to.spec.options.map(([name]) => name), ...globalNames()]);
+  const known = new Set<string>([...to.spec.options.map(([name]) => name), ...GLOBAL_OPTIONS.map(([name]) => name)]);
   const out: string[] = [];
   let dropValue = false;
   for (const word of args) {
@@ -78,10 +78,6 @@ function commandWord(args: readonly string[]): string | undefined {
     } else return word;
   }
   return undefined;
-}
-
-function globalNames(): string[] {
-  return (Object.entries(OPTIONS) as Array<[string, OptionDef]>).filter(([, def]) => def.global).map(([name]) => name);
 }
 
 function list(words: readonly string[], last = 'and'): string {
