@@ -37,14 +37,13 @@ export function libraryFixes(library: string, arch: string | undefined, tree: Tr
   const pkg = debianPackageGuess(library);
   const sure = `apt-file search ${basename(library)} tells for sure`;
   const fixes: string[] = [];
+  const add = pkg && arch && !dpkgHasArchitecture(arch) ? `dpkg --add-architecture ${arch} && apt-get update && ` : '';
   if (pkg && arch && !tree.isHost) {
     // Unpacked with this machine's apt and dpkg-deb, which need no apt in the root and touch no package database.
-    const add = dpkgHasArchitecture(arch) ? '' : `dpkg --add-architecture ${arch} && apt-get update && `;
     fixes.push(
       `unpack ${pkg}:${arch} into the root filesystem (a guess from the library's name; ${sure}): ${add}apt-get download ${pkg}:${arch} && dpkg-deb -x ${pkg}_*_${arch}.deb ${shellQuote(tree.path)}`,
     );
   } else if (pkg && arch) {
-    const add = dpkgHasArchitecture(arch) ? '' : `dpkg --add-architecture ${arch} && apt-get update && `;
     fixes.push(`install ${pkg}:${arch} (Debian; a guess from the library's name, ${sure}): ${add}apt-get install ${pkg}:${arch}`);
   } else fixes.push(`install the package that has ${basename(library)} (${sure})`);
   if (tree.isHost && platform)
