@@ -13,6 +13,8 @@ export const EMULATORS = existsSync(join(QEMU_10, 'qemu-aarch64')) ? QEMU_10 : '
 export const emulator = (binary: string) => `${EMULATORS}/${binary}-static`;
 /** Text as a regular expression that matches it literally. */
 export const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** The host's systemd-binfmt, where systemd has it. */
+export const SYSTEMD_BINFMT = ['/lib/systemd/systemd-binfmt', '/usr/lib/systemd/systemd-binfmt'].find((p) => existsSync(p));
 /** Real foreign executables fetched by scripts/setup.sh. */
 const FOREIGN = join(ROOT, '.cache/foreign');
 

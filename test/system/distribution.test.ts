@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PLATFORMS } from '../../src/table/platforms.js';
-import { foreign, ROOT, skipOrFail, UPDATE_BINFMTS } from '../helpers/paths.js';
+import { foreign, ROOT, skipOrFail, SYSTEMD_BINFMT, UPDATE_BINFMTS } from '../helpers/paths.js';
 import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
 
 /**
@@ -12,7 +12,6 @@ import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
  * (systemd-binfmt from binfmt.d files, or update-binfmts from binfmt-support formats) in a private
  * instance, then every command a user runs on it, with real foreign programs run after each step.
  */
-const SYSTEMD_BINFMT = ['/lib/systemd/systemd-binfmt', '/usr/lib/systemd/systemd-binfmt'].find((p) => existsSync(p));
 const DEBIAN13 = join(ROOT, '.cache/debian13/usr/lib/binfmt.d');
 
 /** The distribution's files of each table, as its loader finds them (Debian 13's are links). */

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lineFor } from '../helpers/memory.js';
-import { foreign, QEMU_10, ROOT, skipOrFail } from '../helpers/paths.js';
+import { foreign, QEMU_10, ROOT, skipOrFail, SYSTEMD_BINFMT } from '../helpers/paths.js';
 import { PrivateInstance } from '../helpers/private-instance.js';
 
 /** Debian 12's QEMU 7.2: ours in these tests, so that the version tells which emulator ran a program. */
@@ -22,6 +22,10 @@ const OTHERS = [
   { name: 'FEX-x86_64', platform: 's390x', flags: 'POCF' },
   { name: 'x86_64', platform: 'ppc64le', flags: '' },
 ] as const;
+
+/** The register line of another emulator's entry. */
+const lineOf = (o: (typeof OTHERS)[number]) => lineFor(o.platform, o.name, join(QEMU_10, `qemu-${o.platform}`), o.flags).trimEnd();
+const ROSETTA = OTHERS[0];
 
 interface Json {
   ok: boolean;
@@ -50,7 +54,7 @@ describe("other emulators' entries: left alone by default, taken over when asked
   /** Every entry removed, then the other emulators' registered again, as before the tests. */
   const registerOthersAnew = async () => {
     await instance.removeEntries();
-    for (const o of OTHERS) await instance.registerRaw(lineFor(o.platform, o.name, join(QEMU_10, `qemu-${o.platform}`), o.flags).trimEnd());
+    for (const o of OTHERS) await instance.registerRaw(lineOf(o));
   };
   const snapshot = async () => (await Promise.all(OTHERS.map(async (o) => `${o.name}:\n${await instance.readEntry(o.name)}`))).join('\n');
   const json = async (args: string[]) => {
@@ -152,7 +156,6 @@ describe("other emulators' entries: left alone by default, taken over when asked
     const dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-prefs-'));
     const prefs = join(dir, 'preferences');
     await writeFile(prefs, '# rosetta when it is there, else QEMU\nriscv64: rosetta, qemu\n');
-    const rosetta = lineFor('riscv64', 'rosetta', join(QEMU_10, 'qemu-riscv64'), 'CF').trimEnd();
     const watch = instance.cliInBackground([
       'watch',
       'riscv64',
@@ -181,7 +184,7 @@ describe("other emulators' entries: left alone by default, taken over when asked
       // A flush (every entry removed, as systemd-binfmt does), then rosetta's own tool registers it again.
       await instance.removeEntries();
       await until('after the flush: ours', true);
-      await instance.registerRaw(rosetta);
+      await instance.registerRaw(lineOf(ROSETTA));
       await until('rosetta back: ours removed', false);
     } finally {
       watch.kill('SIGTERM');
@@ -266,8 +269,7 @@ describe("other emulators' entries: left alone by default, taken over when asked
 
   // Last: systemd-binfmt flushes the whole table before it loads the files.
   it('binfmt.d: a served platform is left out, ours named to load last where it must win, and the real systemd-binfmt agrees', async function () {
-    const systemdBinfmt = ['/lib/systemd/systemd-binfmt', '/usr/lib/systemd/systemd-binfmt'].find((p) => existsSync(p));
-    if (!systemdBinfmt) skipOrFail(this, 'systemd-binfmt is missing: apt-get install systemd');
+    if (!SYSTEMD_BINFMT) skipOrFail(this, 'systemd-binfmt is missing: apt-get install systemd');
     const usual = await scratch();
     const last = await scratch();
     try {
@@ -280,13 +282,12 @@ describe("other emulators' entries: left alone by default, taken over when asked
       expect(await readdir(last)).to.deep.equal(['zz-qemu-riscv64.conf']);
       // Without the order, ours (the usual name) would load before rosetta.conf, and rosetta would win.
       await writeFile(join(usual, 'qemu-riscv64.conf'), await readFile(join(last, 'zz-qemu-riscv64.conf')));
-      const rosetta = `${lineFor('riscv64', 'rosetta', join(QEMU_10, 'qemu-riscv64'), 'CF')}`;
       for (const [files, serving] of [
         [usual, '10'],
         [last, '7'],
       ] as const) {
         const booted = await instance.sh(
-          `mount -t tmpfs tmpfs /etc && mkdir /etc/binfmt.d && cp ${files}/*.conf /etc/binfmt.d && printf '%s' '${rosetta}' > /etc/binfmt.d/rosetta.conf && ${systemdBinfmt}`,
+          `mount -t tmpfs tmpfs /etc && mkdir /etc/binfmt.d && cp ${files}/*.conf /etc/binfmt.d && printf '%s\\n' '${lineOf(ROSETTA)}' > /etc/binfmt.d/rosetta.conf && ${SYSTEMD_BINFMT}`,
         );
         expect(booted.exitCode, booted.stderr).to.equal(0);
         expect(await servingVersion('riscv64'), files).to.equal(serving);

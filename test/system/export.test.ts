@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { foreign, skipOrFail, UPDATE_BINFMTS } from '../helpers/paths.js';
+import { foreign, skipOrFail, SYSTEMD_BINFMT, UPDATE_BINFMTS } from '../helpers/paths.js';
 import { BINFMT, PrivateInstance } from '../helpers/private-instance.js';
 
 const PLATFORMS = ['arm', 'aarch64', 'riscv64']; // in table order, as the tools report them
@@ -45,8 +45,7 @@ describe('export: boot-time formats on the real tools, in private binfmt_misc in
   });
 
   it('binfmt.d: files loaded by the real systemd-binfmt make the entries enable makes', async function () {
-    const systemdBinfmt = ['/lib/systemd/systemd-binfmt', '/usr/lib/systemd/systemd-binfmt'].find((p) => existsSync(p));
-    if (!systemdBinfmt) skipOrFail(this, 'systemd-binfmt is missing: apt-get install systemd');
+    if (!SYSTEMD_BINFMT) skipOrFail(this, 'systemd-binfmt is missing: apt-get install systemd');
     const r = await runCli(['export', '--format', 'binfmt.d', '--output', out, ...PLATFORMS]);
     expect(r.exitCode).to.equal(0);
     const files = ENTRIES.map((e) => join(out, `${e}.conf`));
@@ -54,7 +53,7 @@ describe('export: boot-time formats on the real tools, in private binfmt_misc in
     expect(await readFile(files[0]!, 'utf8')).to.match(
       /^# Written by qemu-binfmt .*\n# Regenerate with: qemu-binfmt export --format binfmt.d --output /,
     );
-    const loaded = await instance!.sh(`${systemdBinfmt} ${files.join(' ')}`);
+    const loaded = await instance!.sh(`${SYSTEMD_BINFMT} ${files.join(' ')}`);
     expect(loaded.exitCode, loaded.stderr).to.equal(0);
     expect(await entries(instance!, ENTRIES)).to.deep.equal(reference);
     expect((await instance!.sh(`${busybox} uname -m`)).stdout).to.equal('aarch64');
