@@ -179,7 +179,8 @@ function plannerOf(names: readonly string[], options: WatchOptions): () => Plan 
 export function watch(names: readonly string[], options: WatchOptions, log: (event: WatchEvent) => void): Watcher {
   const interval = checkedInterval(options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS) * 1000;
   const planFor = plannerOf(names, options);
-  let plan = planFor();
+  // What SIGHUP reads again, taken together: a failure keeps the platforms and the preferences it had.
+  let now = { plan: planFor(), preferences: options.preferences };
   const say = (event: Omit<WatchEvent, 'time'>) => log({ time: new Date().toISOString(), ...event });
   const news = newsOf();
   let stopped = false;
@@ -190,15 +191,14 @@ export function watch(names: readonly string[], options: WatchOptions, log: (eve
   const table = tableOf(options);
   // Entries of ours registered again after those they shadow: once, not at every check.
   const shadowing = new Map<string, string>();
-  let preferences = options.preferences;
   const check = async () => {
+    const { plan, preferences } = now;
     for (const event of await checkOnce(plan, { ...options, ...(preferences ? { preferences } : {}), table, shadowing }, news)) say(event);
   };
   const reread = () => {
     try {
-      if (options.readPreferences) preferences = options.readPreferences();
-      plan = planFor();
-      const watching = plan.targets.map((t) => t.platform.name).join(' ') || 'nothing';
+      now = { preferences: options.readPreferences?.() ?? now.preferences, plan: planFor() };
+      const watching = now.plan.targets.map((t) => t.platform.name).join(' ') || 'nothing';
       say({ event: 'reload', found: `reloaded ${reloadedWhat(options)}`, did: `watching ${watching}` });
     } catch (err) {
       say(

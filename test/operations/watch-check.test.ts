@@ -107,4 +107,27 @@ describe('operations/watch and check, on the in-memory table', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('a reload whose platforms file fails keeps the preferences it had too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qemu-binfmt-watch-'));
+    try {
+      const file = join(dir, 'platforms');
+      await writeFile(file, 'riscv64\n');
+      const events: WatchEvent[] = [];
+      // Read again, these would leave riscv64 to an emulator that is not there: ours would be removed.
+      const readPreferences = () => new Map([['riscv64', ['felix86']]]);
+      const watcher = watch([], { ...options, intervalSeconds: 0.01, platformsFile: file, readPreferences }, (e) => events.push(e));
+      for (let i = 0; i < 2000 && !table.read('qemu-riscv64'); i++) await new Promise((r) => setTimeout(r, 5));
+      await writeFile(file, '# nothing\n');
+      watcher.reload();
+      for (let i = 0; i < 2000 && !events.some((e) => e.event === 'failure'); i++) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 50));
+      watcher.stop();
+      await watcher.done;
+      expect(events.filter((e) => e.event === 'failure').map((e) => e.did)).to.deep.equal(['kept the platforms and preferences it had']);
+      expect(table.read('qemu-riscv64')?.enabled).to.equal(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
